@@ -1,0 +1,287 @@
+import datetime
+
+from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from ktrdr.common.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class BacktestState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BACKTEST_STATE_UNSPECIFIED: _ClassVar[BacktestState]
+    BACKTEST_STATE_RUNNING: _ClassVar[BacktestState]
+    BACKTEST_STATE_SUCCEEDED: _ClassVar[BacktestState]
+    BACKTEST_STATE_FAILED: _ClassVar[BacktestState]
+
+class Side(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SIDE_UNSPECIFIED: _ClassVar[Side]
+    SIDE_LONG: _ClassVar[Side]
+    SIDE_SHORT: _ClassVar[Side]
+BACKTEST_STATE_UNSPECIFIED: BacktestState
+BACKTEST_STATE_RUNNING: BacktestState
+BACKTEST_STATE_SUCCEEDED: BacktestState
+BACKTEST_STATE_FAILED: BacktestState
+SIDE_UNSPECIFIED: Side
+SIDE_LONG: Side
+SIDE_SHORT: Side
+
+class StrategySummary(_message.Message):
+    __slots__ = ("strategy_id", "name", "description", "version", "symbols", "timeframes", "valid", "errors")
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    SYMBOLS_FIELD_NUMBER: _ClassVar[int]
+    TIMEFRAMES_FIELD_NUMBER: _ClassVar[int]
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    name: str
+    description: str
+    version: str
+    symbols: _containers.RepeatedScalarFieldContainer[str]
+    timeframes: _containers.RepeatedScalarFieldContainer[str]
+    valid: bool
+    errors: _containers.RepeatedCompositeFieldContainer[_common_pb2.ErrorDetail]
+    def __init__(self, strategy_id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., version: _Optional[str] = ..., symbols: _Optional[_Iterable[str]] = ..., timeframes: _Optional[_Iterable[str]] = ..., valid: _Optional[bool] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.ErrorDetail, _Mapping]]] = ...) -> None: ...
+
+class ListStrategiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListStrategiesResponse(_message.Message):
+    __slots__ = ("strategies",)
+    STRATEGIES_FIELD_NUMBER: _ClassVar[int]
+    strategies: _containers.RepeatedCompositeFieldContainer[StrategySummary]
+    def __init__(self, strategies: _Optional[_Iterable[_Union[StrategySummary, _Mapping]]] = ...) -> None: ...
+
+class GetStrategyRequest(_message.Message):
+    __slots__ = ("strategy_id",)
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    def __init__(self, strategy_id: _Optional[str] = ...) -> None: ...
+
+class GetStrategyResponse(_message.Message):
+    __slots__ = ("strategy", "yaml", "features")
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    YAML_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    strategy: StrategySummary
+    yaml: str
+    features: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, strategy: _Optional[_Union[StrategySummary, _Mapping]] = ..., yaml: _Optional[str] = ..., features: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ValidateStrategyRequest(_message.Message):
+    __slots__ = ("strategy_id", "yaml")
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    YAML_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    yaml: str
+    def __init__(self, strategy_id: _Optional[str] = ..., yaml: _Optional[str] = ...) -> None: ...
+
+class ValidateStrategyResponse(_message.Message):
+    __slots__ = ("valid", "errors", "features")
+    VALID_FIELD_NUMBER: _ClassVar[int]
+    ERRORS_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
+    valid: bool
+    errors: _containers.RepeatedCompositeFieldContainer[_common_pb2.ErrorDetail]
+    features: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, valid: _Optional[bool] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.ErrorDetail, _Mapping]]] = ..., features: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PerformanceMetrics(_message.Message):
+    __slots__ = ("initial_equity", "final_equity", "total_return_pct", "annualized_return_pct", "volatility_annualized_pct", "sharpe_ratio", "sortino_ratio", "calmar_ratio", "max_drawdown_pct", "total_trades", "winning_trades", "losing_trades", "win_rate_pct", "profit_factor", "avg_trade_return_pct", "exposure_pct", "commissions_paid")
+    INITIAL_EQUITY_FIELD_NUMBER: _ClassVar[int]
+    FINAL_EQUITY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    ANNUALIZED_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    VOLATILITY_ANNUALIZED_PCT_FIELD_NUMBER: _ClassVar[int]
+    SHARPE_RATIO_FIELD_NUMBER: _ClassVar[int]
+    SORTINO_RATIO_FIELD_NUMBER: _ClassVar[int]
+    CALMAR_RATIO_FIELD_NUMBER: _ClassVar[int]
+    MAX_DRAWDOWN_PCT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TRADES_FIELD_NUMBER: _ClassVar[int]
+    WINNING_TRADES_FIELD_NUMBER: _ClassVar[int]
+    LOSING_TRADES_FIELD_NUMBER: _ClassVar[int]
+    WIN_RATE_PCT_FIELD_NUMBER: _ClassVar[int]
+    PROFIT_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    AVG_TRADE_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    EXPOSURE_PCT_FIELD_NUMBER: _ClassVar[int]
+    COMMISSIONS_PAID_FIELD_NUMBER: _ClassVar[int]
+    initial_equity: float
+    final_equity: float
+    total_return_pct: float
+    annualized_return_pct: float
+    volatility_annualized_pct: float
+    sharpe_ratio: float
+    sortino_ratio: float
+    calmar_ratio: float
+    max_drawdown_pct: float
+    total_trades: int
+    winning_trades: int
+    losing_trades: int
+    win_rate_pct: float
+    profit_factor: float
+    avg_trade_return_pct: float
+    exposure_pct: float
+    commissions_paid: float
+    def __init__(self, initial_equity: _Optional[float] = ..., final_equity: _Optional[float] = ..., total_return_pct: _Optional[float] = ..., annualized_return_pct: _Optional[float] = ..., volatility_annualized_pct: _Optional[float] = ..., sharpe_ratio: _Optional[float] = ..., sortino_ratio: _Optional[float] = ..., calmar_ratio: _Optional[float] = ..., max_drawdown_pct: _Optional[float] = ..., total_trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate_pct: _Optional[float] = ..., profit_factor: _Optional[float] = ..., avg_trade_return_pct: _Optional[float] = ..., exposure_pct: _Optional[float] = ..., commissions_paid: _Optional[float] = ...) -> None: ...
+
+class Backtest(_message.Message):
+    __slots__ = ("backtest_id", "strategy_id", "state", "progress_pct", "symbol", "timeframe", "model", "start", "end", "metrics", "error", "created_at")
+    BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_PCT_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    backtest_id: str
+    strategy_id: str
+    state: BacktestState
+    progress_pct: float
+    symbol: str
+    timeframe: str
+    model: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    metrics: PerformanceMetrics
+    error: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, backtest_id: _Optional[str] = ..., strategy_id: _Optional[str] = ..., state: _Optional[_Union[BacktestState, str]] = ..., progress_pct: _Optional[float] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., model: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class RunBacktestRequest(_message.Message):
+    __slots__ = ("strategy_id", "symbol", "timeframe", "start_date", "end_date", "model", "initial_capital", "commission", "slippage")
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    INITIAL_CAPITAL_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_FIELD_NUMBER: _ClassVar[int]
+    SLIPPAGE_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    symbol: str
+    timeframe: str
+    start_date: str
+    end_date: str
+    model: str
+    initial_capital: float
+    commission: float
+    slippage: float
+    def __init__(self, strategy_id: _Optional[str] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., model: _Optional[str] = ..., initial_capital: _Optional[float] = ..., commission: _Optional[float] = ..., slippage: _Optional[float] = ...) -> None: ...
+
+class RunBacktestResponse(_message.Message):
+    __slots__ = ("backtest",)
+    BACKTEST_FIELD_NUMBER: _ClassVar[int]
+    backtest: Backtest
+    def __init__(self, backtest: _Optional[_Union[Backtest, _Mapping]] = ...) -> None: ...
+
+class ListBacktestsRequest(_message.Message):
+    __slots__ = ("strategy_id",)
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    def __init__(self, strategy_id: _Optional[str] = ...) -> None: ...
+
+class ListBacktestsResponse(_message.Message):
+    __slots__ = ("backtests",)
+    BACKTESTS_FIELD_NUMBER: _ClassVar[int]
+    backtests: _containers.RepeatedCompositeFieldContainer[Backtest]
+    def __init__(self, backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ...) -> None: ...
+
+class GetBacktestRequest(_message.Message):
+    __slots__ = ("backtest_id",)
+    BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    backtest_id: str
+    def __init__(self, backtest_id: _Optional[str] = ...) -> None: ...
+
+class GetBacktestResponse(_message.Message):
+    __slots__ = ("backtest",)
+    BACKTEST_FIELD_NUMBER: _ClassVar[int]
+    backtest: Backtest
+    def __init__(self, backtest: _Optional[_Union[Backtest, _Mapping]] = ...) -> None: ...
+
+class Trade(_message.Message):
+    __slots__ = ("side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl", "return_pct", "commission")
+    SIDE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_TIME_FIELD_NUMBER: _ClassVar[int]
+    EXIT_TIME_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_PRICE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    PNL_FIELD_NUMBER: _ClassVar[int]
+    RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_FIELD_NUMBER: _ClassVar[int]
+    side: Side
+    entry_time: _timestamp_pb2.Timestamp
+    exit_time: _timestamp_pb2.Timestamp
+    entry_price: float
+    exit_price: float
+    quantity: float
+    pnl: float
+    return_pct: float
+    commission: float
+    def __init__(self, side: _Optional[_Union[Side, str]] = ..., entry_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entry_price: _Optional[float] = ..., exit_price: _Optional[float] = ..., quantity: _Optional[float] = ..., pnl: _Optional[float] = ..., return_pct: _Optional[float] = ..., commission: _Optional[float] = ...) -> None: ...
+
+class ListTradesRequest(_message.Message):
+    __slots__ = ("backtest_id",)
+    BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    backtest_id: str
+    def __init__(self, backtest_id: _Optional[str] = ...) -> None: ...
+
+class ListTradesResponse(_message.Message):
+    __slots__ = ("trades",)
+    TRADES_FIELD_NUMBER: _ClassVar[int]
+    trades: _containers.RepeatedCompositeFieldContainer[Trade]
+    def __init__(self, trades: _Optional[_Iterable[_Union[Trade, _Mapping]]] = ...) -> None: ...
+
+class EquityPoint(_message.Message):
+    __slots__ = ("timestamp", "equity", "drawdown_pct")
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    EQUITY_FIELD_NUMBER: _ClassVar[int]
+    DRAWDOWN_PCT_FIELD_NUMBER: _ClassVar[int]
+    timestamp: _timestamp_pb2.Timestamp
+    equity: float
+    drawdown_pct: float
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., equity: _Optional[float] = ..., drawdown_pct: _Optional[float] = ...) -> None: ...
+
+class GetEquityCurveRequest(_message.Message):
+    __slots__ = ("backtest_id",)
+    BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    backtest_id: str
+    def __init__(self, backtest_id: _Optional[str] = ...) -> None: ...
+
+class GetEquityCurveResponse(_message.Message):
+    __slots__ = ("points",)
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[EquityPoint]
+    def __init__(self, points: _Optional[_Iterable[_Union[EquityPoint, _Mapping]]] = ...) -> None: ...
+
+class GetStrategyPerformanceRequest(_message.Message):
+    __slots__ = ("strategy_id",)
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    def __init__(self, strategy_id: _Optional[str] = ...) -> None: ...
+
+class GetStrategyPerformanceResponse(_message.Message):
+    __slots__ = ("strategy_id", "backtests", "latest")
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    BACKTESTS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_FIELD_NUMBER: _ClassVar[int]
+    strategy_id: str
+    backtests: _containers.RepeatedCompositeFieldContainer[Backtest]
+    latest: PerformanceMetrics
+    def __init__(self, strategy_id: _Optional[str] = ..., backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ..., latest: _Optional[_Union[PerformanceMetrics, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,149 @@
+"""Settings read from the environment, once, validated at start-up.
+
+Each service declares one frozen dataclass deriving from ``ServiceSettings``. A field ``port``
+of the data service is read from ``KTRDR_DATA_PORT``; a field may name another variable with
+``env_field("KTRDR_DATA_ADDRESS", ...)`` (dependency addresses are shared by all services).
+No other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+T = TypeVar("T", bound="ServiceSettings")
+
+# Where each service listens by default; the local mesh and Kubernetes use the same ports.
+DEFAULT_PORTS: dict[str, int] = {
+    "data": 50051,
+    "indicators": 50052,
+    "fuzzy": 50053,
+    "neural": 50054,
+    "backtest": 50055,
+    "ib_gateway": 50056,
+}
+DEFAULT_METRICS_PORTS: dict[str, int] = {name: 9100 + i for i, name in enumerate(DEFAULT_PORTS, 1)}
+
+
+class SettingsError(Exception):
+    """One or more settings are invalid; the message lists every problem."""
+
+
+def env_field(env: str, default: Any, *, help: str = "") -> Any:
+    """A settings field read from the variable ``env`` instead of the prefixed name."""
+    return dataclasses.field(default=default, metadata={"env": env, "help": help})
+
+
+def default_home() -> Path:
+    return Path.home() / ".ktrdr"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ServiceSettings:
+    """Settings every service has."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    metrics_port: int = 0
+    log_level: str = env_field("KTRDR_LOG_LEVEL", "INFO")
+    grace_seconds: float = env_field("KTRDR_GRACE_SECONDS", 5.0)
+    home: Path = env_field("KTRDR_HOME", default_home())
+    # Deadline applied to outbound calls that set none.
+    call_timeout_seconds: float = env_field("KTRDR_CALL_TIMEOUT_SECONDS", 30.0)
+
+    SERVICE: typing.ClassVar[str] = ""
+
+    def validate(self) -> list[str]:
+        """Return problems; subclasses extend this."""
+        problems = []
+        for name in ("port", "metrics_port"):
+            value = getattr(self, name)
+            if not 0 <= value <= 65535:
+                problems.append(f"{self._env_name(name)}={value} is not a port (0-65535)")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            problems.append(
+                f"KTRDR_LOG_LEVEL={self.log_level!r} is not DEBUG, INFO, WARNING, ERROR or CRITICAL"
+            )
+        if self.grace_seconds < 0:
+            problems.append(f"KTRDR_GRACE_SECONDS={self.grace_seconds} must be >= 0")
+        if self.call_timeout_seconds <= 0:
+            problems.append(f"KTRDR_CALL_TIMEOUT_SECONDS={self.call_timeout_seconds} must be > 0")
+        return problems
+
+    @classmethod
+    def _env_name(cls, field_name: str) -> str:
+        for f in dataclasses.fields(cls):
+            if f.name == field_name and "env" in f.metadata:
+                return str(f.metadata["env"])
+        return f"KTRDR_{cls.SERVICE.upper()}_{field_name.upper()}"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build from the environment (``os.environ`` by default), then validate.
+
+        Raises
+        ------
+        SettingsError
+            Naming each variable that is malformed or out of range.
+        """
+        env = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in dataclasses.fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+                continue
+            name = cls._env_name(f.name)
+            raw = env.get(name)
+            if raw is None:
+                if f.name == "port" and cls.SERVICE in DEFAULT_PORTS:
+                    values[f.name] = DEFAULT_PORTS[cls.SERVICE]
+                elif f.name == "metrics_port" and cls.SERVICE in DEFAULT_METRICS_PORTS:
+                    values[f.name] = DEFAULT_METRICS_PORTS[cls.SERVICE]
+                continue
+            try:
+                values[f.name] = _coerce(raw, hints[f.name])
+            except ValueError as exc:
+                problems.append(f"{name}={raw!r}: {exc}")
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems))
+        settings = cls(**values)
+        problems = settings.validate()
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems))
+        return settings
+
+
+def _coerce(raw: str, typ: Any) -> Any:
+    origin = typing.get_origin(typ)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(typ) if a is not type(None)]
+        if raw == "":
+            return None
+        return _coerce(raw, args[0])
+    if typ is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError("expected true/false")
+    if typ is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("expected an integer") from None
+    if typ is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("expected a number") from None
+    if typ is Path:
+        return Path(raw).expanduser()
+    return raw

@@ -1,0 +1,150 @@
+"""The real mesh processes: SERVING, grpcurl through reflection, clean stops and clear failures."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ktrdr_cli import mesh
+
+pytestmark = pytest.mark.integration
+
+GRPCURL = str(Path(sys.executable).parent / "grpcurl")
+SERVICE_NAMES = {
+    "data": "ktrdr.data.v1.DataService",
+    "indicators": "ktrdr.indicators.v1.IndicatorService",
+    "fuzzy": "ktrdr.fuzzy.v1.FuzzyService",
+    "neural": "ktrdr.neural.v1.NeuralService",
+    "backtest": "ktrdr.backtest.v1.BacktestService",
+    "ib_gateway": "ktrdr.ib_gateway.v1.IbGatewayService",
+}
+
+
+def grpcurl(*args: str) -> str:
+    done = subprocess.run(
+        [GRPCURL, "-plaintext", *args], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_every_service_reports_serving(mesh_layout):
+    health = mesh.status(mesh_layout)
+    for service in SERVICE_NAMES:
+        assert health[service] == "SERVING"
+
+
+@pytest.mark.parametrize("service", list(SERVICE_NAMES))
+def test_grpcurl_lists_and_describes_each_service(mesh_layout, service):
+    address = mesh_layout.address(service)
+    listed = grpcurl(address, "list").split()
+    assert SERVICE_NAMES[service] in listed
+    assert "grpc.health.v1.Health" in listed
+    described = grpcurl(address, "describe", SERVICE_NAMES[service])
+    assert f"service {SERVICE_NAMES[service].rsplit('.', 1)[1]} {{" in described
+    assert described.count("rpc ") >= 4
+    checked = json.loads(grpcurl(address, "grpc.health.v1.Health/Check"))
+    assert checked == {"status": "SERVING"}
+
+
+def test_grpcurl_sees_an_unbuilt_rpc_as_unimplemented_with_a_message(mesh_layout):
+    done = subprocess.run(
+        [
+            GRPCURL,
+            "-plaintext",
+            mesh_layout.address("neural"),
+            "ktrdr.neural.v1.NeuralService/ListModels",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode != 0
+    assert "Unimplemented" in done.stderr
+    assert "RUNTIME-005" in done.stderr and "not available yet" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _service_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KTRDR_HOME": str(tmp_path),
+        "KTRDR_NEURAL_PORT": str(_free_port()),
+        "KTRDR_NEURAL_METRICS_PORT": str(_free_port()),
+        **extra,
+    }
+
+
+def test_sigterm_stops_a_service_cleanly_within_its_grace_period(tmp_path):
+    env = _service_env(tmp_path, KTRDR_GRACE_SECONDS="2")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ktrdr_neural"], env=env, stderr=subprocess.PIPE, text=True
+    )
+    address = f"127.0.0.1:{env['KTRDR_NEURAL_PORT']}"
+    deadline = time.monotonic() + 30
+    while mesh.check_health(address) != "SERVING":
+        assert proc.poll() is None, proc.stderr.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    metrics = mesh.check_http(f"http://127.0.0.1:{env['KTRDR_NEURAL_METRICS_PORT']}/metrics")
+    assert metrics == "SERVING"
+    start = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert time.monotonic() - start < 5
+    events = [json.loads(line)["event"] for line in err.splitlines() if line.startswith("{")]
+    assert events[-2:] == ["service_stopping", "service_stopped"]
+    assert mesh.check_health(address) == "UNREACHABLE"
+
+
+def test_invalid_settings_exit_with_code_2_and_a_message(tmp_path):
+    env = _service_env(tmp_path, KTRDR_NEURAL_PORT="not-a-port")
+    done = subprocess.run(
+        [sys.executable, "-m", "ktrdr_neural"], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2
+    assert "KTRDR_NEURAL_PORT='not-a-port'" in done.stderr
+
+
+def _mesh_children() -> set[int]:
+    out = subprocess.run(
+        ["pgrep", "-f", "-P", str(os.getpid()), "-m ktrdr_"], capture_output=True, text=True
+    )
+    return {int(p) for p in out.stdout.split()}
+
+
+def test_port_in_use_names_the_service_and_starts_nothing(tmp_path):
+    layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", layout.port("fuzzy")))
+        blocker.listen()
+        with pytest.raises(mesh.MeshError, match=rf"fuzzy: port {layout.port('fuzzy')}"):
+            mesh.up(layout)
+    assert not layout.state_file.exists()
+    assert mesh.read_state(layout) == {}
+
+
+def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(tmp_path):
+    layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
+    env = {**os.environ, "KTRDR_GRACE_SECONDS": "-1"}  # rejected by every service's settings
+    before = _mesh_children()
+    with pytest.raises(mesh.MeshError, match=r"exited with code 2 during start-up") as info:
+        mesh.up(layout, base_env=env, timeout=60)
+    assert "KTRDR_GRACE_SECONDS=-1.0 must be >= 0" in str(info.value)
+    assert not layout.state_file.exists()
+    time.sleep(0.2)
+    assert _mesh_children() - before == set()

@@ -1,0 +1,52 @@
+"""Unbuilt services answer UNIMPLEMENTED with a message (in-process servers)."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+from google.protobuf import message_factory
+
+from ktrdr_backtest.app import SPEC as BACKTEST
+from ktrdr_ib_gateway.app import SPEC as IB_GATEWAY
+from ktrdr_neural.app import SPEC as NEURAL
+from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.server import create_server
+
+UNBUILT = [NEURAL, BACKTEST, IB_GATEWAY]
+CASES = [(spec, m) for spec in UNBUILT for s in spec.services for m in s.methods]
+
+
+@pytest.mark.parametrize(("spec", "method"), CASES, ids=[f"{s.name}.{m.name}" for s, m in CASES])
+async def test_every_rpc_answers_unimplemented_with_a_message(spec, method):
+    running = await create_server(spec, spec.settings_cls.from_env({}), address="127.0.0.1:0")
+    request_cls = message_factory.GetMessageClass(method.input_type)
+    response_cls = message_factory.GetMessageClass(method.output_type)
+    path = f"/{method.containing_service.full_name}/{method.name}"
+    kwargs = {
+        "request_serializer": request_cls.SerializeToString,
+        "response_deserializer": response_cls.FromString,
+    }
+    try:
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                if method.client_streaming:
+                    factory = (
+                        channel.stream_stream if method.server_streaming else channel.stream_unary
+                    )
+                    call = factory(path, **kwargs)(iter([request_cls()]), timeout=5)
+                else:
+                    factory = (
+                        channel.unary_stream if method.server_streaming else channel.unary_unary
+                    )
+                    call = factory(path, **kwargs)(request_cls(), timeout=5)
+                if method.server_streaming:
+                    async for _ in call:
+                        pass
+                else:
+                    await call
+    finally:
+        await running.stop()
+    assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    detail = error_detail_of(info.value)
+    assert detail.code == "RUNTIME-005"
+    assert method.name in detail.message and "issue" in detail.message
