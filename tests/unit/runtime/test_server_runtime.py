@@ -255,6 +255,7 @@ def test_access_log_is_json_with_request_id_and_never_secrets(capsys):
         log.info("login", api_key="sk-123", password="hunter2", symbol="EURUSD")
     finally:
         request_id.reset(token)
+    structlog.reset_defaults()
     line = capsys.readouterr().err.strip().splitlines()[-1]
     event = json.loads(line)
     assert event["request_id"] == "rid-7"

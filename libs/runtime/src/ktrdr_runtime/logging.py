@@ -33,6 +33,16 @@ def add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     return event
 
 
+class _Stderr:
+    """Writes to whatever ``sys.stderr`` is now (so redirection and test capture work)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stderr: timestamp, level, service, request_id, event and fields."""
     numeric = logging.getLevelName(level.upper())
@@ -50,7 +60,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)

@@ -1,13 +1,253 @@
-"""gRPC servicer of the fuzzy service."""
+"""gRPC servicer of the fuzzy service: thin, over ``ktrdr_fuzzy.domain``."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import grpc
+import numpy as np
+from grpc import aio
+
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
-from ktrdr_runtime.servicers import fill_unimplemented
+from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
+from ktrdr_fuzzy import convert
+from ktrdr_fuzzy.domain.engine import FuzzyEngine
+from ktrdr_fuzzy.domain.inference import FuzzyInference, build_inference_system
+from ktrdr_fuzzy.domain.strategy import IndicatorValidator, Strategy, find_strategy, list_strategies
+from ktrdr_runtime.bars import timestamps, value_column, value_columns_to_arrays
+from ktrdr_runtime.errors import ValidationError
+from ktrdr_runtime.grpc_errors import from_rpc_error
+from ktrdr_runtime.timeframes import parse_timeframe
 
 DESCRIPTOR = fuzzy_pb2.DESCRIPTOR.services_by_name["FuzzyService"]
 
 
-@fill_unimplemented(DESCRIPTOR, "fuzzy sets and inference are built in the fuzzy-service issue")
 class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
-    """Every RPC of this service is still to be built (see the reason in each error)."""
+    def __init__(
+        self,
+        strategies_dir: Path,
+        validator: IndicatorValidator | None,
+        indicators: Callable[[], indicators_pb2_grpc.IndicatorServiceStub],
+    ) -> None:
+        self._dir = strategies_dir
+        self._validator = validator
+        self._indicators = indicators
+
+    def _strategies(self) -> list[Strategy]:
+        return [
+            i.strategy
+            for i in list_strategies(self._dir, validator=self._validator)
+            if i.strategy is not None
+        ]
+
+    def _strategy(self, name: str) -> Strategy:
+        return find_strategy(self._dir, name, validator=self._validator)
+
+    async def ListFuzzySets(
+        self, request: fuzzy_pb2.ListFuzzySetsRequest, context: aio.ServicerContext
+    ) -> fuzzy_pb2.ListFuzzySetsResponse:
+        if request.strategy:
+            chosen = [await asyncio.to_thread(self._strategy, request.strategy)]
+        else:
+            chosen = await asyncio.to_thread(self._strategies)
+        if request.symbol:
+            chosen = [s for s in chosen if s.applies_to(request.symbol)]
+        return fuzzy_pb2.ListFuzzySetsResponse(
+            fuzzy_sets=[
+                convert.fuzzy_set(fs, s.name) for s in chosen for fs in s.fuzzy_sets.values()
+            ]
+        )
+
+    async def GetFuzzySets(
+        self, request: fuzzy_pb2.GetFuzzySetsRequest, context: aio.ServicerContext
+    ) -> fuzzy_pb2.GetFuzzySetsResponse:
+        if not request.symbol:
+            raise ValidationError("FUZZY-020", "'symbol' is required.", field="symbol")
+        if request.strategy:
+            chosen = [await asyncio.to_thread(self._strategy, request.strategy)]
+        else:
+            chosen = await asyncio.to_thread(self._strategies)
+        chosen = [s for s in chosen if s.applies_to(request.symbol)]
+        return fuzzy_pb2.GetFuzzySetsResponse(
+            symbol=request.symbol.upper(),
+            fuzzy_sets=[
+                convert.fuzzy_set(fs, s.name) for s in chosen for fs in s.fuzzy_sets.values()
+            ],
+            strategies=[s.name for s in chosen],
+        )
+
+    async def EvaluateMembership(
+        self, request: fuzzy_pb2.EvaluateMembershipRequest, context: aio.ServicerContext
+    ) -> fuzzy_pb2.EvaluateMembershipResponse:
+        if request.memberships and (request.strategy or request.fuzzy_set):
+            raise ValidationError(
+                "FUZZY-021",
+                "Give either 'memberships' or 'strategy' with 'fuzzy_set', not both.",
+                field="memberships",
+            )
+        if request.memberships:
+            fuzzy_set = convert.adhoc_set("memberships", "value", request.memberships)
+        elif request.strategy and request.fuzzy_set:
+            strategy = await asyncio.to_thread(self._strategy, request.strategy)
+            fuzzy_set = strategy.fuzzy_set(request.fuzzy_set)
+        else:
+            raise ValidationError(
+                "FUZZY-021",
+                "Give 'memberships' to evaluate, or a 'strategy' and its 'fuzzy_set'.",
+                field="memberships",
+            )
+        values = np.asarray(request.values, dtype=np.float64)
+        degrees = FuzzyEngine([fuzzy_set]).fuzzify_set(fuzzy_set.id, values)
+        return fuzzy_pb2.EvaluateMembershipResponse(
+            memberships=[
+                fuzzy_pb2.MembershipDegrees(name=m.name, degrees=degrees[:, j].tolist())
+                for j, m in enumerate(fuzzy_set.memberships)
+            ]
+        )
+
+    async def CalculateFuzzy(
+        self, request: fuzzy_pb2.CalculateFuzzyRequest, context: aio.ServicerContext
+    ) -> fuzzy_pb2.CalculateFuzzyResponse:
+        if not request.strategy:
+            raise ValidationError(
+                "FUZZY-022", "'strategy' is required: it defines the fuzzy sets.", field="strategy"
+            )
+        tf = parse_timeframe(request.timeframe)
+        strategy = await asyncio.to_thread(self._strategy, request.strategy)
+        set_ids = list(request.fuzzy_sets) or list(strategy.fuzzy_sets)
+        sets = [strategy.fuzzy_set(s) for s in set_ids]
+        stamps, values = await self._indicator_values(strategy, sets, request)
+        names, matrix = FuzzyEngine(sets).fuzzify(values, prefix=f"{tf.code}_")
+        return fuzzy_pb2.CalculateFuzzyResponse(
+            timestamps=timestamps(stamps),
+            columns=[value_column(n, matrix[:, j]) for j, n in enumerate(names)],
+        )
+
+    async def _indicator_values(
+        self, strategy: Strategy, sets: list, request: fuzzy_pb2.CalculateFuzzyRequest
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Indicator columns the sets read, computed by the indicator service on stored bars.
+
+        Indicators are computed over the whole stored history up to ``end_date`` and then cut
+        to ``start_date``, so the first bars of the range are past their warm-up.
+        """
+        needed = dict.fromkeys(fs.indicator.split(".", 1)[0] for fs in sets)
+        stub = self._indicators()
+        stamps: np.ndarray | None = None
+        values: dict[str, np.ndarray] = {}
+        for indicator_id in needed:
+            spec = strategy.indicators[indicator_id]
+            call = indicators_pb2.CalculateIndicatorRequest(
+                indicator=spec.type,
+                parameters=convert.struct(spec.params),
+                source=indicators_pb2.DataSelection(
+                    symbol=request.symbol, timeframe=request.timeframe, end_date=request.end_date
+                ),
+            )
+            try:
+                reply = await stub.CalculateIndicator(call)
+            except grpc.aio.AioRpcError as exc:
+                raise from_rpc_error(exc, dependency="indicators") from exc
+            ts = np.asarray(
+                [t.seconds * 1_000_000 + t.nanos // 1000 for t in reply.timestamps], dtype=np.int64
+            )
+            stamps = ts if stamps is None else stamps
+            columns = value_columns_to_arrays(reply.outputs, len(ts))
+            for name, column in columns.items():
+                suffix = name[len(reply.indicator_id) :]  # "" or ".<output>"
+                values[f"{indicator_id}{suffix}"] = column
+        assert stamps is not None
+        keep = convert.range_mask(stamps, request.start_date, request.end_date)
+        return stamps[keep], {k: v[keep] for k, v in values.items()}
+
+    async def Infer(
+        self, request: fuzzy_pb2.InferRequest, context: aio.ServicerContext
+    ) -> fuzzy_pb2.InferResponse:
+        system = build_inference_system(convert.rule_system(request.system))
+        engine = FuzzyInference(system)
+        inputs = dict(request.inputs)
+        missing = [v for v in system.inputs if v not in inputs]
+        if missing:
+            raise ValidationError(
+                "FUZZY-023",
+                f"'inputs' lacks a value for {', '.join(missing)}.",
+                field=f"inputs.{missing[0]}",
+            )
+        result = engine.infer(inputs)
+        strengths = engine.firing_strengths(inputs)
+        return fuzzy_pb2.InferResponse(
+            output=float(next(iter(result.values()))),
+            activations=[
+                fuzzy_pb2.RuleActivation(rule=r, strength=float(s))
+                for r, s in zip(request.system.rules, strengths, strict=True)
+            ],
+        )
+
+    async def StreamFuzzy(
+        self,
+        request_iterator: AsyncIterator[fuzzy_pb2.StreamFuzzyRequest],
+        context: aio.ServicerContext,
+    ) -> AsyncIterator[fuzzy_pb2.StreamFuzzyResponse]:
+        engine: FuzzyEngine | None = None
+        prefix = ""
+        async for message in request_iterator:
+            kind = message.WhichOneof("payload")
+            if kind == "config":
+                if engine is not None:
+                    raise ValidationError(
+                        "FUZZY-024", "Only the first message may be a config.", field="config"
+                    )
+                engine, prefix = await self._stream_engine(message.config)
+                continue
+            if engine is None:
+                raise ValidationError(
+                    "FUZZY-024",
+                    "The first message of a stream must be its config.",
+                    field="config",
+                )
+            if kind != "values":
+                raise ValidationError("FUZZY-024", "A message carries no payload.", field="values")
+            n = len(message.values.timestamps_us)
+            try:
+                columns = value_columns_to_arrays(message.values.columns, n)
+            except ValueError as exc:
+                raise ValidationError("FUZZY-025", f"'values': {exc}.", field="values") from None
+            names, matrix = engine.fuzzify(columns, prefix=prefix)
+            yield fuzzy_pb2.StreamFuzzyResponse(
+                timestamps_us=message.values.timestamps_us,
+                columns=[value_column(name, matrix[:, j]) for j, name in enumerate(names)],
+            )
+
+    async def _stream_engine(self, config: fuzzy_pb2.StreamFuzzyConfig) -> tuple[FuzzyEngine, str]:
+        prefix = (
+            f"{parse_timeframe(config.timeframe, field='config.timeframe').code}_"
+            if config.timeframe
+            else ""
+        )
+        if config.fuzzy_sets and config.strategy:
+            raise ValidationError(
+                "FUZZY-021",
+                "Give either 'fuzzy_sets' or a 'strategy', not both.",
+                field="config.fuzzy_sets",
+            )
+        if config.strategy:
+            strategy = await asyncio.to_thread(self._strategy, config.strategy)
+            return FuzzyEngine(strategy.fuzzy_sets), prefix
+        if not config.fuzzy_sets:
+            raise ValidationError(
+                "FUZZY-021",
+                "The config needs 'fuzzy_sets' or a 'strategy'.",
+                field="config.fuzzy_sets",
+            )
+        sets = [
+            convert.adhoc_set(
+                f"config.fuzzy_sets[{i}]",
+                fs.id or fs.indicator,
+                fs.memberships,
+                indicator=fs.indicator,
+            )
+            for i, fs in enumerate(config.fuzzy_sets)
+        ]
+        return FuzzyEngine(sets), prefix

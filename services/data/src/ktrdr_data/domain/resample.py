@@ -1,0 +1,144 @@
+"""Multi-timeframe: resample OHLCV upward and align higher bars to a base series.
+
+Bin boundaries (what we chose):
+
+* intraday targets (5m .. 4h): bins anchored on the Unix epoch in UTC (4h bins start at 00:00,
+  04:00, ... UTC), labelled by bin start, closed on the left — independent of the calendar;
+* ``1d``: one bar per trading date of the calendar (``TradingCalendar.session_label``): FX days
+  run 17:00-17:00 New York and are stamped at the session open (e.g. Sunday 21:00/22:00 UTC for
+  Monday); equity days are the session, stamped 00:00 UTC of the date (the IB/Yahoo daily
+  convention, as the bundled GOOG data); without a calendar, UTC calendar days;
+* ``1w``: Monday-to-Sunday weeks of trading dates, stamped like the daily bar of that Monday;
+* ``1M``: calendar months of trading dates, stamped like the daily bar of the 1st.
+
+Aggregation: open=first, high=max, low=min, close=last, volume=sum. Only periods containing at
+least one source bar are output (no invented bars). The last bar may be partial if the data ends
+mid-period; :func:`align_to_base` never exposes it before its close.
+
+Look-ahead rule of :func:`align_to_base`: a base bar opening at t is known at ``t + base_len``;
+it sees the most recent higher bar whose close time is ``<= t + base_len``. A higher bar's close
+time is ``open + higher_len`` (exact for intraday and FX daily bars, conservative for equity
+daily bars stamped 00:00 UTC and for weekly bars) and for ``1M`` the next bar's open (the last
+one: open + 32 days). Bars before the first visible higher bar get NaN (never back-filled).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ktrdr_data.domain import bars as bars_mod
+from ktrdr_data.domain import errors as codes
+from ktrdr_data.domain.calendars import US_PER_DAY, TradingCalendar
+from ktrdr_runtime.errors import ValidationError
+from ktrdr_runtime.timeframes import Timeframe
+
+_MONTH_FALLBACK_US = 32 * US_PER_DAY
+
+
+def period_keys(
+    ts_us: np.ndarray, target: Timeframe, calendar: TradingCalendar | None = None
+) -> np.ndarray:
+    """Open timestamp (epoch us) of the ``target`` period containing each timestamp."""
+    ts = np.asarray(ts_us, dtype=np.int64)
+    if target.is_intraday:
+        step = target.seconds * 1_000_000
+        return ts - np.mod(ts, step)
+    if calendar is None:
+        labels = (ts // US_PER_DAY).astype("datetime64[D]")
+    else:
+        labels = calendar.session_label(ts)
+    if target.code == "1w":
+        # datetime64[D] day 0 (1970-01-01) is a Thursday; Monday-based weekday = (d + 3) % 7
+        wd = (labels.astype(np.int64) + 3) % 7
+        labels = labels - wd.astype("timedelta64[D]")
+    elif target.code == "1M":
+        labels = labels.astype("datetime64[M]").astype("datetime64[D]")
+    if calendar is None:
+        return labels.astype("datetime64[us]").astype(np.int64)
+    uniq, inv = np.unique(labels, return_inverse=True)
+    return calendar.period_open_us(uniq)[inv]
+
+
+def resample(
+    bars: pd.DataFrame,
+    source_tf: Timeframe,
+    target_tf: Timeframe,
+    calendar: TradingCalendar | None = None,
+) -> pd.DataFrame:
+    """Resample a canonical (sorted, unique) bar frame to a higher timeframe.
+
+    Raises
+    ------
+    ValidationError
+        ``DATA-012`` naming ``timeframe`` when ``target_tf`` is not longer than ``source_tf``.
+    """
+    if target_tf.seconds <= source_tf.seconds:
+        raise ValidationError(
+            codes.INVALID_RESAMPLE,
+            f"Cannot resample {source_tf.code} bars to {target_tf.code}: the target timeframe "
+            "must be longer than the source.",
+            field="timeframe",
+        )
+    if len(bars) == 0:
+        return bars_mod.empty_frame()
+    ts = bars_mod.index_to_us(bars.index)
+    keys = period_keys(ts, target_tf, calendar)
+    if np.any(keys[1:] < keys[:-1]):
+        raise ValidationError(codes.INVALID_FRAME, "Bars must be sorted to resample.", field="bars")
+    starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+    ends = np.concatenate((starts[1:], [len(ts)]))
+    o, h, lo, c = (bars[k].to_numpy(np.float64) for k in bars_mod.PRICE_COLUMNS)
+    v = bars["volume"].to_numpy(np.int64)
+    return bars_mod.from_columns(
+        keys[starts],
+        o[starts],
+        np.maximum.reduceat(h, starts),
+        np.minimum.reduceat(lo, starts),
+        c[ends - 1],
+        np.add.reduceat(v, starts),
+    )
+
+
+def close_times_us(higher: pd.DataFrame | pd.DatetimeIndex, higher_tf: Timeframe) -> np.ndarray:
+    """Close time (epoch us) of each higher bar per the module's look-ahead rule."""
+    index = higher.index if isinstance(higher, pd.DataFrame) else higher
+    opens = bars_mod.index_to_us(index)
+    if higher_tf.code != "1M":
+        return opens + higher_tf.seconds * 1_000_000
+    closes = np.empty_like(opens)
+    if len(opens):
+        closes[:-1] = opens[1:]
+        closes[-1] = opens[-1] + _MONTH_FALLBACK_US
+    return closes
+
+
+def align_to_base(
+    higher: pd.DataFrame,
+    higher_tf: Timeframe,
+    base_index: pd.DatetimeIndex,
+    base_tf: Timeframe,
+) -> pd.DataFrame:
+    """For each base bar, the latest higher bar already closed when the base bar closes.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``base_index``; the columns of ``higher`` (float64, NaN where no higher bar
+        is visible yet) plus ``higher_timestamp`` (open time of the aligned higher bar, NaT if
+        none).
+    """
+    closes = close_times_us(higher, higher_tf)
+    known = bars_mod.index_to_us(base_index) + base_tf.seconds * 1_000_000
+    pos = np.searchsorted(closes, known, side="right") - 1
+    visible = pos >= 0
+    take = np.clip(pos, 0, None)
+    out: dict[str, np.ndarray] = {}
+    for col in higher.columns:
+        vals = higher[col].to_numpy(np.float64)
+        out[col] = np.where(visible, vals[take], np.nan) if len(vals) else np.full(len(pos), np.nan)
+    h_ts = bars_mod.index_to_us(higher.index)
+    stamp = np.where(visible, h_ts[take] if len(h_ts) else 0, np.iinfo(np.int64).min)
+    frame = pd.DataFrame(out, index=base_index)
+    frame["higher_timestamp"] = pd.DatetimeIndex(stamp.view("datetime64[us]")).tz_localize("UTC")
+    return frame

@@ -1,0 +1,545 @@
+"""Strategy files (KTRDR v3 grammar): load, validate, list.
+
+Top-level keys: ``name`` (required), ``description``, ``version``, ``training_data``
+(required), ``indicators`` (required), ``fuzzy_sets`` (required), ``nn_inputs``, and the
+pass-through sections ``model``, ``decisions``, ``training`` (kept as raw mappings for the
+neural/backtest services). Any other key is rejected (FUZZY-010) with suggestions.
+
+.. code-block:: yaml
+
+    training_data:
+      symbols: {mode: multi_symbol, list: [EURUSD, GBPUSD]}   # or a plain list
+      timeframes: {mode: multi_timeframe, list: [1h, 4h, 1d], base_timeframe: 1h}
+      history_required: 200
+    indicators:
+      rsi_14: {type: rsi, period: 14}
+      macd_12_26_9: {type: macd, fast_period: 12, slow_period: 26, signal_period: 9}
+    nn_inputs:
+      - {fuzzy_set: rsi_14, timeframes: all}
+      - {fuzzy_set: macd_hist, timeframes: [1h, 4h]}
+
+Indicator validation
+--------------------
+Indicator entries are checked by an injected :data:`IndicatorValidator`
+``(indicator_type, params) -> output names``. At runtime the fuzzy servicer passes the indicator
+service's catalogue (e.g. ``lambda t, p: catalogue.describe(t, p).output_names``); it raises a
+:class:`~ktrdr_runtime.errors.KtrdrError` for an unknown type or bad parameter. Single-output
+indicators return one name. Without a validator, any ``type`` is accepted and output names are
+unknown (multi-output references are then not checked beyond the indicator id).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import structlog
+import yaml
+
+from ktrdr_fuzzy.domain import errors as codes
+from ktrdr_fuzzy.domain.config import FuzzySetDefinition, parse_fuzzy_sets
+from ktrdr_runtime.errors import KtrdrError, NotFoundError, ValidationError, suggest
+from ktrdr_runtime.timeframes import parse_timeframe
+
+log = structlog.get_logger(__name__)
+
+IndicatorValidator = Callable[[str, Mapping[str, Any]], tuple[str, ...]]
+
+TOP_LEVEL_KEYS = (
+    "name",
+    "description",
+    "version",
+    "training_data",
+    "indicators",
+    "fuzzy_sets",
+    "nn_inputs",
+    "model",
+    "decisions",
+    "training",
+)
+TRAINING_DATA_KEYS = ("symbols", "timeframes", "history_required")
+SYMBOL_KEYS = ("mode", "list")
+TIMEFRAME_KEYS = ("mode", "list", "base_timeframe")
+SYMBOL_MODES = ("single_symbol", "multi_symbol")
+TIMEFRAME_MODES = ("single_timeframe", "multi_timeframe")
+NN_INPUT_KEYS = ("fuzzy_set", "timeframes")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndicatorSpec:
+    """An ``indicators:`` entry: id, type, parameters and (when known) output names."""
+
+    id: str
+    type: str
+    params: dict[str, Any]
+    outputs: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrainingData:
+    symbols: tuple[str, ...]
+    symbol_mode: str
+    timeframes: tuple[str, ...]
+    timeframe_mode: str
+    base_timeframe: str
+    history_required: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NNInput:
+    """An ``nn_inputs`` entry; ``timeframes`` is ``None`` for ``all``."""
+
+    fuzzy_set: str
+    timeframes: tuple[str, ...] | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Strategy:
+    """A validated strategy. ``fuzzy_sets`` and ``indicators`` keep declaration order."""
+
+    name: str
+    description: str
+    version: str
+    training_data: TrainingData
+    indicators: dict[str, IndicatorSpec]
+    fuzzy_sets: dict[str, FuzzySetDefinition]
+    nn_inputs: tuple[NNInput, ...] | None
+    model: dict[str, Any]
+    decisions: dict[str, Any]
+    training: dict[str, Any]
+    source: str | None = None
+
+    @property
+    def timeframes(self) -> tuple[str, ...]:
+        return self.training_data.timeframes
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        return self.training_data.symbols
+
+    def applies_to(self, symbol: str) -> bool:
+        """Whether ``symbol`` is one of the strategy's training symbols (case-insensitive)."""
+        return symbol.upper() in (s.upper() for s in self.training_data.symbols)
+
+    def fuzzy_set(self, set_id: str) -> FuzzySetDefinition:
+        """Return one fuzzy set; FUZZY-015 NotFoundError with suggestions."""
+        try:
+            return self.fuzzy_sets[set_id]
+        except KeyError:
+            raise NotFoundError(
+                codes.FUZZY_SET_NOT_FOUND,
+                f"Strategy '{self.name}' has no fuzzy set '{set_id}'.",
+                field="fuzzy_set_id",
+                suggestions=suggest(set_id, self.fuzzy_sets),
+            ) from None
+
+    def feature_names(self) -> tuple[str, ...]:
+        """The ordered ``{timeframe}_{set}_{membership}`` features (see features.py)."""
+        from ktrdr_fuzzy.domain.features import feature_names
+
+        return feature_names(self)
+
+
+def _fail(code: str, message: str, field: str, suggestions: list[str] | None = None) -> None:
+    raise ValidationError(code, message, field=field, suggestions=suggestions or ())
+
+
+def _check_keys(raw: Mapping[str, Any], allowed: tuple[str, ...], field: str) -> None:
+    for key in raw:
+        if key not in allowed:
+            where = f"'{field}'" if field else "The strategy"
+            _fail(
+                codes.UNKNOWN_TOP_LEVEL_KEY if not field else codes.UNKNOWN_KEY,
+                f"{where} has unknown key '{key}'; allowed keys are {', '.join(allowed)}.",
+                f"{field}.{key}" if field else str(key),
+                suggest(str(key), allowed),
+            )
+
+
+def _mapping(raw: Any, field: str, *, required: bool = True) -> dict[str, Any]:
+    if raw is None and not required:
+        return {}
+    if not isinstance(raw, Mapping):
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{field}' must be a mapping.", field)
+    return dict(raw)
+
+
+def _str_list(raw: Any, field: str) -> list[str]:
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not raw or not all(isinstance(s, str) and s for s in raw):
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{field}' must be a non-empty list of strings.", field)
+    if len(set(raw)) != len(raw):
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{field}' lists a value twice.", field)
+    return list(raw)
+
+
+def _parse_training_data(raw: Any) -> TrainingData:
+    f = "training_data"
+    td = _mapping(raw, f)
+    _check_keys(td, TRAINING_DATA_KEYS, f)
+    sym = td.get("symbols")
+    if sym is None:
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{f}.symbols' is required.", f"{f}.symbols")
+    if isinstance(sym, Mapping):
+        _check_keys(sym, SYMBOL_KEYS, f"{f}.symbols")
+        symbols = _str_list(sym.get("list"), f"{f}.symbols.list")
+        sym_mode = sym.get("mode", "single_symbol" if len(symbols) == 1 else "multi_symbol")
+    else:
+        symbols = _str_list(sym, f"{f}.symbols")
+        sym_mode = "single_symbol" if len(symbols) == 1 else "multi_symbol"
+    if sym_mode not in SYMBOL_MODES:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}.symbols.mode' must be one of {', '.join(SYMBOL_MODES)}, got {sym_mode!r}.",
+            f"{f}.symbols.mode",
+            suggest(str(sym_mode), SYMBOL_MODES, cutoff=0.4),
+        )
+    if sym_mode == "single_symbol" and len(symbols) != 1:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}.symbols': mode single_symbol needs exactly one symbol, got {len(symbols)}.",
+            f"{f}.symbols.list",
+        )
+    tfr = td.get("timeframes")
+    if tfr is None:
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{f}.timeframes' is required.", f"{f}.timeframes")
+    base: Any = None
+    if isinstance(tfr, Mapping):
+        _check_keys(tfr, TIMEFRAME_KEYS, f"{f}.timeframes")
+        tf_field = f"{f}.timeframes.list"
+        raw_tfs = _str_list(tfr.get("list"), tf_field)
+        base = tfr.get("base_timeframe")
+        tf_mode = tfr.get("mode", "single_timeframe" if len(raw_tfs) == 1 else "multi_timeframe")
+    else:
+        tf_field = f"{f}.timeframes"
+        raw_tfs = _str_list(tfr, tf_field)
+        tf_mode = "single_timeframe" if len(raw_tfs) == 1 else "multi_timeframe"
+    timeframes = tuple(
+        parse_timeframe(t, field=f"{tf_field}[{i}]").code for i, t in enumerate(raw_tfs)
+    )
+    if len(set(timeframes)) != len(timeframes):
+        _fail(codes.BAD_STRATEGY_FIELD, f"'{tf_field}' lists a timeframe twice.", tf_field)
+    if tf_mode not in TIMEFRAME_MODES:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}.timeframes.mode' must be one of {', '.join(TIMEFRAME_MODES)}, got {tf_mode!r}.",
+            f"{f}.timeframes.mode",
+            suggest(str(tf_mode), TIMEFRAME_MODES, cutoff=0.4),
+        )
+    if tf_mode == "single_timeframe" and len(timeframes) != 1:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}.timeframes': mode single_timeframe needs exactly one timeframe.",
+            tf_field,
+        )
+    if base is None:
+        base_code = timeframes[0]
+    else:
+        if not isinstance(base, str):
+            _fail(codes.BAD_STRATEGY_FIELD, "base_timeframe must be a string.", f"{f}.timeframes")
+        base_code = parse_timeframe(base, field=f"{f}.timeframes.base_timeframe").code
+        if base_code not in timeframes:
+            _fail(
+                codes.BAD_STRATEGY_FIELD,
+                f"'{f}.timeframes.base_timeframe' {base_code} is not in the timeframe list "
+                f"({', '.join(timeframes)}).",
+                f"{f}.timeframes.base_timeframe",
+                suggest(base_code, timeframes, cutoff=0.3),
+            )
+    history = td.get("history_required")
+    if history is not None and (
+        isinstance(history, bool) or not isinstance(history, int) or history < 0
+    ):
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}.history_required' must be a non-negative integer (bars), got {history!r}.",
+            f"{f}.history_required",
+        )
+    return TrainingData(tuple(symbols), sym_mode, timeframes, tf_mode, base_code, history)
+
+
+def _parse_indicators(raw: Any, validator: IndicatorValidator | None) -> dict[str, IndicatorSpec]:
+    f = "indicators"
+    if not isinstance(raw, Mapping) or not raw:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{f}' must be a non-empty mapping of indicator id -> {{type, ...params}}.",
+            f,
+        )
+    out: dict[str, IndicatorSpec] = {}
+    for ind_id, spec in raw.items():
+        field = f"{f}.{ind_id}"
+        if not isinstance(ind_id, str) or not ind_id or "." in ind_id:
+            _fail(
+                codes.BAD_INDICATOR,
+                f"Indicator ids must be non-empty strings without '.', got {ind_id!r}.",
+                field,
+            )
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
+            _fail(
+                codes.BAD_INDICATOR,
+                f"'{field}' must be a mapping with a 'type' (e.g. {{type: rsi, period: 14}}).",
+                f"{field}.type",
+            )
+        params = {k: v for k, v in spec.items() if k != "type"}
+        outputs: tuple[str, ...] = ()
+        if validator is not None:
+            try:
+                outputs = tuple(validator(spec["type"], params))
+            except KtrdrError as e:
+                sub = f".{e.field}" if e.field and not e.field.startswith(field) else ""
+                raise ValidationError(
+                    codes.BAD_INDICATOR,
+                    f"'{field}': {e.message}",
+                    field=(e.field if e.field and e.field.startswith(field) else field + sub),
+                    suggestions=e.suggestions,
+                    details={"cause_code": e.code},
+                ) from e
+        out[ind_id] = IndicatorSpec(ind_id, spec["type"], params, outputs)
+    return out
+
+
+def _parse_nn_inputs(
+    raw: Any, fuzzy_sets: Mapping[str, FuzzySetDefinition], timeframes: tuple[str, ...]
+) -> tuple[NNInput, ...] | None:
+    if raw is None:
+        return None
+    f = "nn_inputs"
+    if not isinstance(raw, list) or not raw:
+        _fail(codes.BAD_NN_INPUT, f"'{f}' must be a non-empty list of {{fuzzy_set, ...}}.", f)
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for i, entry in enumerate(raw):
+        field = f"{f}[{i}]"
+        if isinstance(entry, str):
+            entry = {"fuzzy_set": entry}
+        if not isinstance(entry, Mapping):
+            _fail(
+                codes.BAD_NN_INPUT, f"'{field}' must be a mapping {{fuzzy_set, timeframes}}.", field
+            )
+        _check_keys(entry, NN_INPUT_KEYS, field)
+        set_id = entry.get("fuzzy_set")
+        if set_id not in fuzzy_sets:
+            _fail(
+                codes.BAD_NN_INPUT,
+                f"'{field}.fuzzy_set' references unknown fuzzy set {set_id!r}; defined sets are "
+                f"{', '.join(fuzzy_sets)}.",
+                f"{field}.fuzzy_set",
+                suggest(str(set_id), fuzzy_sets),
+            )
+        tfs = entry.get("timeframes", "all")
+        selected: tuple[str, ...] | None
+        if tfs == "all":
+            selected = None
+        else:
+            listed = _str_list(tfs, f"{field}.timeframes")
+            codes_ = []
+            for j, t in enumerate(listed):
+                code = parse_timeframe(t, field=f"{field}.timeframes[{j}]").code
+                if code not in timeframes:
+                    _fail(
+                        codes.BAD_NN_INPUT,
+                        f"'{field}.timeframes[{j}]' {code} is not a strategy timeframe "
+                        f"({', '.join(timeframes)}).",
+                        f"{field}.timeframes[{j}]",
+                        suggest(code, timeframes, cutoff=0.3),
+                    )
+                codes_.append(code)
+            selected = tuple(codes_)
+        for tf in selected or timeframes:
+            if (set_id, tf) in seen:
+                _fail(
+                    codes.BAD_NN_INPUT,
+                    f"'{field}' repeats fuzzy set '{set_id}' on timeframe {tf}.",
+                    field,
+                )
+            seen.add((set_id, tf))
+        out.append(NNInput(set_id, selected))
+    return tuple(out)
+
+
+def parse_strategy(
+    raw: Any, *, validator: IndicatorValidator | None = None, source: str | None = None
+) -> Strategy:
+    """Validate a parsed strategy mapping.
+
+    Parameters
+    ----------
+    raw
+        The YAML document (a mapping).
+    validator
+        Indicator catalogue check, see module docstring. ``None`` accepts any indicator type.
+    source
+        File name (or ``<string>``) prefixed to error messages and put in ``details``.
+
+    Raises
+    ------
+    ValidationError
+        FUZZY-0NN codes (see :mod:`ktrdr_fuzzy.domain.errors`); COMMON-002 for a bad timeframe.
+    """
+    try:
+        return _parse_strategy(raw, validator, source)
+    except KtrdrError as e:
+        if source is None:
+            raise
+        raise type(e)(
+            e.code,
+            f"{source}: {e.message}",
+            field=e.field,
+            suggestions=e.suggestions,
+            details={**e.details, "source": source},
+        ) from e
+
+
+def _parse_strategy(raw: Any, validator: IndicatorValidator | None, source: str | None) -> Strategy:
+    if not isinstance(raw, Mapping):
+        _fail(codes.BAD_STRATEGY_FILE, "A strategy must be a YAML mapping.", "")
+    _check_keys(raw, TOP_LEVEL_KEYS, "")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        _fail(codes.BAD_STRATEGY_FIELD, "'name' is required (a non-empty string).", "name")
+    description = raw.get("description") or ""
+    if not isinstance(description, str):
+        _fail(codes.BAD_STRATEGY_FIELD, "'description' must be a string.", "description")
+    version = raw.get("version", "")
+    if isinstance(version, bool) or not isinstance(version, (str, int, float)):
+        _fail(codes.BAD_STRATEGY_FIELD, "'version' must be a string or number.", "version")
+    for key in ("training_data", "indicators", "fuzzy_sets"):
+        if key not in raw:
+            _fail(codes.BAD_STRATEGY_FIELD, f"'{key}' is required.", key)
+    training_data = _parse_training_data(raw["training_data"])
+    indicators = _parse_indicators(raw["indicators"], validator)
+    fuzzy_sets = parse_fuzzy_sets(
+        raw["fuzzy_sets"], indicator_outputs={k: v.outputs for k, v in indicators.items()}
+    )
+    nn_inputs = _parse_nn_inputs(raw.get("nn_inputs"), fuzzy_sets, training_data.timeframes)
+    return Strategy(
+        name=name,
+        description=description,
+        version=str(version),
+        training_data=training_data,
+        indicators=indicators,
+        fuzzy_sets=fuzzy_sets,
+        nn_inputs=nn_inputs,
+        model=_mapping(raw.get("model"), "model", required=False),
+        decisions=_mapping(raw.get("decisions"), "decisions", required=False),
+        training=_mapping(raw.get("training"), "training", required=False),
+        source=source,
+    )
+
+
+def load_strategy_text(
+    text: str, *, validator: IndicatorValidator | None = None, source: str = "<string>"
+) -> Strategy:
+    """Parse and validate strategy YAML text. Errors are prefixed with ``source``."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ValidationError(
+            codes.BAD_STRATEGY_FILE,
+            f"{source}: not valid YAML{where}: {getattr(e, 'problem', None) or e}.",
+            details={"source": source},
+        ) from e
+    return parse_strategy(raw, validator=validator, source=source)
+
+
+def load_strategy(path: str | Path, *, validator: IndicatorValidator | None = None) -> Strategy:
+    """Load a strategy file.
+
+    Raises
+    ------
+    NotFoundError
+        FUZZY-014 when the file does not exist.
+    ValidationError
+        FUZZY-009 unreadable/not YAML; otherwise as :func:`parse_strategy`.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise NotFoundError(
+            codes.STRATEGY_NOT_FOUND,
+            f"Strategy file '{p}' does not exist.",
+            field="strategy",
+            suggestions=suggest(p.name, [c.name for c in p.parent.glob("*.y*ml")])
+            if p.parent.is_dir()
+            else (),
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValidationError(
+            codes.BAD_STRATEGY_FILE, f"{p}: cannot be read: {e}.", details={"source": str(p)}
+        ) from e
+    return load_strategy_text(text, validator=validator, source=str(p))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StrategyListing:
+    """One file found by :func:`list_strategies`: a strategy, or the error that rejected it."""
+
+    path: Path
+    strategy: Strategy | None
+    error: KtrdrError | None
+
+    @property
+    def ok(self) -> bool:
+        return self.strategy is not None
+
+    @property
+    def name(self) -> str:
+        return self.strategy.name if self.strategy else self.path.stem
+
+
+def list_strategies(
+    directory: str | Path, *, validator: IndicatorValidator | None = None
+) -> list[StrategyListing]:
+    """Load every ``*.yaml``/``*.yml`` file in ``directory`` (sorted by file name).
+
+    Never raises for a bad file: its listing carries the error. A missing directory gives an
+    empty list.
+    """
+    d = Path(directory)
+    if not d.is_dir():
+        log.warning("strategy_directory_missing", directory=str(d))
+        return []
+    files = sorted(p for p in d.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    out = []
+    for p in files:
+        try:
+            out.append(StrategyListing(p, load_strategy(p, validator=validator), None))
+        except KtrdrError as e:
+            log.info("strategy_invalid", path=str(p), code=e.code, error=e.full_message)
+            out.append(StrategyListing(p, None, e))
+    return out
+
+
+def find_strategy(
+    directory: str | Path, name: str, *, validator: IndicatorValidator | None = None
+) -> Strategy:
+    """Return the strategy called ``name`` (or whose file stem is ``name``) in ``directory``.
+
+    Raises
+    ------
+    NotFoundError
+        FUZZY-014 with suggestions among the valid strategies.
+    KtrdrError
+        The file's own validation error when the named strategy is invalid.
+    """
+    listings = list_strategies(directory, validator=validator)
+    for item in listings:
+        if name in (item.name, item.path.stem, item.path.name):
+            if item.error is not None:
+                raise item.error
+            assert item.strategy is not None
+            return item.strategy
+    names = [i.name for i in listings]
+    raise NotFoundError(
+        codes.STRATEGY_NOT_FOUND,
+        f"No strategy named '{name}' in {directory}.",
+        field="strategy",
+        suggestions=suggest(name, names + [i.path.stem for i in listings]),
+    )

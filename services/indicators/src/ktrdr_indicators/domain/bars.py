@@ -1,0 +1,82 @@
+"""Bar input for batch computation: float64 column arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ktrdr_indicators.domain import errors as E
+from ktrdr_indicators.domain.metadata import INPUT_COLUMNS
+
+
+@dataclass(frozen=True)
+class OHLCV:
+    """Column arrays of equal length (float64, C-contiguous). Any column may be ``None``
+    when no indicator that reads it is computed."""
+
+    open: np.ndarray | None = None
+    high: np.ndarray | None = None
+    low: np.ndarray | None = None
+    close: np.ndarray | None = None
+    volume: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        for name in INPUT_COLUMNS:
+            arr = getattr(self, name)
+            if arr is not None:
+                return len(arr)
+        return 0
+
+    def get(self, name: str) -> np.ndarray:
+        arr = getattr(self, name)
+        if arr is None:
+            raise E.ValidationError(
+                E.BAD_BARS,
+                f"Bars have no '{name}' column, which this indicator reads.",
+                field=f"bars.{name}",
+            )
+        return arr
+
+
+def as_ohlcv(bars: OHLCV | Mapping[str, Any] | Any) -> OHLCV:
+    """Coerce ``bars`` (OHLCV, a mapping of column -> array-like, or a pandas DataFrame with
+    lower- or capitalised column names) to :class:`OHLCV` of float64 arrays.
+
+    Raises
+    ------
+    ValidationError
+        IND-007 when columns are not 1-D, not numeric or differ in length.
+    """
+    if isinstance(bars, OHLCV):
+        return bars
+    cols: dict[str, np.ndarray] = {}
+    keys = list(bars.keys()) if hasattr(bars, "keys") else []
+    lookup = {str(k).lower(): k for k in keys}
+    for name in INPUT_COLUMNS:
+        key = lookup.get(name)
+        if key is None:
+            continue
+        raw = bars[key]
+        try:
+            arr = np.ascontiguousarray(np.asarray(raw, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise E.ValidationError(
+                E.BAD_BARS, f"Column '{name}' is not numeric: {exc}", field=f"bars.{name}"
+            ) from exc
+        if arr.ndim != 1:
+            raise E.ValidationError(
+                E.BAD_BARS,
+                f"Column '{name}' must be 1-D, got shape {arr.shape}.",
+                field=f"bars.{name}",
+            )
+        cols[name] = arr
+    lengths = {len(a) for a in cols.values()}
+    if len(lengths) > 1:
+        detail = ", ".join(f"{k}={len(v)}" for k, v in cols.items())
+        raise E.ValidationError(
+            E.BAD_BARS, f"Bar columns differ in length ({detail}).", field="bars"
+        )
+    return OHLCV(**cols)

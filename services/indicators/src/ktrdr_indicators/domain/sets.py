@@ -1,0 +1,138 @@
+"""Indicator sets: several configured indicators computed / streamed together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ktrdr_indicators.domain import errors as E
+from ktrdr_indicators.domain.bars import OHLCV, as_ohlcv
+from ktrdr_indicators.domain.catalogue import Indicator, create
+from ktrdr_indicators.domain.streaming import StreamingIndicator
+
+
+class IndicatorSet:
+    """Configured indicators from specs ``{"id": ..., "indicator": ..., "parameters": {...}}``
+    (``id`` optional, defaults to the canonical instance name, e.g. ``rsi_14``).
+
+    Output columns are ordered by spec order then output order: ``id`` for single-output
+    indicators, ``id.output`` otherwise.
+
+    Raises
+    ------
+    ValidationError
+        IND-008 duplicate id, IND-009 malformed spec, plus the per-indicator errors (whose
+        ``field`` is prefixed with ``indicators[i].``).
+    NotFoundError
+        IND-001 unknown indicator.
+    """
+
+    def __init__(self, specs: Sequence[Mapping[str, Any]]) -> None:
+        self.ids: list[str] = []
+        self.indicators: list[Indicator] = []
+        self.columns: list[str] = []
+        seen: dict[str, int] = {}
+        for i, spec in enumerate(specs):
+            if not isinstance(spec, Mapping) or not isinstance(spec.get("indicator"), str):
+                raise E.ValidationError(
+                    E.BAD_SPEC,
+                    f"Indicator spec #{i} needs a string 'indicator'.",
+                    field=f"indicators[{i}].indicator",
+                )
+            params = spec.get("parameters") or {}
+            if not isinstance(params, Mapping):
+                raise E.ValidationError(
+                    E.BAD_SPEC,
+                    f"Indicator spec #{i}: 'parameters' must be a mapping.",
+                    field=f"indicators[{i}].parameters",
+                )
+            try:
+                ind = create(spec["indicator"], params)
+            except E.ValidationError as exc:
+                raise type(exc)(
+                    exc.code,
+                    exc.message,
+                    field=f"indicators[{i}].{exc.field}",
+                    suggestions=exc.suggestions,
+                    details=exc.details,
+                ) from exc
+            except E.NotFoundError as exc:
+                raise type(exc)(
+                    exc.code,
+                    exc.message,
+                    field=f"indicators[{i}].indicator",
+                    suggestions=exc.suggestions,
+                ) from exc
+            ident = spec.get("id") or ind.name
+            if not isinstance(ident, str):
+                raise E.ValidationError(
+                    E.BAD_SPEC,
+                    f"Indicator spec #{i}: 'id' must be text.",
+                    field=f"indicators[{i}].id",
+                )
+            if ident in seen:
+                raise E.ValidationError(
+                    E.DUPLICATE_ID,
+                    f"Duplicate indicator id '{ident}' (specs #{seen[ident]} and #{i}).",
+                    field=f"indicators[{i}].id",
+                )
+            seen[ident] = i
+            self.ids.append(ident)
+            self.indicators.append(ind)
+            self.columns.extend(ind.info.columns(ident))
+
+    @property
+    def warmup(self) -> int:
+        """Largest warm-up among the members."""
+        return max((i.warmup for i in self.indicators), default=0)
+
+    def compute(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Batch-compute every member; ordered ``{column: float64 array}``."""
+        ohlcv = as_ohlcv(bars)
+        out: dict[str, np.ndarray] = {}
+        for ident, ind in zip(self.ids, self.indicators, strict=True):
+            res = ind.compute(ohlcv)
+            out.update(zip(ind.info.columns(ident), res.values(), strict=True))
+        return out
+
+    def stream(self) -> SetStream:
+        """Fresh streaming state for all members."""
+        return SetStream([i.stream() for i in self.indicators], list(self.columns))
+
+
+class SetStream:
+    """Per-stream state of an :class:`IndicatorSet`."""
+
+    def __init__(self, members: list[StreamingIndicator], columns: list[str]) -> None:
+        self.members = members
+        self.columns = columns
+        self._updates = [m.update for m in members]
+
+    def update(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        """Feed one bar; one float per column (NaN = not ready or invalid input)."""
+        out: list[float] = []
+        for up in self._updates:
+            out.extend(up(o, h, lo, c, v))
+        return tuple(out)
+
+    def update_bars(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Feed a batch of bars in order; ``{column: array}`` with one row per bar."""
+        ohlcv = as_ohlcv(bars)
+        n = len(ohlcv)
+        get = [
+            (getattr(ohlcv, f).tolist() if getattr(ohlcv, f) is not None else [np.nan] * n)
+            for f in ("open", "high", "low", "close", "volume")
+        ]
+        rows = [self.update(*bar) for bar in zip(*get, strict=True)]
+        arr = np.array(rows, dtype=np.float64).reshape(n, len(self.columns))
+        return {col: arr[:, j].copy() for j, col in enumerate(self.columns)}
+
+    @property
+    def initialized(self) -> bool:
+        return all(m.initialized for m in self.members)
+
+    def reset(self) -> None:
+        for m in self.members:
+            m.reset()

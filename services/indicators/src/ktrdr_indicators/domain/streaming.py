@@ -1,0 +1,1257 @@
+"""Incremental (streaming) implementations of the native catalogue.
+
+Contract (nautilus_trader style)
+--------------------------------
+Every class takes its parameters as keyword arguments and offers
+
+* ``update(open, high, low, close, volume) -> tuple[float, ...]`` - feed one bar, get one
+  value per output (declared order). All five prices are always passed; only the class's
+  ``inputs`` are read.
+* ``value`` (primary output), ``values`` (all outputs), ``initialized``, ``reset()``,
+  ``repr()`` -> ``Name(params)``.
+
+Warm-up: until ``initialized`` is True every output is NaN - never a partial value.
+
+Invalid bars: if any input the indicator reads is NaN or +-inf, ``update`` returns NaNs
+for that bar and leaves the state untouched (``values`` still shows the last valid bar);
+the next valid bar continues exactly as if the invalid bar had never been seen. Batch mode
+does the same (it computes on the valid rows only and scatters NaN into invalid ones).
+
+Numerics: the classes mirror TA-Lib's C floating-point operation order (running sums kept
+over ``n - 1`` values, Wilder smoothing, exact-zero guards as TA-Lib >= 0.6) so that streaming
+matches the TA-Lib-backed batch mode to ~1e-12. Update paths use plain Python floats only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+NAN = math.nan
+_LOG = math.log
+_SQRT = math.sqrt
+_LETTER = {"open": "o", "high": "h", "low": "lo", "close": "c", "volume": "v"}
+
+
+def _make_update(inputs: tuple[str, ...]):
+    """Build ``update`` checking exactly ``inputs`` for finiteness (``x - x == 0`` is False
+    for NaN and +-inf), generated once per class like dataclasses generate ``__init__``."""
+    cond = " and ".join(f"{_LETTER[f]} - {_LETTER[f]} == 0.0" for f in inputs)
+    src = (
+        "def update(self, o, h, lo, c, v):\n"
+        f"    if {cond}:\n"
+        "        vals = self._values = self._step(o, h, lo, c, v)\n"
+        "        return vals\n"
+        "    return self._nan\n"
+    )
+    ns: dict[str, Any] = {}
+    exec(src, ns)
+    fn = ns["update"]
+    fn.__doc__ = "Feed one bar; return one float per output (NaN while not ready / bar invalid)."
+    return fn
+
+
+class StreamingIndicator:
+    """Base class; subclasses set ``inputs``, ``outputs``, ``primary`` and implement
+    ``_reset`` and ``_step`` (which only ever sees finite inputs)."""
+
+    inputs: tuple[str, ...] = ("close",)
+    outputs: tuple[str, ...] = ("value",)
+    primary: int = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.update = _make_update(cls.inputs)  # type: ignore[method-assign]
+
+    def __init__(self, **params: Any) -> None:
+        self._params = params
+        for k, val in params.items():
+            setattr(self, k, val)
+        self._nan = (NAN,) * len(self.outputs)
+        self.reset()
+
+    def reset(self) -> None:
+        """Return to the freshly constructed state."""
+        self._values = self._nan
+        self.initialized = False
+        self._reset()
+
+    def _reset(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        raise NotImplementedError  # pragma: no cover
+
+    def update(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        raise NotImplementedError  # pragma: no cover - replaced per subclass
+
+    @property
+    def value(self) -> float:
+        """Primary output of the last valid bar (NaN while not initialized)."""
+        return self._values[self.primary]
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """All outputs of the last valid bar."""
+        return self._values
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(repr(v) for v in self._params.values())})"
+
+
+# ----------------------------------------------------------------------------- helpers
+class _WinSum:
+    """Sum of the last ``n`` values in TA-Lib's INT_SUM/INT_SMA operation order; NaN until
+    ``n`` values were pushed."""
+
+    __slots__ = ("buf", "count", "n", "pos", "total")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.buf = [0.0] * n
+        self.pos = 0
+        self.count = 0
+        self.total = 0.0
+
+    def push(self, x: float) -> float:
+        buf = self.buf
+        pos = self.pos
+        buf[pos] = x
+        pos += 1
+        if pos == self.n:
+            pos = 0
+        self.pos = pos
+        if self.count < self.n - 1:
+            self.count += 1
+            self.total += x
+            return NAN
+        t = self.total + x
+        self.total = t - buf[pos]
+        return t
+
+
+class _Ema:
+    """TA-Lib EMA: seeded by the SMA of the first ``n`` values, then
+    ``prev = (x - prev) * k + prev`` with ``k = 2 / (n + 1)``."""
+
+    __slots__ = ("count", "k", "n", "prev")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.k = 2.0 / (n + 1)
+        self.count = 0
+        self.prev = 0.0
+
+    def push(self, x: float) -> float:
+        if self.count >= self.n:
+            self.prev = p = (x - self.prev) * self.k + self.prev
+            return p
+        self.count += 1
+        self.prev += x
+        if self.count == self.n:
+            self.prev /= self.n
+            return self.prev
+        return NAN
+
+
+class _Max:
+    """Rolling maximum over the last ``n`` values (monotonic deque, amortised O(1)).
+    Ties keep the most recent index (TA-Lib AROON convention)."""
+
+    __slots__ = ("i", "idx", "n", "val")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.idx: deque[int] = deque()
+        self.val: deque[float] = deque()
+        self.i = 0
+
+    def push(self, x: float) -> float:
+        idx = self.idx
+        val = self.val
+        while val and val[-1] <= x:
+            val.pop()
+            idx.pop()
+        i = self.i
+        val.append(x)
+        idx.append(i)
+        if idx[0] <= i - self.n:
+            idx.popleft()
+            val.popleft()
+        self.i = i + 1
+        return val[0]
+
+
+class _Min(_Max):
+    """Rolling minimum (see :class:`_Max`)."""
+
+    __slots__ = ()
+
+    def push(self, x: float) -> float:
+        idx = self.idx
+        val = self.val
+        while val and val[-1] >= x:
+            val.pop()
+            idx.pop()
+        i = self.i
+        val.append(x)
+        idx.append(i)
+        if idx[0] <= i - self.n:
+            idx.popleft()
+            val.popleft()
+        self.i = i + 1
+        return val[0]
+
+
+class _Delay:
+    """Returns the value pushed ``n`` pushes ago (NaN before)."""
+
+    __slots__ = ("buf", "count", "n", "pos")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.buf = [NAN] * max(n, 1)
+        self.pos = 0
+        self.count = 0
+
+    def push(self, x: float) -> float:
+        if self.n == 0:
+            return x
+        buf = self.buf
+        pos = self.pos
+        old = buf[pos]
+        buf[pos] = x
+        pos += 1
+        self.pos = 0 if pos == self.n else pos
+        return old
+
+
+def _true_range(h: float, lo: float, pc: float) -> float:
+    g = h - lo
+    a = abs(pc - h)
+    if a > g:
+        g = a
+    a = abs(pc - lo)
+    if a > g:
+        g = a
+    return g
+
+
+class _Atr:
+    """TA-Lib ATR: SMA of the first ``n`` true ranges (bars 1..n), then Wilder smoothing."""
+
+    __slots__ = ("atr", "count", "n", "pc")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.count = 0
+        self.atr = 0.0
+        self.pc = NAN
+
+    def push(self, h: float, lo: float, c: float) -> float:
+        n = self.n
+        count = self.count
+        if count == 0:
+            self.count = 1
+            self.pc = c
+            return NAN
+        tr = _true_range(h, lo, self.pc)
+        self.pc = c
+        if count > n:
+            self.atr = a = (self.atr * (n - 1) + tr) / n
+            return a
+        self.count = count + 1
+        self.atr += tr
+        if count == n:
+            self.atr /= n
+            return self.atr
+        return NAN
+
+
+class _StdDev:
+    """TA-Lib population standard deviation (mean of squares minus squared SMA, 0 when the
+    variance is not positive). Returns (sma, stddev)."""
+
+    __slots__ = ("n", "s", "s2")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.s = _WinSum(n)
+        self.s2 = _WinSum(n)
+
+    def push(self, x: float) -> tuple[float, float]:
+        t = self.s.push(x)
+        t2 = self.s2.push(x * x)
+        if t != t:
+            return NAN, NAN
+        n = self.n
+        mid = t / n
+        var = t2 / n - mid * mid
+        return mid, (_SQRT(var) if var > 0.0 else 0.0)
+
+
+# ----------------------------------------------------------------------------- overlap
+class SMA(StreamingIndicator):
+    """Simple moving average of close (TA-Lib SMA)."""
+
+    def _reset(self) -> None:
+        self._sum = _WinSum(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        t = self._sum.push(c)
+        if t != t:
+            return self._nan
+        self.initialized = True
+        return (t / self.period,)
+
+
+class EMA(StreamingIndicator):
+    """Exponential moving average of close, SMA-seeded (TA-Lib EMA)."""
+
+    def _reset(self) -> None:
+        self._ema = _Ema(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        e = self._ema.push(c)
+        if e != e:
+            return self._nan
+        self.initialized = True
+        return (e,)
+
+
+class WMA(StreamingIndicator):
+    """Linearly weighted moving average (TA-Lib WMA operation order)."""
+
+    def _reset(self) -> None:
+        n = self.period
+        self._buf = [0.0] * n
+        self._pos = 0
+        self._count = 0
+        self._psum = 0.0
+        self._psub = 0.0
+        self._trail = 0.0
+        self._div = (n * (n + 1)) >> 1
+
+    def _step(self, o, h, lo, c, v):
+        n = self.period
+        buf = self._buf
+        pos = self._pos
+        buf[pos] = c
+        pos += 1
+        if pos == n:
+            pos = 0
+        self._pos = pos
+        if self._count < n - 1:
+            self._count += 1
+            self._psub += c
+            self._psum += c * self._count
+            return self._nan
+        self._psub += c
+        self._psub -= self._trail
+        self._psum += c * n
+        self._trail = buf[pos]
+        out = self._psum / self._div
+        self._psum -= self._psub
+        self.initialized = True
+        return (out,)
+
+
+# ----------------------------------------------------------------------------- momentum
+class RSI(StreamingIndicator):
+    """Wilder RSI (TA-Lib RSI: seed = mean gain/loss of the first ``period`` changes;
+    0 when average gain + loss is exactly 0)."""
+
+    def _reset(self) -> None:
+        self._count = 0
+        self._prev = 0.0
+        self._gain = 0.0
+        self._loss = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        count = self._count
+        if count == 0:
+            self._count = 1
+            self._prev = c
+            return self._nan
+        n = self.period
+        d = c - self._prev
+        self._prev = c
+        if count > n:
+            gain = self._gain * (n - 1)
+            loss = self._loss * (n - 1)
+            if d < 0:
+                loss -= d
+            else:
+                gain += d
+            self._gain = gain = gain / n
+            self._loss = loss = loss / n
+        else:
+            self._count = count + 1
+            if d < 0:
+                self._loss -= d
+            else:
+                self._gain += d
+            if count < n:
+                return self._nan
+            self._gain = gain = self._gain / n
+            self._loss = loss = self._loss / n
+            self.initialized = True
+        t = gain + loss
+        return ((100.0 * (gain / t)) if t != 0.0 else 0.0,)
+
+
+class MACD(StreamingIndicator):
+    """MACD with TA-Lib seeding: the fast EMA is seeded at bar ``slow - 1`` with the SMA of the
+    last ``fast`` closes (not at bar ``fast - 1``), the signal EMA with the SMA of the first
+    ``signal`` MACD values; all three outputs appear together at bar ``slow + signal - 2``."""
+
+    outputs = ("line", "signal", "histogram")
+
+    def _reset(self) -> None:
+        self._i = 0
+        self._recent: deque[float] = deque(maxlen=self.fast)
+        self._slow_ema = _Ema(self.slow)
+        self._sig_ema = _Ema(self.signal)
+        self._fast_v = 0.0
+        self._kf = 2.0 / (self.fast + 1)
+
+    def _step(self, o, h, lo, c, v):
+        s = self._slow_ema.push(c)
+        i = self._i
+        if i < self.slow - 1:
+            self._i = i + 1
+            self._recent.append(c)
+            return self._nan
+        if i == self.slow - 1:
+            self._i = i + 1
+            self._recent.append(c)
+            t = 0.0
+            for x in self._recent:
+                t += x
+            f = self._fast_v = t / self.fast
+        else:
+            self._fast_v = f = (c - self._fast_v) * self._kf + self._fast_v
+        m = f - s
+        sig = self._sig_ema.push(m)
+        if sig != sig:
+            return self._nan
+        self.initialized = True
+        return (m, sig, m - sig)
+
+
+class ROC(StreamingIndicator):
+    """Rate of change in percent: ``(close / close[period] - 1) * 100`` (0 if the old close
+    is 0, as TA-Lib)."""
+
+    def _reset(self) -> None:
+        self._delay = _Delay(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        p = self._delay.push(c)
+        if p != p:
+            return self._nan
+        self.initialized = True
+        return (((c / p) - 1.0) * 100.0 if p != 0.0 else 0.0,)
+
+
+class Momentum(StreamingIndicator):
+    """``close - close[period]`` (TA-Lib MOM)."""
+
+    def _reset(self) -> None:
+        self._delay = _Delay(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        p = self._delay.push(c)
+        if p != p:
+            return self._nan
+        self.initialized = True
+        return (c - p,)
+
+
+class Stochastic(StreamingIndicator):
+    """Slow stochastic (TA-Lib STOCH with SMA smoothing): fast %K over ``k_period``, %K = SMA
+    of fast %K over ``k_smooth``, %D = SMA of %K over ``d_period``."""
+
+    inputs = ("high", "low", "close")
+    outputs = ("k", "d")
+
+    def _reset(self) -> None:
+        self._hh = _Max(self.k_period)
+        self._ll = _Min(self.k_period)
+        self._count = 0
+        self._ksum = _WinSum(self.k_smooth)
+        self._dsum = _WinSum(self.d_period)
+
+    def _step(self, o, h, lo, c, v):
+        hh = self._hh.push(h)
+        ll = self._ll.push(lo)
+        if self._count < self.k_period - 1:
+            self._count += 1
+            return self._nan
+        diff = (hh - ll) / 100.0
+        fk = (c - ll) / diff if diff != 0.0 else 0.0
+        ks = self._ksum.push(fk)
+        if ks != ks:
+            return self._nan
+        k = ks / self.k_smooth
+        ds = self._dsum.push(k)
+        if ds != ds:
+            return self._nan
+        self.initialized = True
+        return (k, ds / self.d_period)
+
+
+class WilliamsR(StreamingIndicator):
+    """Williams %R in [-100, 0] (TA-Lib WILLR; 0 when the range is flat)."""
+
+    inputs = ("high", "low", "close")
+
+    def _reset(self) -> None:
+        self._hh = _Max(self.period)
+        self._ll = _Min(self.period)
+        self._count = 0
+
+    def _step(self, o, h, lo, c, v):
+        hh = self._hh.push(h)
+        ll = self._ll.push(lo)
+        if self._count < self.period - 1:
+            self._count += 1
+            return self._nan
+        self.initialized = True
+        diff = (hh - ll) / (-100.0)
+        return ((hh - c) / diff if diff != 0.0 else 0.0,)
+
+
+class CCI(StreamingIndicator):
+    """Commodity Channel Index (TA-Lib CCI; O(period) per bar for the mean deviation)."""
+
+    inputs = ("high", "low", "close")
+
+    def _reset(self) -> None:
+        self._buf = [0.0] * self.period
+        self._pos = 0
+        self._count = 0
+
+    def _step(self, o, h, lo, c, v):
+        n = self.period
+        tp = (h + lo + c) / 3
+        buf = self._buf
+        buf[self._pos] = tp
+        self._pos = (self._pos + 1) % n
+        if self._count < n - 1:
+            self._count += 1
+            return self._nan
+        avg = 0.0
+        for x in buf:
+            avg += x
+        avg /= n
+        dev = 0.0
+        for x in buf:
+            dev += abs(x - avg)
+        self.initialized = True
+        d = tp - avg
+        return (d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0,)
+
+
+class Aroon(StreamingIndicator):
+    """Aroon up/down over ``period + 1`` bars (ties -> most recent bar) and the oscillator
+    ``100 / period * (index_of_high - index_of_low)`` (TA-Lib AROON / AROONOSC)."""
+
+    inputs = ("high", "low")
+    outputs = ("up", "down", "oscillator")
+    primary = 2
+
+    def _reset(self) -> None:
+        self._hh = _Max(self.period + 1)
+        self._ll = _Min(self.period + 1)
+        self._factor = 100.0 / self.period
+
+    def _step(self, o, h, lo, c, v):
+        hh = self._hh
+        ll = self._ll
+        hh.push(h)
+        ll.push(lo)
+        today = hh.i - 1
+        if today < self.period:
+            return self._nan
+        self.initialized = True
+        hi = hh.idx[0]
+        lo = ll.idx[0]
+        f = self._factor
+        n = self.period
+        return (f * (n - (today - hi)), f * (n - (today - lo)), f * (hi - lo))
+
+
+class FisherTransform(StreamingIndicator):
+    """Ehlers Fisher transform of HL2 over ``period`` bars; ``signal`` = fisher ``signal``
+    bars ago. value = 0.66 * (pos - 0.5) + 0.67 * value[-1] clamped at +-0.999 (Ehlers);
+    fisher = 0.5 * (ln((1 + value) / (1 - value)) + fisher[-1]); a flat window gives pos
+    = 0.5 (pandas-ta instead floors the range at an absolute 0.001)."""
+
+    inputs = ("high", "low")
+    outputs = ("fisher", "signal")
+
+    def _reset(self) -> None:
+        self._hh = _Max(self.period)
+        self._ll = _Min(self.period)
+        self._count = 0
+        self._v = 0.0
+        self._f = 0.0
+        self._delay = _Delay(self.signal)
+
+    def _step(self, o, h, lo, c, v):
+        x = (h + lo) / 2
+        hh = self._hh.push(x)
+        ll = self._ll.push(x)
+        if self._count < self.period - 1:
+            self._count += 1
+            return self._nan
+        rng = hh - ll
+        pos = (x - ll) / rng - 0.5 if rng > 0.0 else 0.0
+        val = 0.66 * pos + 0.67 * self._v
+        if val > 0.99:
+            val = 0.999
+        elif val < -0.99:
+            val = -0.999
+        self._v = val
+        self._f = f = 0.5 * (_LOG((1.0 + val) / (1.0 - val)) + self._f)
+        s = self._delay.push(f)
+        if s != s:
+            return self._nan
+        self.initialized = True
+        return (f, s)
+
+
+class RVI(StreamingIndicator):
+    """Ehlers Relative Vigor Index: SWMA(1,2,2,1) of close-open summed over ``period``
+    divided by the same of high-low; signal = SWMA(1,2,2,1) of rvi. 0 when the range sum is 0."""
+
+    inputs = ("open", "high", "low", "close")
+    outputs = ("rvi", "signal")
+
+    def _reset(self) -> None:
+        self._co = [0.0, 0.0, 0.0]
+        self._hl = [0.0, 0.0, 0.0]
+        self._r = [0.0, 0.0, 0.0]
+        self._count = 0
+        self._rcount = 0
+        self._num = _WinSum(self.period)
+        self._den = _WinSum(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        co = c - o
+        hl = h - lo
+        a = self._co
+        b = self._hl
+        num = (co + 2.0 * a[2] + 2.0 * a[1] + a[0]) / 6.0
+        den = (hl + 2.0 * b[2] + 2.0 * b[1] + b[0]) / 6.0
+        a[0], a[1], a[2] = a[1], a[2], co
+        b[0], b[1], b[2] = b[1], b[2], hl
+        if self._count < 3:
+            self._count += 1
+            return self._nan
+        sn = self._num.push(num)
+        sd = self._den.push(den)
+        if sn != sn:
+            return self._nan
+        rvi = sn / sd if sd != 0.0 else 0.0
+        r = self._r
+        sig = (rvi + 2.0 * r[2] + 2.0 * r[1] + r[0]) / 6.0
+        r[0], r[1], r[2] = r[1], r[2], rvi
+        if self._rcount < 3:
+            self._rcount += 1
+            return self._nan
+        self.initialized = True
+        return (rvi, sig)
+
+
+# ----------------------------------------------------------------------------- trend
+class ADX(StreamingIndicator):
+    """Wilder ADX with +DI/-DI (TA-Lib ADX/PLUS_DI/MINUS_DI operation order). All outputs
+    appear together at bar ``2 * period - 1`` (ADX's warm-up)."""
+
+    inputs = ("high", "low", "close")
+    outputs = ("adx", "plus_di", "minus_di")
+
+    def _reset(self) -> None:
+        self._count = 0
+        self._ph = self._pl = self._pc = 0.0
+        self._pdm = self._mdm = self._tr = 0.0
+        self._sumdx = 0.0
+        self._adx = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        count = self._count
+        if count == 0:
+            self._count = 1
+            self._ph = h
+            self._pl = lo
+            self._pc = c
+            return self._nan
+        n = self.period
+        dp = h - self._ph
+        dm = self._pl - lo
+        self._ph = h
+        self._pl = lo
+        tr = _true_range(h, lo, self._pc)
+        self._pc = c
+        if count < n:  # bars 1 .. n-1: plain sums
+            self._count = count + 1
+            if dm > 0 and dp < dm:
+                self._mdm += dm
+            elif dp > 0 and dp > dm:
+                self._pdm += dp
+            self._tr += tr
+            return self._nan
+        mdm = self._mdm - self._mdm / n
+        pdm = self._pdm - self._pdm / n
+        if dm > 0 and dp < dm:
+            mdm += dm
+        elif dp > 0 and dp > dm:
+            pdm += dp
+        self._mdm = mdm
+        self._pdm = pdm
+        self._tr = trs = self._tr - self._tr / n + tr
+        zero_tr = trs == 0.0
+        if not zero_tr:
+            mdi = 100.0 * (mdm / trs)
+            pdi = 100.0 * (pdm / trs)
+        else:
+            mdi = pdi = 0.0
+        if count <= 2 * n - 1:  # bars n .. 2n-1: accumulate DX
+            if not zero_tr:
+                t = mdi + pdi
+                if t != 0.0:
+                    self._sumdx += 100.0 * (abs(mdi - pdi) / t)
+            if count < 2 * n - 1:
+                self._count = count + 1
+                return self._nan
+            self._count = 2 * n
+            self._adx = self._sumdx / n
+            self.initialized = True
+            return (self._adx, pdi, mdi)
+        if not zero_tr:
+            t = mdi + pdi
+            if t != 0.0:
+                dx = 100.0 * (abs(mdi - pdi) / t)
+                self._adx = ((self._adx * (n - 1)) + dx) / n
+        return (self._adx, pdi, mdi)
+
+
+class ParabolicSAR(StreamingIndicator):
+    """Wilder Parabolic SAR, identical to TA-Lib SAR (initial direction from the first two
+    bars' -DM; if ``acceleration > maximum`` TA-Lib caps it, we reject it instead)."""
+
+    inputs = ("high", "low")
+
+    def _reset(self) -> None:
+        self._count = 0
+        self._long = True
+        self._af = self.acceleration
+        self._ep = self._sar = 0.0
+        self._nh = self._nl = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        if self._count == 0:
+            self._count = 1
+            self._nh = h
+            self._nl = lo
+            return self._nan
+        acc = self.acceleration
+        mx = self.maximum
+        if self._count == 1:
+            self._count = 2
+            dp = h - self._nh
+            dm = self._nl - lo
+            self._long = not (dm > 0 and dp < dm)
+            if self._long:
+                self._ep = h
+                self._sar = self._nl
+            else:
+                self._ep = lo
+                self._sar = self._nh
+            self._nl = lo
+            self._nh = h
+            self.initialized = True
+        pl = self._nl
+        ph = self._nh
+        self._nl = lo
+        self._nh = h
+        sar = self._sar
+        ep = self._ep
+        if self._long:
+            if lo <= sar:
+                self._long = False
+                sar = ep
+                if sar < ph:
+                    sar = ph
+                if sar < h:
+                    sar = h
+                out = sar
+                self._af = af = acc
+                ep = lo
+                sar = sar + af * (ep - sar)
+                if sar < ph:
+                    sar = ph
+                if sar < h:
+                    sar = h
+            else:
+                out = sar
+                if h > ep:
+                    ep = h
+                    self._af = min(self._af + acc, mx)
+                sar = sar + self._af * (ep - sar)
+                if sar > pl:
+                    sar = pl
+                if sar > lo:
+                    sar = lo
+        else:
+            if h >= sar:
+                self._long = True
+                sar = ep
+                if sar > pl:
+                    sar = pl
+                if sar > lo:
+                    sar = lo
+                out = sar
+                self._af = af = acc
+                ep = h
+                sar = sar + af * (ep - sar)
+                if sar > pl:
+                    sar = pl
+                if sar > lo:
+                    sar = lo
+            else:
+                out = sar
+                if lo < ep:
+                    ep = lo
+                    self._af = min(self._af + acc, mx)
+                sar = sar + self._af * (ep - sar)
+                if sar < ph:
+                    sar = ph
+                if sar < h:
+                    sar = h
+        self._sar = sar
+        self._ep = ep
+        return (out,)
+
+
+class SuperTrend(StreamingIndicator):
+    """SuperTrend on HL2 +- multiplier * ATR(period) (TA-Lib-seeded Wilder ATR). direction is
+    +1 (trend = lower band, bullish) or -1 (trend = upper band); starts at +1 on the first
+    ATR bar. Bands only tighten unless the previous close broke them."""
+
+    inputs = ("high", "low", "close")
+    outputs = ("trend", "direction")
+
+    def _reset(self) -> None:
+        self._atr = _Atr(self.period)
+        self._fu = self._fl = self._pc = 0.0
+        self._dir = 1.0
+
+    def _step(self, o, h, lo, c, v):
+        a = self._atr.push(h, lo, c)
+        if a != a:
+            return self._nan
+        hl2 = (h + lo) / 2
+        bu = hl2 + self.multiplier * a
+        bl = hl2 - self.multiplier * a
+        if not self.initialized:
+            self.initialized = True
+            fu, fl, d = bu, bl, 1.0
+        else:
+            pc = self._pc
+            fu = bu if (bu < self._fu or pc > self._fu) else self._fu
+            fl = bl if (bl > self._fl or pc < self._fl) else self._fl
+            d = self._dir
+            if d > 0.0 and c < fl:
+                d = -1.0
+            elif d < 0.0 and c > fu:
+                d = 1.0
+        self._fu = fu
+        self._fl = fl
+        self._dir = d
+        self._pc = c
+        return (fl if d > 0.0 else fu, d)
+
+
+class Ichimoku(StreamingIndicator):
+    """Causal Ichimoku. tenkan/kijun = midpoint of the high-low range over their windows;
+    senkou_a / senkou_b at bar t are the spans *computed* ``displacement`` bars earlier
+    (i.e. the cloud value plotted at t - no look-ahead); chikou at bar t is the close at t
+    (the classic chikou plots it ``displacement`` bars back, which would be look-ahead)."""
+
+    inputs = ("high", "low", "close")
+    outputs = ("tenkan", "kijun", "senkou_a", "senkou_b", "chikou")
+    primary = 1
+
+    def _reset(self) -> None:
+        self._th, self._tl = _Max(self.tenkan), _Min(self.tenkan)
+        self._kh, self._kl = _Max(self.kijun), _Min(self.kijun)
+        self._sh, self._sl = _Max(self.senkou), _Min(self.senkou)
+        self._da = _Delay(self.displacement)
+        self._db = _Delay(self.displacement)
+        self._i = 0
+        self._ready = max(self.tenkan, self.kijun, self.senkou) - 1 + self.displacement
+
+    def _step(self, o, h, lo, c, v):
+        t = (self._th.push(h) + self._tl.push(lo)) / 2
+        k = (self._kh.push(h) + self._kl.push(lo)) / 2
+        b = (self._sh.push(h) + self._sl.push(lo)) / 2
+        sa = self._da.push((t + k) / 2)
+        sb = self._db.push(b)
+        i = self._i
+        if i < self._ready:
+            self._i = i + 1
+            return self._nan
+        self.initialized = True
+        return (t, k, sa, sb, c)
+
+
+class ZigZag(StreamingIndicator):
+    """Causal ZigZag on high/low. A swing high (low) is *confirmed* once price has fallen
+    (risen) ``deviation`` percent from it; ``value`` is the price of the last confirmed pivot
+    and ``direction`` +1 after a confirmed low (up-swing), -1 after a confirmed high. Lag: a
+    pivot is reported on its confirmation bar, an unbounded number of bars after the pivot
+    bar itself; not ready until the first pivot is confirmed (data-dependent warm-up)."""
+
+    inputs = ("high", "low")
+    outputs = ("value", "direction")
+
+    def _reset(self) -> None:
+        self._dir = 0
+        self._hi = -math.inf
+        self._lo = math.inf
+        self._pivot = NAN
+        self._n = self._hi_i = self._lo_i = 0
+        self._up = 1.0 + self.deviation / 100.0
+        self._down = 1.0 - self.deviation / 100.0
+
+    def _step(self, o, h, lo, c, v):
+        d = self._dir
+        if d == 1:
+            if h > self._hi:
+                self._hi = h
+            elif lo <= self._hi * self._down:
+                self._pivot = self._hi
+                self._dir = d = -1
+                self._lo = lo
+        elif d == -1:
+            if lo < self._lo:
+                self._lo = lo
+            elif h >= self._lo * self._up:
+                self._pivot = self._lo
+                self._dir = d = 1
+                self._hi = h
+        else:
+            i = self._n
+            self._n = i + 1
+            if h > self._hi:
+                self._hi = h
+                self._hi_i = i
+            if lo < self._lo:
+                self._lo = lo
+                self._lo_i = i
+            if self._lo_i <= self._hi_i and self._hi >= self._lo * self._up:
+                self._pivot = self._lo  # the low came first and price rose from it
+                self._dir = d = 1
+            elif self._hi_i <= self._lo_i and self._lo <= self._hi * self._down:
+                self._pivot = self._hi
+                self._dir = d = -1
+            else:
+                return self._nan
+            self.initialized = True
+        return (self._pivot, float(d))
+
+
+# ----------------------------------------------------------------------------- volatility
+class BollingerBands(StreamingIndicator):
+    """SMA(period) +- std * population stddev (TA-Lib BBANDS, matype SMA)."""
+
+    outputs = ("upper", "middle", "lower")
+    primary = 1
+
+    def _reset(self) -> None:
+        self._sd = _StdDev(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        mid, sd = self._sd.push(c)
+        if mid != mid:
+            return self._nan
+        self.initialized = True
+        if self.std != 1.0:
+            sd = sd * self.std
+        return (mid + sd, mid, mid - sd)
+
+
+class BollingerWidth(BollingerBands):
+    """(upper - lower) / middle of the Bollinger Bands, computed as 2 * std * stddev / middle
+    (no cancellation); 0 when middle is 0."""
+
+    outputs = ("value",)
+    primary = 0
+
+    def _step(self, o, h, lo, c, v):
+        mid, sd = self._sd.push(c)
+        if mid != mid:
+            return self._nan
+        self.initialized = True
+        return ((2.0 * self.std * sd) / mid if mid != 0.0 else 0.0,)
+
+
+class ATR(StreamingIndicator):
+    """Average true range (TA-Lib ATR)."""
+
+    inputs = ("high", "low", "close")
+
+    def _reset(self) -> None:
+        self._atr = _Atr(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        a = self._atr.push(h, lo, c)
+        if a != a:
+            return self._nan
+        self.initialized = True
+        return (a,)
+
+
+class Keltner(StreamingIndicator):
+    """EMA(period) of close +- multiplier * ATR(atr_period)."""
+
+    inputs = ("high", "low", "close")
+    outputs = ("upper", "middle", "lower")
+    primary = 1
+
+    def _reset(self) -> None:
+        self._ema = _Ema(self.period)
+        self._atr = _Atr(self.atr_period)
+
+    def _step(self, o, h, lo, c, v):
+        m = self._ema.push(c)
+        a = self._atr.push(h, lo, c)
+        if m != m or a != a:
+            return self._nan
+        self.initialized = True
+        w = self.multiplier * a
+        return (m + w, m, m - w)
+
+
+class Donchian(StreamingIndicator):
+    """Highest high / lowest low over ``period`` bars and their midpoint."""
+
+    inputs = ("high", "low")
+    outputs = ("upper", "middle", "lower")
+    primary = 1
+
+    def _reset(self) -> None:
+        self._hh = _Max(self.period)
+        self._ll = _Min(self.period)
+        self._count = 0
+
+    def _step(self, o, h, lo, c, v):
+        u = self._hh.push(h)
+        lo = self._ll.push(lo)
+        if self._count < self.period - 1:
+            self._count += 1
+            return self._nan
+        self.initialized = True
+        return (u, (u + lo) / 2, lo)
+
+
+class SqueezeIntensity(StreamingIndicator):
+    """How far the Bollinger Bands sit inside the Keltner Channel:
+    ``max(0, 1 - bb_width / kc_width)`` with bb_width = 2 * bb_std * stddev(bb_period) and
+    kc_width = 2 * kc_multiplier * ATR(kc_period). 0 = no squeeze, -> 1 = tight squeeze."""
+
+    inputs = ("high", "low", "close")
+
+    def _reset(self) -> None:
+        self._sd = _StdDev(self.bb_period)
+        self._atr = _Atr(self.kc_period)
+
+    def _step(self, o, h, lo, c, v):
+        mid, sd = self._sd.push(c)
+        a = self._atr.push(h, lo, c)
+        if mid != mid or a != a:
+            return self._nan
+        self.initialized = True
+        return (_squeeze(mid, sd, self.bb_std, self.kc_multiplier * a),)
+
+
+def _squeeze(mid: float, sd: float, k: float, w: float) -> float:
+    kcw = 2.0 * w
+    if kcw <= 0.0:
+        return 0.0
+    r = 1.0 - (2.0 * k * sd) / kcw
+    return r if r > 0.0 else 0.0
+
+
+# ----------------------------------------------------------------------------- volume
+class OBV(StreamingIndicator):
+    """On-balance volume starting at the first bar's volume (TA-Lib OBV)."""
+
+    inputs = ("close", "volume")
+
+    def _reset(self) -> None:
+        self._obv = NAN
+        self._pc = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        if not self.initialized:
+            self.initialized = True
+            self._obv = v
+        elif c > self._pc:
+            self._obv += v
+        elif c < self._pc:
+            self._obv -= v
+        self._pc = c
+        return (self._obv,)
+
+
+class AD(StreamingIndicator):
+    """Chaikin accumulation/distribution line (TA-Lib AD)."""
+
+    inputs = ("high", "low", "close", "volume")
+
+    def _reset(self) -> None:
+        self._ad = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        r = h - lo
+        if r > 0.0:
+            self._ad += (((c - lo) - (h - c)) / r) * v
+        self.initialized = True
+        return (self._ad,)
+
+
+class MFI(StreamingIndicator):
+    """Money flow index (TA-Lib MFI; 0 when the flow sum is below 1.0, as TA-Lib). A typical-
+    price change within rounding noise (|d| <= 4 eps |tp|) counts as unchanged, which is what
+    TA-Lib's C build does on the real sample data."""
+
+    inputs = ("high", "low", "close", "volume")
+
+    def _reset(self) -> None:
+        self._count = 0
+        self._ptp = 0.0
+        self._pos = [0.0] * self.period
+        self._neg = [0.0] * self.period
+        self._idx = 0
+        self._ps = self._ns = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        tp = (h + lo + c) / 3
+        count = self._count
+        if count == 0:
+            self._count = 1
+            self._ptp = tp
+            return self._nan
+        d = tp - self._ptp
+        self._ptp = tp
+        flow = tp * v
+        i = self._idx
+        n = self.period
+        if count > n:
+            self._ps -= self._pos[i]
+            self._ns -= self._neg[i]
+        tol = 4.440892098500626e-16 * abs(tp)  # rounding noise counts as "unchanged"
+        if d < -tol:
+            self._neg[i] = flow
+            self._ns += flow
+            self._pos[i] = 0.0
+        elif d > tol:
+            self._pos[i] = flow
+            self._ps += flow
+            self._neg[i] = 0.0
+        else:
+            self._pos[i] = self._neg[i] = 0.0
+        self._idx = 0 if i + 1 == n else i + 1
+        if count <= n:
+            self._count = count + 1
+            if count < n:
+                return self._nan
+            self.initialized = True
+        t = self._ps + self._ns
+        return (0.0 if t < 1.0 else 100.0 * (self._ps / t),)
+
+
+class VWAP(StreamingIndicator):
+    """Volume-weighted average of typical price (h+lo+c)/3 over the last ``period`` bars, or
+    cumulative since the first bar when ``period`` is 0. Zero volume -> typical price."""
+
+    inputs = ("high", "low", "close", "volume")
+
+    def _reset(self) -> None:
+        if self.period > 0:
+            self._pv = _WinSum(self.period)
+            self._v = _WinSum(self.period)
+        self._cpv = self._cv = 0.0
+
+    def _step(self, o, h, lo, c, v):
+        tp = (h + lo + c) / 3
+        if self.period > 0:
+            spv = self._pv.push(tp * v)
+            sv = self._v.push(v)
+            if spv != spv:
+                return self._nan
+        else:
+            self._cpv = spv = self._cpv + tp * v
+            self._cv = sv = self._cv + v
+        self.initialized = True
+        return (spv / sv if sv != 0.0 else tp,)
+
+
+class CMF(StreamingIndicator):
+    """Chaikin money flow: sum(money-flow volume) / sum(volume) over ``period`` (0 when the
+    volume sum is 0; a flat bar's multiplier is 0)."""
+
+    inputs = ("high", "low", "close", "volume")
+
+    def _reset(self) -> None:
+        self._mf = _WinSum(self.period)
+        self._v = _WinSum(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        r = h - lo
+        mfv = (((c - lo) - (h - c)) / r) * v if r > 0.0 else 0.0
+        smf = self._mf.push(mfv)
+        sv = self._v.push(v)
+        if smf != smf:
+            return self._nan
+        self.initialized = True
+        return (smf / sv if sv != 0.0 else 0.0,)
+
+
+class VolumeRatio(StreamingIndicator):
+    """volume / SMA(volume, period) (SMA includes the current bar; 1.0 if it is 0)."""
+
+    inputs = ("volume",)
+
+    def _reset(self) -> None:
+        self._sum = _WinSum(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        t = self._sum.push(v)
+        if t != t:
+            return self._nan
+        self.initialized = True
+        m = t / self.period
+        return (v / m if m != 0.0 else 1.0,)
+
+
+class DistanceFromMA(StreamingIndicator):
+    """Percent distance of close from its moving average: (close - ma) / ma * 100 (0 if ma
+    is 0); ``ma_type`` "sma" or "ema" (TA-Lib conventions)."""
+
+    def _reset(self) -> None:
+        self._ma = _WinSum(self.period) if self.ma_type == "sma" else _Ema(self.period)
+
+    def _step(self, o, h, lo, c, v):
+        m = self._ma.push(c)
+        if m != m:
+            return self._nan
+        if self.ma_type == "sma":
+            m = m / self.period
+        self.initialized = True
+        return ((c - m) / m * 100.0 if m != 0.0 else 0.0,)

@@ -1,0 +1,157 @@
+"""Catalogue metadata, instance naming and parameter validation."""
+
+from __future__ import annotations
+
+import pytest
+
+from ktrdr_indicators.domain.catalogue import create, get_info, list_indicators
+from ktrdr_indicators.domain.metadata import CATEGORIES
+from ktrdr_indicators.domain.native import NATIVE
+from ktrdr_runtime.errors import NotFoundError, ValidationError
+
+REQUIRED = {
+    "sma",
+    "ema",
+    "wma",
+    "rsi",
+    "macd",
+    "bollinger_bands",
+    "bollinger_width",
+    "atr",
+    "stochastic",
+    "adx",
+    "cci",
+    "williams_r",
+    "roc",
+    "momentum",
+    "obv",
+    "mfi",
+    "vwap",
+    "cmf",
+    "ad",
+    "keltner_channels",
+    "donchian_channels",
+    "supertrend",
+    "psar",
+    "ichimoku",
+    "aroon",
+    "fisher_transform",
+    "rvi",
+    "zigzag",
+    "volume_ratio",
+    "distance_from_ma",
+    "squeeze_intensity",
+}
+
+
+def test_native_catalogue_covers_the_required_indicators():
+    assert {d.info.name for d in NATIVE} == REQUIRED
+
+
+def test_every_native_info_is_consistent():
+    for d in NATIVE:
+        info = d.info
+        assert info.category in CATEGORIES
+        assert info.primary_output in info.outputs
+        assert info.name == info.name.lower()
+        assert info.streaming == "incremental"
+        assert info.engine in ("ta-lib", "native")
+        assert info.warmup() >= 0
+        for p in info.params:
+            assert p.type in ("int", "float", "str", "bool")
+            assert p.coerce(p.default) == p.default
+
+
+def test_list_filters_by_category_and_rejects_unknown_category():
+    vols = list_indicators("volume")
+    assert vols and all(i.category == "volume" for i in vols)
+    assert {"obv", "mfi", "vwap"} <= {i.name for i in vols}
+    with pytest.raises(ValidationError) as exc:
+        list_indicators("volumes")
+    assert exc.value.field == "category" and "volume" in exc.value.suggestions
+
+
+def test_aliases_resolve_to_the_canonical_indicator():
+    assert get_info("bbands").name == "bollinger_bands"
+    assert get_info("BBANDS").name == "bollinger_bands"
+    assert create("stoch").name == "stochastic_14_3_3"
+
+
+def test_instance_names_use_declared_parameter_order():
+    assert create("rsi", {"period": 14}).name == "rsi_14"
+    macd = create("macd", {"signal": 9, "slow": 26, "fast": 12})
+    assert macd.name == "macd_12_26_9"
+    assert macd.columns == ("macd_12_26_9.line", "macd_12_26_9.signal", "macd_12_26_9.histogram")
+    assert create("rsi").columns == ("rsi_14",)
+    assert create("bbands", {"std": 2}).name == "bollinger_bands_20_2"
+    assert create("distance_from_ma", {"ma_type": "ema"}).name == "distance_from_ma_20_ema"
+
+
+def test_unknown_indicator_suggests_close_matches():
+    with pytest.raises(NotFoundError) as exc:
+        create("rsii")
+    assert exc.value.code == "IND-001"
+    assert exc.value.field == "indicator"
+    assert exc.value.suggestions[0] == "rsi"
+
+
+def test_unknown_parameter_is_named_with_suggestions():
+    with pytest.raises(ValidationError) as exc:
+        create("rsi", {"peroid": 14})
+    assert exc.value.code == "IND-002"
+    assert exc.value.field == "parameters.peroid"
+    assert exc.value.suggestions == ("period",)
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        (2.5, "IND-003"),
+        ("x", "IND-003"),
+        (True, "IND-003"),
+        (0, "IND-004"),
+        (-3, "IND-004"),
+        (float("nan"), "IND-003"),
+    ],
+)
+def test_bad_int_parameter_names_field_and_bounds(value, code):
+    with pytest.raises(ValidationError) as exc:
+        create("sma", {"period": value})
+    assert exc.value.code == code
+    assert exc.value.field == "parameters.period"
+    assert "[1, 100000]" in exc.value.message
+
+
+def test_integral_float_is_accepted_for_int_parameter():
+    ind = create("sma", {"period": 20.0})
+    assert ind.params["period"] == 20 and isinstance(ind.params["period"], int)
+    assert ind.name == "sma_20"
+
+
+def test_str_choice_and_cross_parameter_checks():
+    with pytest.raises(ValidationError) as exc:
+        create("distance_from_ma", {"ma_type": "emaa"})
+    assert exc.value.code == "IND-005" and exc.value.suggestions == ("ema",)
+    with pytest.raises(ValidationError) as exc:
+        create("macd", {"fast": 30, "slow": 26})
+    assert exc.value.code == "IND-006" and exc.value.field == "parameters.fast"
+    with pytest.raises(ValidationError):
+        create("psar", {"acceleration": 0.3, "maximum": 0.2})
+
+
+def test_warmup_is_a_function_of_parameters():
+    assert create("macd", {"fast": 5, "slow": 10, "signal": 3}).warmup == 11
+    assert create("ichimoku").warmup == 51 + 26
+    assert create("adx", {"period": 7}).warmup == 13
+    assert create("vwap").warmup == 0 and create("vwap", {"period": 5}).warmup == 4
+
+
+def test_instance_names_never_contain_a_dot_so_outputs_stay_addressable():
+    for name, params, expected in [
+        ("psar", {}, "psar_0p02_0p2"),
+        ("bbands", {"std": 2.5}, "bollinger_bands_20_2p5"),
+        ("supertrend", {}, "supertrend_10_3"),
+    ]:
+        indicator = create(name, params)
+        assert indicator.name == expected
+        assert all(c.split(".", 1)[0] == expected for c in indicator.columns)

@@ -1,0 +1,104 @@
+"""pandas-ta-classic breadth and indicator sets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ktrdr_indicators.domain.catalogue import create, list_indicators
+from ktrdr_indicators.domain.pta import definitions
+from ktrdr_indicators.domain.sets import IndicatorSet
+from ktrdr_runtime.errors import NotFoundError, ValidationError
+
+FIELDS = ("open", "high", "low", "close", "volume")
+PTA = definitions()
+
+
+def test_pandas_ta_breadth_is_exposed_with_metadata():
+    assert len(PTA) >= 100
+    names = {d.info.name for d in PTA}
+    assert {"dema", "tema", "kama", "natr", "trix", "vortex"} <= names
+    assert "sma" not in names and "rvi_volatility" in names  # native wins, clashes renamed
+    for d in PTA:
+        assert d.info.engine == "pandas-ta-classic" and d.info.streaming == "window-recompute"
+        assert d.info.lookback() >= 100
+    assert len(list_indicators(engine="pandas-ta-classic")) == len(PTA)
+
+
+def test_every_exposed_pandas_ta_indicator_runs_on_real_data(goog):
+    bars = {k: v[:400] for k, v in goog.items()}
+    for d in PTA:
+        ind = create(d.info.name)
+        out = ind.compute(bars)
+        assert list(out) == list(ind.columns)
+        assert all(a.shape == (400,) for a in out.values()), d.info.name
+        assert any(np.isfinite(a).any() for a in out.values()), d.info.name
+
+
+SAMPLE = [d.info.name for d in PTA if d.window_exact][::12]
+
+
+@pytest.mark.parametrize("name", SAMPLE)
+def test_window_recompute_stream_equals_batch(name, eurusd):
+    ind = create(name)
+    n = ind.info.lookback(ind.params) + 40
+    bars = {k: v[:n] for k, v in eurusd.items()}
+    batch = ind.compute(bars)
+    s = ind.stream()
+    rows = [s.update(*r) for r in zip(*(bars[f].tolist() for f in FIELDS), strict=True)]
+    for j, col in enumerate(ind.columns):
+        got = np.array([r[j] for r in rows])
+        ref = batch[col]
+        ready = ~np.isnan(got)
+        # before the stream is initialized its outputs are NaN; afterwards they equal batch
+        np.testing.assert_allclose(got[-40:], ref[-40:], rtol=1e-9, atol=1e-12, err_msg=col)
+        assert ready[-1], col
+
+
+def test_pandas_ta_parameters_are_validated():
+    with pytest.raises(ValidationError) as exc:
+        create("dema", {"length": 0})
+    assert exc.value.field == "parameters.length"
+    assert create("dema", {"length": 10.0}).name == "dema_10"
+
+
+def test_set_builds_ordered_columns_and_matches_members(goog):
+    specs = [
+        {"id": "fast", "indicator": "ema", "parameters": {"period": 5}},
+        {"indicator": "macd"},
+        {"indicator": "rsi", "parameters": {"period": 7}},
+        {"indicator": "dema"},
+    ]
+    iset = IndicatorSet(specs)
+    assert iset.ids == ["fast", "macd_12_26_9", "rsi_7", "dema_10"]
+    assert iset.columns == [
+        "fast",
+        "macd_12_26_9.line",
+        "macd_12_26_9.signal",
+        "macd_12_26_9.histogram",
+        "rsi_7",
+        "dema_10",
+    ]
+    out = iset.compute(goog)
+    assert list(out) == iset.columns
+    np.testing.assert_array_equal(out["rsi_7"], create("rsi", {"period": 7}).compute(goog)["rsi_7"])
+    native = IndicatorSet(specs[:3])
+    streamed = native.stream().update_bars(goog)
+    batch = native.compute(goog)
+    for col in native.columns:
+        np.testing.assert_allclose(streamed[col], batch[col], rtol=1e-9, equal_nan=True)
+
+
+def test_set_rejects_duplicates_and_bad_specs():
+    with pytest.raises(ValidationError) as exc:
+        IndicatorSet([{"indicator": "rsi"}, {"indicator": "rsi", "parameters": {"period": 14}}])
+    assert exc.value.code == "IND-008" and exc.value.field == "indicators[1].id"
+    with pytest.raises(ValidationError) as exc:
+        IndicatorSet([{"indicator": "rsi", "parameters": {"period": 0}}])
+    assert exc.value.field == "indicators[0].parameters.period"
+    with pytest.raises(NotFoundError) as exc:
+        IndicatorSet([{"indicator": "rsii"}])
+    assert exc.value.field == "indicators[0].indicator" and "rsi" in exc.value.suggestions
+    with pytest.raises(ValidationError) as exc:
+        IndicatorSet([{"parameters": {}}])
+    assert exc.value.code == "IND-009"
