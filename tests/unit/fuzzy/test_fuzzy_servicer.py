@@ -263,3 +263,17 @@ async def test_calculate_with_indicator_service_down_is_unavailable_naming_it(fu
         )
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "indicators" in info.value.details()
+
+
+async def test_a_second_config_in_a_stream_is_rejected(fuzzy):
+    config = fuzzy_pb2.StreamFuzzyConfig(strategy="rsi_trend_eurusd_1h")
+
+    async def requests():
+        yield fuzzy_pb2.StreamFuzzyRequest(config=config)
+        yield fuzzy_pb2.StreamFuzzyRequest(config=config)
+
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in fuzzy.StreamFuzzy(requests()):
+            pass
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "Only the first message" in info.value.details()

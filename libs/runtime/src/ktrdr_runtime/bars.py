@@ -136,3 +136,10 @@ def value_columns_to_arrays(
             values = np.where(ready, values, np.nan)
         out[col.name] = values
     return out
+
+
+def concat_arrays(parts: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Join batches from :func:`columns_to_arrays` (empty columns when there are none)."""
+    if not parts:
+        return columns_to_arrays(common_pb2.BarColumns())
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from google.protobuf.descriptor import ServiceDescriptor
 
-from ktrdr_runtime.errors import NotImplementedYetError
+from ktrdr_runtime.errors import NotImplementedYetError, ValidationError
 
 C = TypeVar("C", bound=type)
 
@@ -41,3 +41,49 @@ def fill_unimplemented(descriptor: ServiceDescriptor, reason: str) -> Callable[[
 
 def _is_generated(klass: type) -> bool:
     return klass.__module__.endswith("_pb2_grpc") or klass is object
+
+
+class ConfigFirstStream:
+    """The request side of a bidirectional stream whose first message is its config.
+
+    Every KTRDR stream (indicators, fuzzy, predictions) has a ``oneof payload`` with a
+    ``config`` case that must come first and only first, then data batches::
+
+        requests = ConfigFirstStream(request_iterator, code="IND-014", payload="bars")
+        config = await requests.config()
+        async for batch in requests.batches():
+            ...
+    """
+
+    def __init__(self, requests: AsyncIterator[Any], *, code: str, payload: str) -> None:
+        self._requests = requests.__aiter__()
+        self._code = code
+        self._payload = payload
+
+    async def config(self) -> Any:
+        """The config message; INVALID_ARGUMENT naming ``config`` when the stream lacks it."""
+        try:
+            first = await self._requests.__anext__()
+        except StopAsyncIteration:
+            raise ValidationError(
+                self._code, "The stream ended before its config.", field="config"
+            ) from None
+        if first.WhichOneof("payload") != "config":
+            raise ValidationError(
+                self._code, "The first message of a stream must be its config.", field="config"
+            )
+        return first.config
+
+    async def batches(self) -> AsyncIterator[Any]:
+        """The payload of each following message, in order."""
+        async for message in self._requests:
+            kind = message.WhichOneof("payload")
+            if kind == "config":
+                raise ValidationError(
+                    self._code, "Only the first message may be a config.", field="config"
+                )
+            if kind != self._payload:
+                raise ValidationError(
+                    self._code, f"A message carries no '{self._payload}'.", field=self._payload
+                )
+            yield getattr(message, self._payload)

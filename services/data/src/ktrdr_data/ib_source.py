@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
-from ktrdr_data.domain.bars import from_columns
-from ktrdr_runtime.bars import columns_to_arrays
+from ktrdr_data.domain.bars import frame_from_arrays
+from ktrdr_runtime.bars import columns_to_arrays, concat_arrays
 from ktrdr_runtime.channels import open_channel
 from ktrdr_runtime.errors import UnavailableError
 
@@ -49,17 +49,7 @@ class IbGatewaySource:
                 f"{exc.code().name}: {exc.details()}",
                 details={"dependency": "ib_gateway"},
             ) from exc
-        if not parts:
-            return from_columns(*(np.array([], dtype=t) for t in ("int64",) + ("float64",) * 5))
-        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        return from_columns(
-            cols["timestamps_us"],
-            cols["open"],
-            cols["high"],
-            cols["low"],
-            cols["close"],
-            cols["volume"],
-        )
+        return frame_from_arrays(concat_arrays(parts))
 
     async def close(self) -> None:
         await self._channel.close()

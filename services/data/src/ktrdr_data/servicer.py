@@ -15,7 +15,7 @@ from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr_data import convert
 from ktrdr_data.domain import csv_io
-from ktrdr_data.domain.bars import from_columns, to_columns
+from ktrdr_data.domain.bars import frame_from_arrays, to_columns
 from ktrdr_data.domain.calendars import get_calendar
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.instruments import get_instrument, validate_symbol
@@ -126,14 +126,7 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
                 arrays = columns_to_arrays(request.bars)
             except ValueError as exc:
                 raise ValidationError("DATA-010", f"'bars': {exc}.", field="bars") from None
-            raw = from_columns(
-                arrays["timestamps_us"],
-                arrays["open"],
-                arrays["high"],
-                arrays["low"],
-                arrays["close"],
-                arrays["volume"],
-            )
+            raw = frame_from_arrays(arrays)
         else:
             raise ValidationError(
                 "DATA-015",

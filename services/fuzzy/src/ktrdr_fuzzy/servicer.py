@@ -19,6 +19,7 @@ from ktrdr_fuzzy.domain.strategy import IndicatorValidator, Strategy, find_strat
 from ktrdr_runtime.bars import timestamps, value_column, value_columns_to_arrays
 from ktrdr_runtime.errors import ValidationError
 from ktrdr_runtime.grpc_errors import from_rpc_error
+from ktrdr_runtime.servicers import ConfigFirstStream
 from ktrdr_runtime.timeframes import parse_timeframe
 
 DESCRIPTOR = fuzzy_pb2.DESCRIPTOR.services_by_name["FuzzyService"]
@@ -190,33 +191,17 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
         request_iterator: AsyncIterator[fuzzy_pb2.StreamFuzzyRequest],
         context: aio.ServicerContext,
     ) -> AsyncIterator[fuzzy_pb2.StreamFuzzyResponse]:
-        engine: FuzzyEngine | None = None
-        prefix = ""
-        async for message in request_iterator:
-            kind = message.WhichOneof("payload")
-            if kind == "config":
-                if engine is not None:
-                    raise ValidationError(
-                        "FUZZY-024", "Only the first message may be a config.", field="config"
-                    )
-                engine, prefix = await self._stream_engine(message.config)
-                continue
-            if engine is None:
-                raise ValidationError(
-                    "FUZZY-024",
-                    "The first message of a stream must be its config.",
-                    field="config",
-                )
-            if kind != "values":
-                raise ValidationError("FUZZY-024", "A message carries no payload.", field="values")
-            n = len(message.values.timestamps_us)
+        requests = ConfigFirstStream(request_iterator, code="FUZZY-024", payload="values")
+        engine, prefix = await self._stream_engine(await requests.config())
+        async for values in requests.batches():
+            n = len(values.timestamps_us)
             try:
-                columns = value_columns_to_arrays(message.values.columns, n)
+                columns = value_columns_to_arrays(values.columns, n)
             except ValueError as exc:
                 raise ValidationError("FUZZY-025", f"'values': {exc}.", field="values") from None
             names, matrix = engine.fuzzify(columns, prefix=prefix)
             yield fuzzy_pb2.StreamFuzzyResponse(
-                timestamps_us=message.values.timestamps_us,
+                timestamps_us=values.timestamps_us,
                 columns=[value_column(name, matrix[:, j]) for j, name in enumerate(names)],
             )
 

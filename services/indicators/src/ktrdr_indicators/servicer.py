@@ -12,16 +12,23 @@ from grpc import aio
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr_data.domain.bars import from_columns, index_to_us
+from ktrdr_data.domain.bars import frame_from_arrays, index_to_us
 from ktrdr_data.domain.calendars import TradingCalendar, get_calendar
 from ktrdr_data.domain.resample import align_to_base, resample
 from ktrdr_indicators import convert
 from ktrdr_indicators.domain.catalogue import Indicator, create, get_info, list_indicators
 from ktrdr_indicators.domain.sets import IndicatorSet
-from ktrdr_runtime.bars import bars_to_arrays, columns_to_arrays, timestamps, value_column
+from ktrdr_runtime.bars import (
+    bars_to_arrays,
+    columns_to_arrays,
+    concat_arrays,
+    timestamps,
+    value_column,
+)
 from ktrdr_runtime.dates import parse_date, to_us
 from ktrdr_runtime.errors import ValidationError
 from ktrdr_runtime.grpc_errors import from_rpc_error
+from ktrdr_runtime.servicers import ConfigFirstStream
 from ktrdr_runtime.timeframes import Timeframe, parse_timeframe
 
 DESCRIPTOR = indicators_pb2.DESCRIPTOR.services_by_name["IndicatorService"]
@@ -134,11 +141,7 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
                 parts.append(columns_to_arrays(reply.bars))
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, dependency="data") from exc
-        arrays = (
-            {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-            if parts
-            else columns_to_arrays(data_pb2.StreamBarsResponse().bars)
-        )
+        arrays = concat_arrays(parts)
         stamps = arrays["timestamps_us"]
         keep = np.ones(len(stamps), dtype=bool)
         if start is not None:
@@ -150,31 +153,18 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
         request_iterator: AsyncIterator[indicators_pb2.StreamIndicatorsRequest],
         context: aio.ServicerContext,
     ) -> AsyncIterator[indicators_pb2.StreamIndicatorsResponse]:
-        stream = None
-        columns: tuple[str, ...] = ()
-        async for message in request_iterator:
-            kind = message.WhichOneof("payload")
-            if kind == "config":
-                if stream is not None:
-                    raise ValidationError(
-                        "IND-014", "Only the first message may be a config.", field="config"
-                    )
-                indicator_set = IndicatorSet([convert.spec(s) for s in message.config.indicators])
-                stream, columns = indicator_set.stream(), indicator_set.columns
-                continue
-            if stream is None:
-                raise ValidationError(
-                    "IND-014", "The first message of a stream must be its config.", field="config"
-                )
-            if kind != "bars":
-                raise ValidationError("IND-014", "A message carries no payload.", field="bars")
+        requests = ConfigFirstStream(request_iterator, code="IND-014", payload="bars")
+        config = await requests.config()
+        indicator_set = IndicatorSet([convert.spec(s) for s in config.indicators])
+        stream, columns = indicator_set.stream(), indicator_set.columns
+        async for bars in requests.batches():
             try:
-                arrays = columns_to_arrays(message.bars)
+                arrays = columns_to_arrays(bars)
             except ValueError as exc:
                 raise ValidationError("IND-007", f"'bars': {exc}.", field="bars") from None
             values = stream.update_bars(arrays)
             yield indicators_pb2.StreamIndicatorsResponse(
-                timestamps_us=message.bars.timestamps_us,
+                timestamps_us=bars.timestamps_us,
                 columns=[value_column(name, values[name]) for name in columns],
             )
 
@@ -187,14 +177,7 @@ def _compute_on_higher(
     calendar: TradingCalendar | None,
 ) -> Arrays:
     """Compute on ``higher`` bars resampled from the base bars, then align without look-ahead."""
-    frame = from_columns(
-        arrays["timestamps_us"],
-        arrays["open"],
-        arrays["high"],
-        arrays["low"],
-        arrays["close"],
-        arrays["volume"],
-    )
+    frame = frame_from_arrays(arrays)
     bars = resample(frame, base, higher, calendar)
     higher_values = indicator.compute(
         {

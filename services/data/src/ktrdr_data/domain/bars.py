@@ -13,6 +13,7 @@ epoch (UTC). :func:`from_columns` / :func:`to_columns` convert without copying w
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -89,6 +90,18 @@ def from_columns(
         "volume": np.asarray(volume, dtype=np.int64),
     }
     return pd.DataFrame(data, index=utc_index(timestamps_us), copy=False)
+
+
+def frame_from_arrays(arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`from_columns` for a mapping with ``timestamps_us`` and the OHLCV names."""
+    return from_columns(
+        arrays["timestamps_us"],
+        arrays["open"],
+        arrays["high"],
+        arrays["low"],
+        arrays["close"],
+        arrays["volume"],
+    )
 
 
 def to_columns(bars: pd.DataFrame) -> BarColumns:
