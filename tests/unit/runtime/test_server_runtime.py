@@ -228,6 +228,7 @@ async def test_metrics_count_rpcs_by_method_and_code(served):
                 data_pb2.GetDataInfoRequest(symbol="X")
             )
     assert REGISTRY.get_sample_value("ktrdr_rpc_requests_total", labels) == before + 1
+    assert REGISTRY.get_sample_value("ktrdr_rpc_duration_seconds_count", labels) >= 1
 
 
 async def test_second_server_on_a_taken_port_fails_with_a_clear_error(served):

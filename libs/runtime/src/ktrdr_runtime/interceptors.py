@@ -25,8 +25,8 @@ RPC_REQUESTS = Counter(
 )
 RPC_LATENCY = Histogram(
     "ktrdr_rpc_duration_seconds",
-    "RPC handling time, by method.",
-    ["service", "method"],
+    "RPC handling time, by method and status code.",
+    ["service", "method", "code"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 OPEN_STREAMS = Gauge("ktrdr_rpc_open_streams", "Streaming RPCs in progress.", ["service", "method"])
@@ -162,7 +162,7 @@ class _Call:
                 code = set_code
         elapsed = time.perf_counter() - start
         RPC_REQUESTS.labels(self.service, self.method, code.name).inc()
-        RPC_LATENCY.labels(self.service, self.method).observe(elapsed)
+        RPC_LATENCY.labels(self.service, self.method, code.name).observe(elapsed)
         level = log.debug if self.method.startswith(_QUIET_PREFIXES) else log.info
         level("rpc", method=self.method, code=code.name, duration_ms=round(elapsed * 1e3, 3))
 
