@@ -102,3 +102,36 @@ def test_set_rejects_duplicates_and_bad_specs():
     with pytest.raises(ValidationError) as exc:
         IndicatorSet([{"parameters": {}}])
     assert exc.value.code == "IND-009"
+
+
+def test_set_with_invalid_bars_equals_each_member_alone(goog):
+    # IndicatorSet.compute checks NaN/inf once per column and shares the valid-row subsets
+    # between members reading the same inputs; the result must equal each member alone.
+    n = len(goog["close"])
+    dirty = {k: v.astype(np.float64).copy() for k, v in goog.items()}
+    dirty["close"][n // 3] = np.nan
+    dirty["high"][n // 2] = np.inf
+    dirty["volume"][n // 4] = -np.inf
+    specs = [
+        {"indicator": "sma"},
+        {"indicator": "rsi"},
+        {"indicator": "atr"},
+        {"indicator": "stochastic"},
+        {"indicator": "obv"},
+        {"indicator": "ad"},
+        {"indicator": "donchian_channels"},
+        {"indicator": "cci", "id": "cci_a"},
+        {"indicator": "cci", "id": "cci_b", "parameters": {"period": 10}},
+        {"indicator": "dema"},
+    ]
+    iset = IndicatorSet(specs)
+    for bars in (dirty, goog):
+        out = iset.compute(bars)
+        assert list(out) == iset.columns
+        for ident, ind in zip(iset.ids, iset.indicators, strict=True):
+            alone = ind.compute(bars)
+            for col, key in zip(ind.info.columns(ident), alone, strict=True):
+                np.testing.assert_array_equal(out[col], alone[key], err_msg=col)
+    out = iset.compute(dirty)
+    assert np.isnan(out["sma_20"][n // 3]) and np.isnan(out["atr_14"][n // 2])
+    assert np.isnan(out["obv"][n // 4]) and not np.isnan(out["sma_20"][n // 2])

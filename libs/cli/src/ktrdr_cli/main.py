@@ -87,6 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo = sub.add_parser("demo", help="the main job: start the mesh, run on bundled data, stop")
     p_demo.add_argument("--timeout", type=float, default=90.0)
     p_demo.set_defaults(func=cmd_demo)
+
+    from ktrdr_cli.api_commands import register
+
+    register(sub)
     return parser
 
 

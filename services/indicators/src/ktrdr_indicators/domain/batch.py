@@ -1,10 +1,11 @@
 """Batch (whole-array) implementations of the native catalogue.
 
 Each function takes a dict of *finite* float64 column arrays (invalid rows were removed by
-the caller, see :func:`run_batch`) plus the resolved parameters and returns one float64 array
-per output in declared order, NaN during warm-up. TA-Lib's C functions are used where their
-definition is identical to ours (see each indicator's ``engine``); the rest is numpy plus, for
-path-dependent recursions (SuperTrend, Fisher, ZigZag), a plain Python loop.
+the caller, see :func:`run_batch` and :class:`PreparedBars`) plus the resolved parameters and
+returns one float64 array per output in declared order, NaN during warm-up. TA-Lib's C
+functions are used where their definition is identical to ours (see each indicator's
+``engine``); the rest is numpy plus, for path-dependent recursions (SuperTrend, Fisher, ZigZag),
+a plain Python loop.
 """
 
 from __future__ import annotations
@@ -17,29 +18,76 @@ import numpy as np
 import talib
 
 from ktrdr_indicators.domain import streaming as S
+from ktrdr_indicators.domain.bars import OHLCV, as_ohlcv
 
 Arrays = Mapping[str, np.ndarray]
 BatchFn = Callable[..., list[np.ndarray]]
 
 
+class PreparedBars:
+    """Bars coerced once, with validity worked out lazily and cached: per column whether every
+    value is finite (one ``np.isfinite`` pass), per combination of inputs the valid rows and the
+    columns restricted to them. Several indicators over the same bars (an ``IndicatorSet``)
+    share one instance, so the coercion and the NaN/inf checks are done once per column."""
+
+    __slots__ = ("_finite", "_rows", "n", "ohlcv")
+
+    def __init__(self, bars: OHLCV | Mapping[str, Any] | Any) -> None:
+        self.ohlcv = as_ohlcv(bars)
+        self.n = len(self.ohlcv)
+        self._finite: dict[str, np.ndarray | None] = {}  # None: every value finite
+        self._rows: dict[tuple[str, ...], tuple[np.ndarray | None, dict[str, np.ndarray]]] = {}
+
+    def _finite_mask(self, name: str) -> np.ndarray | None:
+        try:
+            return self._finite[name]
+        except KeyError:
+            mask = np.isfinite(self.ohlcv.get(name))
+            res = self._finite[name] = None if mask.all() else mask
+            return res
+
+    def rows(self, inputs: Sequence[str]) -> tuple[np.ndarray | None, dict[str, np.ndarray]]:
+        """``(idx, cols)``: the indices of the rows where every input is finite (``None`` when
+        that is all rows) and the input columns restricted to those rows (the original arrays
+        when ``idx`` is ``None``).
+
+        Raises
+        ------
+        ValidationError
+            IND-007 when an input column is missing.
+        """
+        key = tuple(inputs)
+        hit = self._rows.get(key)
+        if hit is None:
+            cols = {f: self.ohlcv.get(f) for f in key}  # raises for a missing column first
+            masks = [m for m in (self._finite_mask(f) for f in key) if m is not None]
+            if not masks:
+                hit = (None, cols)
+            else:
+                valid = masks[0]
+                for m in masks[1:]:
+                    valid = valid & m  # new array: the cached per-column masks stay intact
+                idx = np.flatnonzero(valid)
+                hit = (idx, {f: np.ascontiguousarray(a[idx]) for f, a in cols.items()})
+            self._rows[key] = hit
+        return hit
+
+
 def run_batch(
-    fn: BatchFn, inputs: Sequence[str], cols: Arrays, n_out: int, params: Mapping[str, Any]
+    fn: BatchFn, inputs: Sequence[str], bars: PreparedBars, n_out: int, params: Mapping[str, Any]
 ) -> list[np.ndarray]:
     """Compute ``fn`` on the rows where every input is finite and scatter the results back;
-    invalid rows get NaN and do not influence any other row (same as streaming)."""
-    n = len(cols[inputs[0]])
+    invalid rows get NaN and do not influence any other row (same as streaming). When every
+    input is finite ``fn`` runs on the columns as they are (no masking work at all)."""
+    idx, cols = bars.rows(inputs)
+    n = bars.n
     if n == 0:
         return [np.empty(0) for _ in range(n_out)]
-    valid = np.isfinite(cols[inputs[0]])
-    for name in inputs[1:]:
-        valid &= np.isfinite(cols[name])
-    if valid.all():
+    if idx is None:
         return [np.asarray(x, dtype=np.float64) for x in fn(cols, **params)]
-    idx = np.flatnonzero(valid)
     outs = [np.full(n, np.nan) for _ in range(n_out)]
     if len(idx):
-        sub = {k: np.ascontiguousarray(cols[k][idx]) for k in inputs}
-        for full, part in zip(outs, fn(sub, **params), strict=True):
+        for full, part in zip(outs, fn(cols, **params), strict=True):
             full[idx] = part
     return outs
 
@@ -94,10 +142,15 @@ def _stddev(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(SMA, population stddev) with exactly the streaming operation order (TA-Lib SUM running
     sums, mean of squares minus squared mean). Like TA-Lib it loses precision when stddev /
     price < ~1e-7."""
-    m = talib.SUM(x, n) / n
-    var = talib.SUM(x * x, n) / n - m * m
+    # in place where possible: the same operations on the same operands, fewer temporaries
+    m = talib.SUM(x, n)
+    m /= n
+    sd = talib.SUM(x * x, n)
+    sd /= n
+    sd -= m * m  # variance
     with np.errstate(invalid="ignore"):
-        sd = np.where(var > 0.0, np.sqrt(np.maximum(var, 0.0)), 0.0)
+        np.copyto(sd, 0.0, where=~(sd > 0.0))
+    np.sqrt(sd, out=sd)
     sd[np.isnan(m)] = np.nan
     return m, sd
 
@@ -107,7 +160,7 @@ def bbands(a: Arrays, period: int, std: float) -> list[np.ndarray]:
     # mean-of-squares cancellation turns into visible differences on flat stretches.
     m, sd = _stddev(a["close"], period)
     if std != 1.0:
-        sd = sd * std
+        sd *= std
     return [m + sd, m, m - sd]
 
 
@@ -203,15 +256,18 @@ def cmf(a: Arrays, period: int) -> list[np.ndarray]:
 
 def keltner(a: Arrays, period: int, multiplier: float, atr_period: int) -> list[np.ndarray]:
     m = talib.EMA(a["close"], period)
-    w = multiplier * talib.ATR(a["high"], a["low"], a["close"], atr_period)
-    out = [m + w, m.copy(), m - w]
+    w = talib.ATR(a["high"], a["low"], a["close"], atr_period)
+    w *= multiplier
+    out = [m + w, m, m - w]
     return _nan_before(out, max(period - 1, atr_period))
 
 
 def donchian(a: Arrays, period: int) -> list[np.ndarray]:
     u = talib.MAX(a["high"], period)
     lo = talib.MIN(a["low"], period)
-    return [u, (u + lo) / 2, lo]
+    mid = u + lo
+    mid /= 2
+    return [u, mid, lo]
 
 
 def ichimoku(a: Arrays, tenkan: int, kijun: int, senkou: int, displacement: int):

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.bars import OHLCV, as_ohlcv
-from ktrdr_indicators.domain.batch import run_batch
+from ktrdr_indicators.domain.bars import OHLCV
+from ktrdr_indicators.domain.batch import PreparedBars, run_batch
 from ktrdr_indicators.domain.metadata import CATEGORIES, IndicatorInfo
 from ktrdr_indicators.domain.native import NATIVE
 from ktrdr_indicators.domain.streaming import StreamingIndicator
@@ -115,9 +115,13 @@ class Indicator:
         NaN marks not-ready bars (warm-up; fewer bars than the warm-up gives all NaN) and
         bars where an input this indicator reads is NaN/inf (skipped, see streaming).
         """
-        ohlcv = as_ohlcv(bars)
-        cols = {f: ohlcv.get(f) for f in self.info.inputs}
-        outs = run_batch(self._impl.batch, self.info.inputs, cols, len(self.columns), self.params)
+        return self.compute_prepared(PreparedBars(bars))
+
+    def compute_prepared(self, bars: PreparedBars) -> dict[str, np.ndarray]:
+        """:meth:`compute` on bars already coerced and validity-checked by
+        :class:`~ktrdr_indicators.domain.batch.PreparedBars` (shared by an ``IndicatorSet``, so
+        its members do not each redo the coercion and the NaN/inf checks)."""
+        outs = run_batch(self._impl.batch, self.info.inputs, bars, len(self.columns), self.params)
         return dict(zip(self.columns, outs, strict=True))
 
     def stream(self) -> StreamingIndicator:

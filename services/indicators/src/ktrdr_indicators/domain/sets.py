@@ -9,6 +9,7 @@ import numpy as np
 
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.bars import OHLCV, as_ohlcv
+from ktrdr_indicators.domain.batch import PreparedBars
 from ktrdr_indicators.domain.catalogue import Indicator, create
 from ktrdr_indicators.domain.streaming import StreamingIndicator
 
@@ -89,11 +90,14 @@ class IndicatorSet:
         return max((i.warmup for i in self.indicators), default=0)
 
     def compute(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Batch-compute every member; ordered ``{column: float64 array}``."""
-        ohlcv = as_ohlcv(bars)
+        """Batch-compute every member; ordered ``{column: float64 array}``.
+
+        The bars are coerced once and each column is checked for NaN/inf once; members reading
+        the same inputs share the valid-row subset (see :class:`PreparedBars`)."""
+        prepared = PreparedBars(bars)
         out: dict[str, np.ndarray] = {}
         for ident, ind in zip(self.ids, self.indicators, strict=True):
-            res = ind.compute(ohlcv)
+            res = ind.compute_prepared(prepared)
             out.update(zip(ind.info.columns(ident), res.values(), strict=True))
         return out
 

@@ -1,0 +1,1 @@
+"""The KTRDR REST/JSON edge: Envoy configuration, API keys and OpenAPI, generated from protos/."""

@@ -1,0 +1,461 @@
+"""Sync and async clients of the KTRDR REST API (through the Envoy edge).
+
+The key comes from the ``api_key`` argument, else ``KTRDR_API_KEY``, else the local
+development key file ``$KTRDR_HOME/gateway/dev-admin.key`` that ``ktrdr mesh up`` creates.
+The base URL from ``base_url``, else ``KTRDR_API_URL``, else ``http://127.0.0.1:8080``.
+503 answers are retried with exponential backoff (bounded); every other error raises the
+matching class from :mod:`ktrdr_client.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ktrdr_client import models
+from ktrdr_client.errors import KtrdrApiError, UnavailableError, error_from_response
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("KTRDR_HOME") or Path.home() / ".ktrdr").expanduser()
+
+
+def resolve_key(api_key: str | None = None, home: Path | None = None) -> str | None:
+    """The API key to use: argument, ``KTRDR_API_KEY``, or the local dev key file."""
+    if api_key:
+        return api_key
+    if os.environ.get("KTRDR_API_KEY"):
+        return os.environ["KTRDR_API_KEY"]
+    path = (home or default_home()) / "gateway" / "dev-admin.key"
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _query(params: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in params.items():
+        if v is None or v == "":
+            continue
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else v
+    return out
+
+
+def _unreachable(base_url: httpx.URL, exc: httpx.TransportError) -> UnavailableError:
+    """A transport failure (refused, reset, timed out) as the API's 503 error kind."""
+    return UnavailableError(
+        503,
+        f"Cannot reach the KTRDR API at {base_url}: {exc}. Is the mesh up (`ktrdr mesh up`)?",
+        code="CLIENT-001",
+    )
+
+
+def _stream_item(line: str) -> Any:
+    """One NDJSON message of a server stream; an ``{"error": ...}`` line raises it."""
+    item = json.loads(line)
+    if isinstance(item, dict) and "error" in item and len(item) == 1:
+        raise error_from_response(500, item["error"])
+    return item
+
+
+def _raise_for(resp: httpx.Response) -> None:
+    if resp.status_code < 400:
+        return
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    raise error_from_response(resp.status_code, body, resp.text)
+
+
+class _Base:
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str | None,
+        timeout: float,
+        retries: int,
+        backoff: float,
+        home: Path | None,
+    ) -> None:
+        self.base_url = (base_url or os.environ.get("KTRDR_API_URL") or DEFAULT_URL).rstrip("/")
+        self._key = resolve_key(api_key, home)
+        self.timeout = timeout
+        self.retries = max(0, retries)
+        self.backoff = backoff
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"accept": "application/json"}
+        if self._key:
+            headers["x-api-key"] = self._key
+        return headers
+
+    def _delay(self, attempt: int) -> float:
+        return min(self.backoff * (2**attempt), 5.0)
+
+
+class KtrdrClient(_Base):
+    """Blocking client. Use as a context manager or call :meth:`close`."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+        home: Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, timeout, retries, backoff, home)
+        self._http = httpx.Client(
+            base_url=self.base_url, headers=self._headers(), timeout=timeout, transport=transport
+        )
+
+    def __enter__(self) -> KtrdrClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        """Call any API path; returns the decoded JSON (raises KtrdrApiError subclasses)."""
+        for attempt in range(self.retries + 1):
+            try:
+                resp = self._http.request(method, path, params=_query(params or {}), json=json_body)
+            except httpx.TransportError as exc:
+                if attempt < self.retries:
+                    time.sleep(self._delay(attempt))
+                    continue
+                raise _unreachable(self._http.base_url, exc) from exc
+            if resp.status_code == 503 and attempt < self.retries:
+                time.sleep(self._delay(attempt))
+                continue
+            _raise_for(resp)
+            return resp.json()
+        raise AssertionError("unreachable")
+
+    def stream(self, method: str, path: str, *, json_body: Any = None) -> Iterator[Any]:
+        """Iterate over a server stream (newline-delimited JSON), one object per message."""
+        try:
+            with self._http.stream(method, path, json=json_body, timeout=None) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    _raise_for(resp)
+                for line in resp.iter_lines():
+                    if line.strip():
+                        yield _stream_item(line)
+        except httpx.TransportError as exc:
+            raise _unreachable(self._http.base_url, exc) from exc
+
+    # --- data -------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self.request("GET", "/api/v1/health")
+
+    def timeframes(self) -> list[models.Timeframe]:
+        data = self.request("GET", "/api/v1/data/timeframes")
+        return [models.Timeframe.from_json(t) for t in data.get("timeframes") or []]
+
+    def symbols(self) -> list[models.SymbolInfo]:
+        data = self.request("GET", "/api/v1/data/symbols")
+        return [models.SymbolInfo.from_json(s) for s in data.get("symbols") or []]
+
+    def load_data(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", mode: str = ""
+    ) -> models.LoadResult:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "mode": mode,
+            }
+        )
+        return models.LoadResult.from_json(
+            self.request("POST", "/api/v1/data/load", json_body=body)
+        )
+
+    def data_info(self, symbol: str, timeframe: str) -> dict[str, Any]:
+        return self.request("GET", f"/api/v1/data/{symbol}/{timeframe}/info")
+
+    def stream_bars(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "batchSize": batch_size,
+            }
+        )
+        for item in self.stream("POST", "/api/v1/data/stream", json_body=body):
+            yield item.get("bars") or {}
+
+    # --- indicators ---------------------------------------------------------------------
+    def indicators(self, category: str = "") -> list[models.IndicatorInfo]:
+        data = self.request("GET", "/api/v1/indicators", params={"category": category})
+        return [models.IndicatorInfo.from_json(i) for i in data.get("indicators") or []]
+
+    def indicator_info(self, name: str) -> models.IndicatorInfo:
+        data = self.request("GET", f"/api/v1/indicators/{name}/info")
+        return models.IndicatorInfo.from_json(data.get("indicator") or {})
+
+    def calculate_indicator(
+        self,
+        indicator: str,
+        *,
+        symbol: str,
+        timeframe: str,
+        start: str = "",
+        end: str = "",
+        parameters: Mapping[str, Any] | None = None,
+    ) -> models.ColumnsResult:
+        body = {
+            "indicator": indicator,
+            "parameters": dict(parameters or {}),
+            "source": _query(
+                {"symbol": symbol, "timeframe": timeframe, "startDate": start, "endDate": end}
+            ),
+        }
+        return models.ColumnsResult.from_json(
+            self.request("POST", "/api/v1/indicators/calculate", json_body=body)
+        )
+
+    # --- fuzzy --------------------------------------------------------------------------
+    def fuzzy_membership(
+        self,
+        values: list[float],
+        *,
+        memberships: list[dict[str, Any]] | None = None,
+        strategy: str = "",
+        fuzzy_set: str = "",
+    ) -> list[models.MembershipDegrees]:
+        body = _query(
+            {
+                "values": values,
+                "memberships": memberships or [],
+                "strategy": strategy,
+                "fuzzySet": fuzzy_set,
+            }
+        )
+        data = self.request("POST", "/api/v1/fuzzy/membership", json_body=body)
+        return [models.MembershipDegrees.from_json(m) for m in data.get("memberships") or []]
+
+    def fuzzy_calculate(
+        self,
+        symbol: str,
+        timeframe: str,
+        *,
+        strategy: str = "",
+        fuzzy_sets: list[str] | None = None,
+        start: str = "",
+        end: str = "",
+    ) -> models.ColumnsResult:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "strategy": strategy,
+                "fuzzySets": fuzzy_sets or [],
+                "startDate": start,
+                "endDate": end,
+            }
+        )
+        return models.ColumnsResult.from_json(
+            self.request("POST", "/api/v1/fuzzy/calculate", json_body=body)
+        )
+
+    # --- strategies and backtests -----------------------------------------------------
+    def strategies(self) -> list[models.StrategySummary]:
+        data = self.request("GET", "/api/v1/strategies")
+        return [models.StrategySummary.from_json(s) for s in data.get("strategies") or []]
+
+    def run_backtest(self, strategy_id: str, **fields: Any) -> Iterator[models.Backtest]:
+        """Start a backtest and iterate over its progress; the last item is the result."""
+        for item in self.stream(
+            "POST", f"/api/v1/strategies/{strategy_id}/backtest", json_body=_query(fields)
+        ):
+            yield models.Backtest.from_json(item.get("backtest") or {})
+
+    def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
+        data = self.request("GET", "/api/v1/backtests", params={"strategyId": strategy_id})
+        return [models.Backtest.from_json(b) for b in data.get("backtests") or []]
+
+    def backtest(self, backtest_id: str) -> models.Backtest:
+        data = self.request("GET", f"/api/v1/backtests/{backtest_id}")
+        return models.Backtest.from_json(data.get("backtest") or {})
+
+    def trades(self, backtest_id: str) -> list[models.Trade]:
+        data = self.request("GET", f"/api/v1/backtests/{backtest_id}/trades")
+        return [models.Trade.from_json(t) for t in data.get("trades") or []]
+
+    def equity_curve(self, backtest_id: str) -> list[models.EquityPoint]:
+        data = self.request("GET", f"/api/v1/backtests/{backtest_id}/equity")
+        return [models.EquityPoint.from_json(p) for p in data.get("points") or []]
+
+    # --- models -------------------------------------------------------------------------
+    def train_model(
+        self, strategy: str, symbols: list[str], **fields: Any
+    ) -> Iterator[models.Training]:
+        body = _query({"strategy": strategy, "symbols": symbols, **fields})
+        for item in self.stream("POST", "/api/v1/models/train", json_body=body):
+            yield models.Training.from_json(item.get("training") or {})
+
+    def delete_model(self, name: str) -> dict[str, Any]:
+        return self.request("DELETE", f"/api/v1/models/{name}")
+
+
+class AsyncKtrdrClient(_Base):
+    """asyncio client with the same calls as :class:`KtrdrClient` (awaitable)."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.2,
+        home: Path | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, timeout, retries, backoff, home)
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=self._headers(),
+            timeout=timeout,
+            transport=transport,
+            limits=limits or httpx.Limits(),
+        )
+
+    async def __aenter__(self) -> AsyncKtrdrClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+    ) -> Any:
+        for attempt in range(self.retries + 1):
+            try:
+                resp = await self._http.request(
+                    method, path, params=_query(params or {}), json=json_body
+                )
+            except httpx.TransportError as exc:
+                if attempt < self.retries:
+                    await asyncio.sleep(self._delay(attempt))
+                    continue
+                raise _unreachable(self._http.base_url, exc) from exc
+            if resp.status_code == 503 and attempt < self.retries:
+                await asyncio.sleep(self._delay(attempt))
+                continue
+            _raise_for(resp)
+            return resp.json()
+        raise AssertionError("unreachable")
+
+    async def stream(self, method: str, path: str, *, json_body: Any = None) -> AsyncIterator[Any]:
+        try:
+            async with self._http.stream(method, path, json=json_body, timeout=None) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    _raise_for(resp)
+                async for line in resp.aiter_lines():
+                    if line.strip():
+                        yield _stream_item(line)
+        except httpx.TransportError as exc:
+            raise _unreachable(self._http.base_url, exc) from exc
+
+    async def health(self) -> dict[str, Any]:
+        return await self.request("GET", "/api/v1/health")
+
+    async def timeframes(self) -> list[models.Timeframe]:
+        data = await self.request("GET", "/api/v1/data/timeframes")
+        return [models.Timeframe.from_json(t) for t in data.get("timeframes") or []]
+
+    async def symbols(self) -> list[models.SymbolInfo]:
+        data = await self.request("GET", "/api/v1/data/symbols")
+        return [models.SymbolInfo.from_json(s) for s in data.get("symbols") or []]
+
+    async def load_data(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", mode: str = ""
+    ) -> models.LoadResult:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "mode": mode,
+            }
+        )
+        return models.LoadResult.from_json(
+            await self.request("POST", "/api/v1/data/load", json_body=body)
+        )
+
+    async def stream_bars(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
+    ) -> AsyncIterator[dict[str, Any]]:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "batchSize": batch_size,
+            }
+        )
+        async for item in self.stream("POST", "/api/v1/data/stream", json_body=body):
+            yield item.get("bars") or {}
+
+    async def indicators(self, category: str = "") -> list[models.IndicatorInfo]:
+        data = await self.request("GET", "/api/v1/indicators", params={"category": category})
+        return [models.IndicatorInfo.from_json(i) for i in data.get("indicators") or []]
+
+    async def indicator_info(self, name: str) -> models.IndicatorInfo:
+        data = await self.request("GET", f"/api/v1/indicators/{name}/info")
+        return models.IndicatorInfo.from_json(data.get("indicator") or {})
+
+    async def strategies(self) -> list[models.StrategySummary]:
+        data = await self.request("GET", "/api/v1/strategies")
+        return [models.StrategySummary.from_json(s) for s in data.get("strategies") or []]
+
+    async def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
+        data = await self.request("GET", "/api/v1/backtests", params={"strategyId": strategy_id})
+        return [models.Backtest.from_json(b) for b in data.get("backtests") or []]
+
+
+__all__ = ["AsyncKtrdrClient", "KtrdrApiError", "KtrdrClient", "resolve_key"]

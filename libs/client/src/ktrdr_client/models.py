@@ -1,0 +1,332 @@
+"""Typed results of the main calls (proto3 JSON -> dataclasses; int64 strings -> int)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+
+def _int(v: Any) -> int:
+    return int(v) if v not in (None, "") else 0
+
+
+def _float(v: Any) -> float:
+    return float(v) if v not in (None, "") else 0.0
+
+
+def _ts(v: Any) -> dt.datetime | None:
+    if not v:
+        return None
+    return dt.datetime.fromisoformat(str(v).replace("Z", "+00:00"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Timeframe:
+    code: str
+    timeframe: str
+    seconds: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Timeframe:
+        return cls(d.get("code", ""), d.get("timeframe", ""), _int(d.get("seconds")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Bar:
+    timestamp: dt.datetime | None
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Bar:
+        return cls(
+            _ts(d.get("timestamp")),
+            _float(d.get("open")),
+            _float(d.get("high")),
+            _float(d.get("low")),
+            _float(d.get("close")),
+            _int(d.get("volume")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Instrument:
+    symbol: str
+    exchange: str = ""
+    instrument_type: str = ""
+    currency: str = ""
+    time_zone: str = ""
+    calendar: str = ""
+    trading_hours: str = ""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> Instrument:
+        d = d or {}
+        return cls(
+            d.get("symbol", ""),
+            d.get("exchange", ""),
+            d.get("instrumentType", ""),
+            d.get("currency", ""),
+            d.get("timeZone", ""),
+            d.get("calendar", ""),
+            d.get("tradingHours", ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesInfo:
+    timeframe: str
+    first: dt.datetime | None
+    last: dt.datetime | None
+    bar_count: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any] | None) -> SeriesInfo:
+        d = d or {}
+        return cls(
+            d.get("timeframe", ""), _ts(d.get("first")), _ts(d.get("last")), _int(d.get("barCount"))
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class SymbolInfo:
+    instrument: Instrument
+    series: list[SeriesInfo]
+
+    @property
+    def symbol(self) -> str:
+        return self.instrument.symbol
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SymbolInfo:
+        return cls(
+            Instrument.from_json(d.get("instrument")),
+            [SeriesInfo.from_json(s) for s in d.get("series") or []],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadResult:
+    symbol: str
+    timeframe: str
+    bars: list[Bar]
+    quality: dict[str, Any]
+    provenance: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> LoadResult:
+        return cls(
+            d.get("symbol", ""),
+            d.get("timeframe", ""),
+            [Bar.from_json(b) for b in d.get("bars") or []],
+            d.get("quality") or {},
+            d.get("provenance") or {},
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorParameter:
+    name: str
+    type: str
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    choices: list[str]
+    description: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> IndicatorParameter:
+        return cls(
+            d.get("name", ""),
+            d.get("type", ""),
+            d.get("defaultValue"),
+            d.get("minimum"),
+            d.get("maximum"),
+            list(d.get("choices") or []),
+            d.get("description", ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class IndicatorInfo:
+    name: str
+    display_name: str
+    category: str
+    description: str
+    parameters: list[IndicatorParameter]
+    outputs: list[str]
+    warmup_bars: int
+    aliases: list[str]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> IndicatorInfo:
+        return cls(
+            d.get("name", ""),
+            d.get("displayName", ""),
+            d.get("category", ""),
+            d.get("description", ""),
+            [IndicatorParameter.from_json(p) for p in d.get("parameters") or []],
+            list(d.get("outputs") or []),
+            _int(d.get("warmupBars")),
+            list(d.get("aliases") or []),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ValueColumn:
+    name: str
+    values: list[float]
+    ready: list[bool]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ValueColumn:
+        return cls(
+            d.get("name", ""),
+            [_float(v) for v in d.get("values") or []],
+            list(d.get("ready") or []),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ColumnsResult:
+    """Time-aligned columns (indicator outputs, fuzzy memberships)."""
+
+    timestamps: list[dt.datetime | None]
+    columns: list[ValueColumn]
+    indicator_id: str = ""
+    warmup_bars: int = 0
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ColumnsResult:
+        cols = d.get("outputs") if "outputs" in d else d.get("columns")
+        return cls(
+            [_ts(t) for t in d.get("timestamps") or []],
+            [ValueColumn.from_json(c) for c in cols or []],
+            d.get("indicatorId", ""),
+            _int(d.get("warmupBars")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class MembershipDegrees:
+    name: str
+    degrees: list[float]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MembershipDegrees:
+        return cls(d.get("name", ""), [_float(v) for v in d.get("degrees") or []])
+
+
+@dataclasses.dataclass(frozen=True)
+class StrategySummary:
+    strategy_id: str
+    name: str
+    description: str
+    version: str
+    symbols: list[str]
+    timeframes: list[str]
+    valid: bool
+    errors: list[dict[str, Any]]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> StrategySummary:
+        return cls(
+            d.get("strategyId", ""),
+            d.get("name", ""),
+            d.get("description", ""),
+            d.get("version", ""),
+            list(d.get("symbols") or []),
+            list(d.get("timeframes") or []),
+            bool(d.get("valid")),
+            list(d.get("errors") or []),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Backtest:
+    backtest_id: str
+    strategy_id: str
+    state: str
+    progress_pct: float
+    symbol: str
+    timeframe: str
+    metrics: dict[str, Any]
+    error: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Backtest:
+        return cls(
+            d.get("backtestId", ""),
+            d.get("strategyId", ""),
+            d.get("state", ""),
+            _float(d.get("progressPct")),
+            d.get("symbol", ""),
+            d.get("timeframe", ""),
+            d.get("metrics") or {},
+            d.get("error", ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Trade:
+    side: str
+    entry_time: dt.datetime | None
+    exit_time: dt.datetime | None
+    entry_price: float
+    exit_price: float
+    quantity: float
+    pnl: float
+    return_pct: float
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Trade:
+        return cls(
+            d.get("side", ""),
+            _ts(d.get("entryTime")),
+            _ts(d.get("exitTime")),
+            _float(d.get("entryPrice")),
+            _float(d.get("exitPrice")),
+            _float(d.get("quantity")),
+            _float(d.get("pnl")),
+            _float(d.get("returnPct")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class EquityPoint:
+    timestamp: dt.datetime | None
+    equity: float
+    drawdown_pct: float
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> EquityPoint:
+        return cls(_ts(d.get("timestamp")), _float(d.get("equity")), _float(d.get("drawdownPct")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Training:
+    training_id: str
+    state: str
+    epoch: int
+    total_epochs: int
+    train_loss: float
+    val_loss: float
+    model_name: str
+    error: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Training:
+        return cls(
+            d.get("trainingId", ""),
+            d.get("state", ""),
+            _int(d.get("epoch")),
+            _int(d.get("totalEpochs")),
+            _float(d.get("trainLoss")),
+            _float(d.get("valLoss")),
+            d.get("modelName", ""),
+            d.get("error", ""),
+        )

@@ -1,0 +1,75 @@
+"""The OpenAPI document generated from the descriptor set."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from ktrdr_gateway import contracts, openapi
+
+
+@pytest.fixture(scope="module")
+def doc() -> dict[str, Any]:
+    return openapi.build(contracts.load_descriptor_set())
+
+
+def test_every_annotated_rpc_has_an_operation(doc: dict[str, Any]) -> None:
+    routes = contracts.http_routes(contracts.load_descriptor_set())
+    assert len(routes) >= 36
+    services = {r.service for r in routes}
+    assert services == {"data", "indicators", "fuzzy", "neural", "backtest", "ib_gateway"}
+    for r in routes:
+        op = doc["paths"][r.path][r.verb.lower()]
+        assert op["operationId"].endswith(r.rpc)
+        for status in ("200", "400", "401", "403", "404", "413", "429", "501", "503"):
+            assert status in op["responses"], (r.path, status)
+
+
+def test_path_and_query_parameters(doc: dict[str, Any]) -> None:
+    info = doc["paths"]["/api/v1/data/{symbol}/{timeframe}/info"]["get"]
+    assert [(p["name"], p["in"]) for p in info["parameters"]] == [
+        ("symbol", "path"),
+        ("timeframe", "path"),
+    ]
+    gaps = doc["paths"]["/api/v1/data/{symbol}/{timeframe}/gaps"]["get"]
+    query = {p["name"] for p in gaps["parameters"] if p["in"] == "query"}
+    assert query == {"startDate", "endDate", "includeExpected"}
+
+
+def test_bodies_schemas_and_enums(doc: dict[str, Any]) -> None:
+    schemas = doc["components"]["schemas"]
+    load = doc["paths"]["/api/v1/data/load"]["post"]
+    ref = load["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = schemas[ref.rsplit("/", 1)[-1]]
+    assert body["additionalProperties"] is False
+    assert set(body["properties"]) == {"symbol", "timeframe", "startDate", "endDate", "mode"}
+    assert body["example"]["symbol"] == "EURUSD"
+    assert schemas["ktrdr.data.v1.LoadMode"]["enum"][0] == "LOAD_MODE_UNSPECIFIED"
+    bar = schemas["ktrdr.common.v1.Bar"]["properties"]
+    assert bar["timestamp"]["format"] == "date-time"
+    assert bar["volume"]["format"] == "int64" and bar["volume"]["type"] == "string"
+    # Path-bound fields are not part of the body.
+    val = doc["paths"]["/api/v1/strategies/{strategy_id}:validate"]["post"]
+    vref = val["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert "strategyId" not in schemas[vref.rsplit("/", 1)[-1]]["properties"]
+    for name, schema in schemas.items():
+        for prop in schema.get("properties", {}):
+            assert prop == "@type" or re.match(r"^[a-z][A-Za-z0-9]*$", prop), (name, prop)
+
+
+def test_public_endpoints_and_errors(doc: dict[str, Any]) -> None:
+    for path in ("/healthz", "/api/v1/health", "/api/v1/openapi.json"):
+        assert doc["paths"][path]["get"]["security"] == []
+    assert doc["components"]["securitySchemes"]["ApiKey"]["name"] == "x-api-key"
+    err = doc["components"]["schemas"]["Error"]
+    assert set(err["required"]) == {"code", "message"}
+    stream = doc["paths"]["/api/v1/data/stream"]["post"]["responses"]["200"]["description"]
+    assert "newline-delimited" in stream
+
+
+def test_markdown_page(doc: dict[str, Any]) -> None:
+    page = openapi.to_markdown(doc)
+    assert "#### `POST /api/v1/models/train`" in page
+    assert "Requires the `admin` role" in page
