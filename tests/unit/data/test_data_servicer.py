@@ -10,6 +10,7 @@ from backtesting.test import EURUSD
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr_data.app import SPEC
+from ktrdr_data.domain.replay import replay_due_seconds
 from ktrdr_runtime.bars import columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.testing import serve_in_process
@@ -209,3 +210,29 @@ async def test_tail_load_without_reachable_ib_returns_local_part_flagged_incompl
     stored = EURUSD.loc["2018-02-01":]
     assert len(reply.bars) == len(stored)  # the local part, nothing invented
     assert reply.provenance.fetched_bars == 0
+
+
+def test_paced_replay_sends_each_batch_when_its_last_bar_has_closed():
+    hour = 3_600 * 1_000_000
+    close_us = np.array([1, 2, 3, 5, 6]) * hour  # a one-hour hole between bars 3 and 4
+    due = replay_due_seconds(close_us, batch_size=2, speed=3600.0)
+    np.testing.assert_allclose(due, [1.0, 4.0, 5.0])  # batches end at bars 2, 4 and 5
+    np.testing.assert_allclose(replay_due_seconds(close_us, 1, 1.0), [0, 3600, 7200, 14400, 18000])
+    assert replay_due_seconds(close_us[:0], 10, 1.0).size == 0
+
+
+async def test_paced_stream_still_delivers_every_bar_in_order(data):
+    stub, _ = data
+    got = []
+    async for reply in stub.StreamBars(
+        data_pb2.StreamBarsRequest(
+            symbol="EURUSD",
+            timeframe="1h",
+            start_date="2017-05-01T00:00",
+            end_date="2017-05-01T06:00",
+            batch_size=2,
+            replay_speed=360_000.0,
+        )
+    ):
+        got.extend(reply.bars.timestamps_us)
+    assert len(got) == 6 and got == sorted(got)

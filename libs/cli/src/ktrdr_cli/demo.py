@@ -7,7 +7,9 @@ Steps (each through the real services over gRPC):
 3. the streaming pipeline, bar by bar: data ``StreamBars`` -> indicators ``StreamIndicators`` ->
    fuzzy ``StreamFuzzy`` with the fuzzy sets of ``strategies/rsi_trend_eurusd_1h.yaml``;
 4. fuzzy: ``CalculateFuzzy`` for the same strategy and a rule-inference example;
-5. neural, backtest, ib_gateway: reported as not built yet when they answer UNIMPLEMENTED.
+5. the REST edge (Envoy): the same data through the Python client with the local dev key, and
+   a request with a wrong key refused with 401;
+6. neural, backtest, ib_gateway: reported as not built yet when they answer UNIMPLEMENTED.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ async def _steps(layout: mesh.Layout, echo: Echo) -> int:
         await _indicator_step(indicators, echo)
         await _streaming_step(data, indicators, fuzzy, echo)
         await _fuzzy_step(fuzzy, echo)
+        await asyncio.to_thread(_rest_step, layout, echo)
         await _unbuilt_step(channels, echo)
     except grpc.aio.AioRpcError as exc:
         detail = error_detail_of(exc)
@@ -258,9 +261,31 @@ async def _fuzzy_step(fuzzy: fuzzy_pb2_grpc.FuzzyServiceStub, echo: Echo) -> Non
         echo(f"  Infer rsi={rsi:.0f}: signal={out.output:+.3f}")
 
 
+def _rest_step(layout: mesh.Layout, echo: Echo) -> None:
+    from ktrdr_client import KtrdrClient
+    from ktrdr_client.errors import AuthenticationError
+
+    url = f"http://{layout.host}:{layout.extra_port(0, 8080)}"
+    echo("")
+    echo(f"== 5. REST edge (Envoy) at {url}")
+    with KtrdrClient(url, home=layout.home) as client:
+        symbols = client.symbols()
+        echo(f"  GET /api/v1/data/symbols (dev admin key): {', '.join(s.symbol for s in symbols)}")
+        loaded = client.load_data(SYMBOL, TIMEFRAME, start="2017-06-01", end="2017-06-02")
+        echo(
+            f"  POST /api/v1/data/load: {len(loaded.bars)} bars, first close {loaded.bars[0].close}"
+        )
+    with KtrdrClient(url, api_key="not-a-real-key", retries=0) as stranger:
+        try:
+            stranger.symbols()
+            raise RuntimeError("the edge accepted an unknown API key")
+        except AuthenticationError as exc:
+            echo(f"  wrong key: HTTP {exc.status} {exc.code}: {exc.message}")
+
+
 async def _unbuilt_step(channels: dict[str, grpc.aio.Channel], echo: Echo) -> None:
     echo("")
-    echo("== 5. Services still to be built")
+    echo("== 6. Services still to be built")
     calls = {
         "neural": neural_pb2_grpc.NeuralServiceStub(channels["neural"]).ListModels(
             neural_pb2.ListModelsRequest()

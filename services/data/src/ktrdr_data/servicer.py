@@ -21,6 +21,7 @@ from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.instruments import get_instrument, validate_symbol
 from ktrdr_data.domain.loader import DataLoader, parse_date
 from ktrdr_data.domain.quality import validate_bars
+from ktrdr_data.domain.replay import replay_due_seconds
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
 from ktrdr_runtime.errors import ValidationError
@@ -174,14 +175,16 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
         )
         cols = to_columns(bars)
         n = len(cols)
-        # Paced replay: a bar is sent once it would have closed, scaled by replay_speed.
-        close_us = cols.timestamps_us + tf.seconds * 1_000_000
+        due = (
+            replay_due_seconds(cols.timestamps_us + tf.seconds * 1_000_000, batch, speed)
+            if speed > 0
+            else None
+        )
         started = time.monotonic()
-        for lo in range(0, n, batch):
+        for i, lo in enumerate(range(0, n, batch)):
             hi = min(lo + batch, n)
-            if speed > 0:
-                due = started + (close_us[hi - 1] - close_us[0]) / 1e6 / speed
-                delay = due - time.monotonic()
+            if due is not None:
+                delay = started + due[i] - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
             yield data_pb2.StreamBarsResponse(
