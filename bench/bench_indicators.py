@@ -20,6 +20,7 @@ import pandas_ta_classic as pta
 import talib
 from _report import table, write_section
 
+from ktrdr_indicators.domain.bars import random_walk_bars
 from ktrdr_indicators.domain.catalogue import create
 from ktrdr_indicators.domain.native import NATIVE
 from ktrdr_indicators.domain.sets import IndicatorSet
@@ -29,17 +30,7 @@ STREAM_BARS = 100_000
 
 
 def synthetic(n: int, seed: int = 42) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    c = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
-    o = np.r_[c[0], c[:-1]]
-    sp = np.abs(rng.normal(0, 0.0008, n)) * c
-    return {
-        "open": o,
-        "high": np.maximum(o, c) + sp,
-        "low": np.minimum(o, c) - sp,
-        "close": c,
-        "volume": rng.integers(100, 10_000, n).astype(np.float64),
-    }
+    return random_walk_bars(n, seed=seed, volatility=0.001, spread=0.0008, min_volume=100)
 
 
 SET = [

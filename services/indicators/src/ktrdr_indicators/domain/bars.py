@@ -80,3 +80,25 @@ def as_ohlcv(bars: OHLCV | Mapping[str, Any] | Any) -> OHLCV:
             E.BAD_BARS, f"Bar columns differ in length ({detail}).", field="bars"
         )
     return OHLCV(**cols)
+
+
+def random_walk_bars(
+    n: int, *, seed: int, volatility: float, spread: float, min_volume: int
+) -> dict[str, np.ndarray]:
+    """Seeded geometric random-walk OHLCV columns (for warm-up probing and benchmarks).
+
+    ``volatility`` is the per-bar log-return standard deviation; ``spread`` scales the
+    high/low excursion beyond the open/close body; volume is uniform in
+    ``[min_volume, 10_000)``.
+    """
+    rng = np.random.default_rng(seed)
+    c = 100.0 * np.exp(np.cumsum(rng.normal(0, volatility, n)))
+    o = np.r_[c[0], c[:-1]]
+    sp = np.abs(rng.normal(0, spread, n)) * c
+    return {
+        "open": o,
+        "high": np.maximum(o, c) + sp,
+        "low": np.minimum(o, c) - sp,
+        "close": c,
+        "volume": rng.integers(min_volume, 10_000, n).astype(np.float64),
+    }

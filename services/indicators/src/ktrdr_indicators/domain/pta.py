@@ -33,6 +33,7 @@ import structlog
 
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain import streaming as S
+from ktrdr_indicators.domain.bars import random_walk_bars
 from ktrdr_indicators.domain.metadata import (
     ENGINE_PTA,
     STREAM_WINDOW,
@@ -195,17 +196,7 @@ class _WindowRecompute(S.StreamingIndicator):
 
 # ------------------------------------------------------------------------ catalogue loading
 def _reference_bars(n: int) -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(7)
-    c = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
-    o = np.r_[c[0], c[:-1]]
-    spread = np.abs(rng.normal(0, 0.005, n)) * c
-    return {
-        "open": o,
-        "high": np.maximum(o, c) + spread,
-        "low": np.minimum(o, c) - spread,
-        "close": c,
-        "volume": rng.integers(1_000, 10_000, n).astype(np.float64),
-    }
+    return random_walk_bars(n, seed=7, volatility=0.01, spread=0.005, min_volume=1_000)
 
 
 def _make_warmup(function: str, arg_inputs, default_warmup: int):
