@@ -148,3 +148,11 @@ def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(tmp_p
     assert not layout.state_file.exists()
     time.sleep(0.2)
     assert _mesh_children() - before == set()
+
+
+def test_bad_gateway_setting_is_a_clear_error_and_nothing_starts(tmp_path):
+    layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
+    env = {**os.environ, "KTRDR_GATEWAY_RATE_LIMIT_PER_MINUTE": "lots"}
+    with pytest.raises(mesh.MeshError, match="KTRDR_GATEWAY_RATE_LIMIT_PER_MINUTE='lots'"):
+        mesh.up(layout, base_env=env)
+    assert mesh.read_state(layout) == {}

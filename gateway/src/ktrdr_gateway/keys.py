@@ -17,13 +17,16 @@ come from a Secret (mounted file, or ``KTRDR_GATEWAY_API_KEY_HASHES`` as
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import hashlib
 import hmac
 import os
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 ROLES: tuple[str, ...] = ("read", "trade", "admin")
@@ -109,6 +112,17 @@ class KeyStore:
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
 
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise read-modify-write cycles (two `ktrdr keys` runs cannot lose a key)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
     def create(self, role: str, label: str = "") -> tuple[str, KeyRecord]:
         """Make a key with ``role``; returns the plaintext (shown once) and its record."""
         if role not in ROLES:
@@ -116,15 +130,17 @@ class KeyStore:
         key, key_id = new_key()
         created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         record = KeyRecord(hash_key(key), role, key_id, created, re.sub(r"\s+", "-", label))
-        self._write([*self.records(), record])
+        with self._locked():
+            self._write([*self.records(), record])
         return key, record
 
     def revoke(self, key_id: str) -> bool:
-        records = self.records()
-        kept = [r for r in records if r.key_id != key_id]
-        if len(kept) == len(records):
-            return False
-        self._write(kept)
+        with self._locked():
+            records = self.records()
+            kept = [r for r in records if r.key_id != key_id]
+            if len(kept) == len(records):
+                return False
+            self._write(kept)
         return True
 
     def verify(self, key: str) -> KeyRecord | None:

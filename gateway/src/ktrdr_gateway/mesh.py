@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING
 import structlog
 
 from ktrdr_gateway import envoy_config, keys
+from ktrdr_runtime.settings import DEFAULT_PORTS
 
 if TYPE_CHECKING:
     from ktrdr_cli.mesh import Layout, ProcessSpec
 
 log = structlog.get_logger("ktrdr_gateway")
-SERVICES = ("data", "indicators", "fuzzy", "neural", "backtest", "ib_gateway")
+SERVICES = tuple(DEFAULT_PORTS)
 
 
 def envoy_binary() -> str:

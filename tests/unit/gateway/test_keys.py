@@ -74,3 +74,24 @@ def test_dev_key_created_once_0600(tmp_path: Path) -> None:
 def test_env_hashes() -> None:
     rec = keys.KeyRecord("a" * 64, "read", "abcd1234", "2024-01-01T00:00:00Z")
     assert keys.env_hashes([rec]) == f"{'a' * 64}:read:abcd1234"
+
+
+def test_concurrent_key_creation_loses_no_key(tmp_path):
+    import multiprocessing
+
+    from ktrdr_gateway.keys import KeyStore
+
+    path = tmp_path / "gateway" / "api-keys"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.starmap(_create_keys, [(str(path), 10)] * 4)
+    assert len(KeyStore(path).records()) == 40
+
+
+def _create_keys(path: str, count: int) -> None:
+    from pathlib import Path
+
+    from ktrdr_gateway.keys import KeyStore
+
+    store = KeyStore(Path(path))
+    for _ in range(count):
+        store.create("read")

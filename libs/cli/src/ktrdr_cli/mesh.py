@@ -126,7 +126,10 @@ def process_specs(layout: Layout, base_env: Mapping[str, str] | None = None) -> 
         for service in SERVICES
     ]
     for factory in extra_process_factories():
-        specs.extend(factory(layout, env))
+        try:
+            specs.extend(factory(layout, env))
+        except (ValueError, OSError) as exc:
+            raise MeshError(f"{factory.__module__}: cannot prepare its processes: {exc}") from exc
     return specs
 
 
