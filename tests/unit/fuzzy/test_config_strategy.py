@@ -350,3 +350,25 @@ def test_example_strategies_pass_the_real_indicator_catalogue():
 
     listing = list_strategies(STRATEGIES, validator=validator)
     assert listing and all(i.ok for i in listing), [i.error for i in listing if not i.ok]
+
+
+def test_original_ktrdr_single_symbol_form_is_accepted():
+    from ktrdr_fuzzy.domain.strategy import load_strategy_text
+
+    text = """
+name: upstream_style
+version: "3.0"
+training_data:
+  symbols: {mode: single, symbol: EURUSD}
+  timeframes: {mode: multi_timeframe, list: ["1h", "4h"], base_timeframe: "1h"}
+indicators:
+  rsi_14: {type: rsi, period: 14}
+fuzzy_sets:
+  rsi_14:
+    indicator: rsi_14
+    oversold: {type: triangular, parameters: [0, 30, 40]}
+"""
+    strategy = load_strategy_text(text, validator=None, source="upstream.yaml")
+    assert strategy.symbols == ("EURUSD",)
+    assert strategy.training_data.symbol_mode == "single_symbol"
+    assert strategy.timeframes == ("1h", "4h")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ktrdr_indicators.domain.catalogue import create, get_info, list_indicators
@@ -155,3 +156,50 @@ def test_instance_names_never_contain_a_dot_so_outputs_stay_addressable():
         indicator = create(name, params)
         assert indicator.name == expected
         assert all(c.split(".", 1)[0] == expected for c in indicator.columns)
+
+
+SOURCE_SERIES = {
+    "open": lambda b: b["open"],
+    "high": lambda b: b["high"],
+    "low": lambda b: b["low"],
+    "hl2": lambda b: (b["high"] + b["low"]) / 2.0,
+    "hlc3": lambda b: (b["high"] + b["low"] + b["close"]) / 3.0,
+    "ohlc4": lambda b: (b["open"] + b["high"] + b["low"] + b["close"]) / 4.0,
+}
+SINGLE_SERIES = ["sma", "ema", "wma", "rsi", "macd", "bollinger_bands", "roc", "momentum"]
+
+
+@pytest.mark.parametrize("source", list(SOURCE_SERIES))
+@pytest.mark.parametrize("name", SINGLE_SERIES)
+def test_source_reads_another_price_in_both_modes(name, source):
+    from backtesting.test import EURUSD
+
+    bars = {k.lower(): EURUSD[k].to_numpy(np.float64)[:800].copy()
+            for k in ("Open", "High", "Low", "Close", "Volume")}
+    bars["high"][100] = np.nan  # a bad bar: skipped in both modes when the source reads it
+    indicator = create(name, {"source": source})
+    assert indicator.name.endswith(f"_{source}")
+    # Independent reference: the default (close) indicator on bars whose close is the source.
+    as_close = {**bars, "close": SOURCE_SERIES[source](bars)}
+    reference = create(name).compute(as_close)
+    got = indicator.compute(bars)
+    for column, ref_column in zip(indicator.columns, create(name).columns, strict=True):
+        np.testing.assert_allclose(got[column], reference[ref_column], rtol=1e-12,
+                                   equal_nan=True)
+    stream = indicator.stream()
+    rows = [stream.update(*(bars[k][i] for k in ("open", "high", "low", "close", "volume")))
+            for i in range(800)]
+    streamed = np.array(rows)
+    for j, column in enumerate(indicator.columns):
+        np.testing.assert_allclose(streamed[:, j], got[column], rtol=1e-9, atol=1e-12,
+                                   equal_nan=True)
+
+
+def test_default_source_keeps_the_plain_name_and_bad_source_is_refused():
+    assert create("rsi", {"period": 14, "source": "close"}).name == "rsi_14"
+    with pytest.raises(ValidationError) as info:
+        create("rsi", {"source": "hl3"})
+    assert info.value.field == "parameters.source"
+    assert "hlc3" in info.value.suggestions
+    with pytest.raises(ValidationError):
+        create("atr", {"source": "hl2"})  # reads high, low and close: no single source

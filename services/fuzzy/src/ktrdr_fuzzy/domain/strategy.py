@@ -60,9 +60,11 @@ TOP_LEVEL_KEYS = (
     "training",
 )
 TRAINING_DATA_KEYS = ("symbols", "timeframes", "history_required")
-SYMBOL_KEYS = ("mode", "list")
+SYMBOL_KEYS = ("mode", "list", "symbol")
 TIMEFRAME_KEYS = ("mode", "list", "base_timeframe")
 SYMBOL_MODES = ("single_symbol", "multi_symbol")
+# The original KTRDR v3 files write `{mode: single, symbol: EURUSD}`.
+SYMBOL_MODE_ALIASES = {"single": "single_symbol", "multi": "multi_symbol"}
 TIMEFRAME_MODES = ("single_timeframe", "multi_timeframe")
 NN_INPUT_KEYS = ("fuzzy_set", "timeframes")
 
@@ -185,8 +187,18 @@ def _parse_training_data(raw: Any) -> TrainingData:
         _fail(codes.BAD_STRATEGY_FIELD, f"'{f}.symbols' is required.", f"{f}.symbols")
     if isinstance(sym, Mapping):
         _check_keys(sym, SYMBOL_KEYS, f"{f}.symbols")
-        symbols = _str_list(sym.get("list"), f"{f}.symbols.list")
+        if "symbol" in sym and "list" in sym:
+            _fail(
+                codes.BAD_STRATEGY_FIELD,
+                f"'{f}.symbols' takes either 'symbol' (one) or 'list', not both.",
+                f"{f}.symbols",
+            )
+        if "symbol" in sym:
+            symbols = _str_list([sym["symbol"]], f"{f}.symbols.symbol")
+        else:
+            symbols = _str_list(sym.get("list"), f"{f}.symbols.list")
         sym_mode = sym.get("mode", "single_symbol" if len(symbols) == 1 else "multi_symbol")
+        sym_mode = SYMBOL_MODE_ALIASES.get(sym_mode, sym_mode)
     else:
         symbols = _str_list(sym, f"{f}.symbols")
         sym_mode = "single_symbol" if len(symbols) == 1 else "multi_symbol"

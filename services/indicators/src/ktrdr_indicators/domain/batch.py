@@ -24,25 +24,44 @@ Arrays = Mapping[str, np.ndarray]
 BatchFn = Callable[..., list[np.ndarray]]
 
 
+#: Derived price series: the columns each reads and how it combines them.
+DERIVED: dict[str, tuple[tuple[str, ...], Callable[..., np.ndarray]]] = {
+    "hl2": (("high", "low"), lambda h, lo: (h + lo) / 2.0),
+    "hlc3": (("high", "low", "close"), lambda h, lo, c: (h + lo + c) / 3.0),
+    "ohlc4": (("open", "high", "low", "close"), lambda o, h, lo, c: (o + h + lo + c) / 4.0),
+}
+
+
 class PreparedBars:
     """Bars coerced once, with validity worked out lazily and cached: per column whether every
     value is finite (one ``np.isfinite`` pass), per combination of inputs the valid rows and the
     columns restricted to them. Several indicators over the same bars (an ``IndicatorSet``)
     share one instance, so the coercion and the NaN/inf checks are done once per column."""
 
-    __slots__ = ("_finite", "_rows", "n", "ohlcv")
+    __slots__ = ("_derived", "_finite", "_rows", "n", "ohlcv")
 
     def __init__(self, bars: OHLCV | Mapping[str, Any] | Any) -> None:
         self.ohlcv = as_ohlcv(bars)
         self.n = len(self.ohlcv)
         self._finite: dict[str, np.ndarray | None] = {}  # None: every value finite
         self._rows: dict[tuple[str, ...], tuple[np.ndarray | None, dict[str, np.ndarray]]] = {}
+        self._derived: dict[str, np.ndarray] = {}
+
+    def series(self, name: str) -> np.ndarray:
+        """A column, or a derived price (``hl2``, ``hlc3``, ``ohlc4``) computed once."""
+        derived = DERIVED.get(name)
+        if derived is None:
+            return self.ohlcv.get(name)
+        if name not in self._derived:
+            columns, formula = derived
+            self._derived[name] = formula(*(self.ohlcv.get(c) for c in columns))
+        return self._derived[name]
 
     def _finite_mask(self, name: str) -> np.ndarray | None:
         try:
             return self._finite[name]
         except KeyError:
-            mask = np.isfinite(self.ohlcv.get(name))
+            mask = np.isfinite(self.series(name))
             res = self._finite[name] = None if mask.all() else mask
             return res
 
@@ -59,7 +78,7 @@ class PreparedBars:
         key = tuple(inputs)
         hit = self._rows.get(key)
         if hit is None:
-            cols = {f: self.ohlcv.get(f) for f in key}  # raises for a missing column first
+            cols = {f: self.series(f) for f in key}  # raises for a missing column first
             masks = [m for m in (self._finite_mask(f) for f in key) if m is not None]
             if not masks:
                 hit = (None, cols)
@@ -74,12 +93,24 @@ class PreparedBars:
 
 
 def run_batch(
-    fn: BatchFn, inputs: Sequence[str], bars: PreparedBars, n_out: int, params: Mapping[str, Any]
+    fn: BatchFn,
+    inputs: Sequence[str],
+    bars: PreparedBars,
+    n_out: int,
+    params: Mapping[str, Any],
+    source: str = "close",
 ) -> list[np.ndarray]:
     """Compute ``fn`` on the rows where every input is finite and scatter the results back;
     invalid rows get NaN and do not influence any other row (same as streaming). When every
-    input is finite ``fn`` runs on the columns as they are (no masking work at all)."""
-    idx, cols = bars.rows(inputs)
+    input is finite ``fn`` runs on the columns as they are (no masking work at all).
+
+    ``source`` replaces the ``close`` input (a single-series indicator reading another price).
+    """
+    if source != "close":
+        idx, cols = bars.rows(tuple(source if f == "close" else f for f in inputs))
+        cols = {("close" if k == source else k): v for k, v in cols.items()}
+    else:
+        idx, cols = bars.rows(inputs)
     n = bars.n
     if n == 0:
         return [np.empty(0) for _ in range(n_out)]

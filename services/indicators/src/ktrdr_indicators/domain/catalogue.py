@@ -11,6 +11,7 @@ Typical use::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,9 +22,9 @@ import numpy as np
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.bars import OHLCV
 from ktrdr_indicators.domain.batch import PreparedBars, run_batch
-from ktrdr_indicators.domain.metadata import CATEGORIES, IndicatorInfo
+from ktrdr_indicators.domain.metadata import CATEGORIES, SOURCE_PARAM, IndicatorInfo
 from ktrdr_indicators.domain.native import NATIVE
-from ktrdr_indicators.domain.streaming import StreamingIndicator
+from ktrdr_indicators.domain.streaming import SourceStream, StreamingIndicator
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class _Entry:
 def _registry() -> tuple[dict[str, _Entry], dict[str, str]]:
     from ktrdr_indicators.domain import pta  # lazy: imports pandas / pandas-ta-classic
 
-    entries: dict[str, _Entry] = {d.info.name: _Entry(d.info, d) for d in NATIVE}
+    entries: dict[str, _Entry] = {d.info.name: _Entry(_with_source(d.info), d) for d in NATIVE}
     for d in pta.definitions():
         if d.info.name not in entries:
             entries[d.info.name] = _Entry(d.info, d)
@@ -46,6 +47,13 @@ def _registry() -> tuple[dict[str, _Entry], dict[str, str]]:
             if a not in entries:
                 aliases.setdefault(a, e.info.name)
     return entries, aliases
+
+
+def _with_source(info: IndicatorInfo) -> IndicatorInfo:
+    """Single-series native indicators take ``source`` (which price they read)."""
+    if tuple(info.inputs) != ("close",) or "source" in info.param_names:
+        return info
+    return dataclasses.replace(info, params=(*info.params, SOURCE_PARAM))
 
 
 def _lookup(name: str) -> _Entry:
@@ -117,16 +125,33 @@ class Indicator:
         """
         return self.compute_prepared(PreparedBars(bars))
 
+    @property
+    def source(self) -> str:
+        """The price series read where the indicator reads ``close`` (default ``close``)."""
+        return str(self.params.get("source", "close"))
+
+    @property
+    def _impl_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.params.items() if k != "source"}
+
     def compute_prepared(self, bars: PreparedBars) -> dict[str, np.ndarray]:
         """:meth:`compute` on bars already coerced and validity-checked by
         :class:`~ktrdr_indicators.domain.batch.PreparedBars` (shared by an ``IndicatorSet``, so
         its members do not each redo the coercion and the NaN/inf checks)."""
-        outs = run_batch(self._impl.batch, self.info.inputs, bars, len(self.columns), self.params)
+        outs = run_batch(
+            self._impl.batch,
+            self.info.inputs,
+            bars,
+            len(self.columns),
+            self._impl_params,
+            self.source,
+        )
         return dict(zip(self.columns, outs, strict=True))
 
     def stream(self) -> StreamingIndicator:
         """A fresh streaming object (its own state) for this configuration."""
-        return self._impl.make_stream(self.params)
+        inner = self._impl.make_stream(self._impl_params)
+        return inner if self.source == "close" else SourceStream(inner, self.source)
 
 
 def create(name: str, params: Mapping[str, Any] | None = None) -> Indicator:

@@ -39,6 +39,9 @@ class ParamSpec:
         Allowed values for ``str`` parameters (empty = free text).
     description
         One line for humans.
+    in_name
+        False: the value appears in the instance name only when it differs from the default
+        (``source``: ``rsi_14`` reads close, ``rsi_14_hl2`` reads (high + low) / 2).
     """
 
     name: str
@@ -48,6 +51,7 @@ class ParamSpec:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     description: str = ""
+    in_name: bool = True
 
     def bounds_text(self) -> str:
         """Human readable bounds, e.g. ``[1, 1000]``."""
@@ -230,7 +234,11 @@ class IndicatorInfo:
 
     def instance_name(self, params: Mapping[str, Any]) -> str:
         """Stable instance name ``{name}_{param values in declared order}``."""
-        parts = [self.name] + [format_param(params[p.name]) for p in self.params]
+        parts = [self.name] + [
+            format_param(params[p.name])
+            for p in self.params
+            if p.in_name or params[p.name] != p.default
+        ]
         return "_".join(parts)
 
     def columns(self, instance: str) -> tuple[str, ...]:
@@ -238,3 +246,15 @@ class IndicatorInfo:
         if len(self.outputs) == 1:
             return (instance,)
         return tuple(f"{instance}.{o}" for o in self.outputs)
+
+
+#: Price series a single-series indicator can read (``source``), as in the original KTRDR.
+SOURCES: tuple[str, ...] = ("close", "open", "high", "low", "hl2", "hlc3", "ohlc4")
+SOURCE_PARAM = ParamSpec(
+    "source",
+    "str",
+    "close",
+    choices=SOURCES,
+    description="price series to read: close, open, high, low, hl2, hlc3 or ohlc4",
+    in_name=False,
+)

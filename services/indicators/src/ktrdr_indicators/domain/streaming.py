@@ -27,7 +27,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 NAN = math.nan
 _LOG = math.log
@@ -1376,3 +1377,48 @@ class DistanceFromMA(StreamingIndicator):
             m = m / self.period
         self.initialized = True
         return ((c - m) / m * 100.0 if m != 0.0 else 0.0,)
+
+
+class SourceStream:
+    """A single-series indicator reading another price than the close (``source``).
+
+    Delegates to the wrapped indicator, passing the chosen series where it reads ``close``:
+    ``open``, ``high``, ``low`` or the derived ``hl2``, ``hlc3``, ``ohlc4``.
+    """
+
+    __slots__ = ("_inner", "_pick", "source")
+
+    _PICK: ClassVar[dict[str, Callable[[float, float, float, float], float]]] = {
+        "open": lambda o, h, lo, c: o,
+        "high": lambda o, h, lo, c: h,
+        "low": lambda o, h, lo, c: lo,
+        "hl2": lambda o, h, lo, c: (h + lo) / 2.0,
+        "hlc3": lambda o, h, lo, c: (h + lo + c) / 3.0,
+        "ohlc4": lambda o, h, lo, c: (o + h + lo + c) / 4.0,
+    }
+
+    def __init__(self, inner: StreamingIndicator, source: str) -> None:
+        self._inner = inner
+        self._pick = self._PICK[source]
+        self.source = source
+
+    def update(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        return self._inner.update(o, h, lo, self._pick(o, h, lo, c), v)
+
+    def reset(self) -> None:
+        self._inner.reset()
+
+    @property
+    def value(self) -> float:
+        return self._inner.value
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        return self._inner.values
+
+    @property
+    def initialized(self) -> bool:
+        return self._inner.initialized
+
+    def __repr__(self) -> str:
+        return f"{self._inner!r}[source={self.source}]"
