@@ -22,9 +22,18 @@ def _request_ids(log_file) -> set[str]:
 def test_request_id_follows_a_rest_call_across_fuzzy_indicators_and_data(mesh_layout):
     key = (mesh_layout.home / "gateway" / "dev-admin.key").read_text().strip()
     url = f"http://127.0.0.1:{mesh_layout.extra_port(0, 8080)}/api/v1/fuzzy/calculate"
-    reply = httpx.post(url, headers={"x-api-key": key}, timeout=60, json={
-        "symbol": "EURUSD", "timeframe": "1h", "strategy": "rsi_trend_eurusd_1h",
-        "start_date": "2017-09-01", "end_date": "2017-09-08"})
+    reply = httpx.post(
+        url,
+        headers={"x-api-key": key},
+        timeout=60,
+        json={
+            "symbol": "EURUSD",
+            "timeframe": "1h",
+            "strategy": "rsi_trend_eurusd_1h",
+            "start_date": "2017-09-01",
+            "end_date": "2017-09-08",
+        },
+    )
     assert reply.status_code == 200, reply.text
     rid = reply.headers["x-request-id"]
     assert rid

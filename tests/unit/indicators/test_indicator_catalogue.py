@@ -174,8 +174,10 @@ SINGLE_SERIES = ["sma", "ema", "wma", "rsi", "macd", "bollinger_bands", "roc", "
 def test_source_reads_another_price_in_both_modes(name, source):
     from backtesting.test import EURUSD
 
-    bars = {k.lower(): EURUSD[k].to_numpy(np.float64)[:800].copy()
-            for k in ("Open", "High", "Low", "Close", "Volume")}
+    bars = {
+        k.lower(): EURUSD[k].to_numpy(np.float64)[:800].copy()
+        for k in ("Open", "High", "Low", "Close", "Volume")
+    }
     bars["high"][100] = np.nan  # a bad bar: skipped in both modes when the source reads it
     indicator = create(name, {"source": source})
     assert indicator.name.endswith(f"_{source}")
@@ -184,15 +186,17 @@ def test_source_reads_another_price_in_both_modes(name, source):
     reference = create(name).compute(as_close)
     got = indicator.compute(bars)
     for column, ref_column in zip(indicator.columns, create(name).columns, strict=True):
-        np.testing.assert_allclose(got[column], reference[ref_column], rtol=1e-12,
-                                   equal_nan=True)
+        np.testing.assert_allclose(got[column], reference[ref_column], rtol=1e-12, equal_nan=True)
     stream = indicator.stream()
-    rows = [stream.update(*(bars[k][i] for k in ("open", "high", "low", "close", "volume")))
-            for i in range(800)]
+    rows = [
+        stream.update(*(bars[k][i] for k in ("open", "high", "low", "close", "volume")))
+        for i in range(800)
+    ]
     streamed = np.array(rows)
     for j, column in enumerate(indicator.columns):
-        np.testing.assert_allclose(streamed[:, j], got[column], rtol=1e-9, atol=1e-12,
-                                   equal_nan=True)
+        np.testing.assert_allclose(
+            streamed[:, j], got[column], rtol=1e-9, atol=1e-12, equal_nan=True
+        )
 
 
 def test_default_source_keeps_the_plain_name_and_bad_source_is_refused():
