@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import grpc
 import numpy as np
+import pandas as pd
 import pytest
 from backtesting.test import EURUSD
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
+from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
 from ktrdr_data.app import SPEC
 from ktrdr_data.domain.replay import replay_due_seconds
-from ktrdr_runtime.bars import columns_to_arrays
+from ktrdr_ib_gateway.servicer import DESCRIPTOR as IB_DESCRIPTOR
+from ktrdr_ib_gateway.settings import IbGatewaySettings
+from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.server import ServiceSpec
 from ktrdr_runtime.testing import serve_in_process
 
 
@@ -236,3 +241,69 @@ async def test_paced_stream_still_delivers_every_bar_in_order(data):
     ):
         got.extend(reply.bars.timestamps_us)
     assert len(got) == 6 and got == sorted(got)
+
+
+class _FakeIbGateway(ib_gateway_pb2_grpc.IbGatewayServiceServicer):
+    """A gRPC IB gateway at the wire: serves hourly bars for any requested range."""
+
+    def __init__(self) -> None:
+        self.requests: list[ib_gateway_pb2.StreamHistoricalBarsRequest] = []
+
+    async def StreamHistoricalBars(self, request, context):
+        self.requests.append(request)
+        start = pd.Timestamp(request.start_date).tz_convert("UTC")
+        end = pd.Timestamp(request.end_date).tz_convert("UTC")
+        stamps = pd.date_range(start, end, freq="1h", inclusive="left")
+        stamps = stamps[stamps.day_of_week < 5]  # no weekend bars, as FX
+        us = stamps.as_unit("us").asi8
+        price = 1.2 + np.arange(len(us)) * 1e-4
+        for lo in range(0, len(us), 50):
+            hi = lo + 50
+            yield ib_gateway_pb2.StreamHistoricalBarsResponse(
+                bars=arrays_to_columns(
+                    us[lo:hi],
+                    price[lo:hi],
+                    price[lo:hi] + 5e-4,
+                    price[lo:hi] - 5e-4,
+                    price[lo:hi] + 1e-4,
+                    np.full(len(us[lo:hi]), 100),
+                )
+            )
+
+
+async def test_tail_load_fetches_missing_bars_from_ib_merges_and_stores_them(tmp_path):
+    fake = _FakeIbGateway()
+
+    async def setup(server, settings):
+        ib_gateway_pb2_grpc.add_IbGatewayServiceServicer_to_server(fake, server)
+
+    ib_spec = ServiceSpec("fake-ib", IbGatewaySettings, [IB_DESCRIPTOR], setup)
+    async with (
+        serve_in_process(ib_spec) as (ib, _),
+        serve_in_process(SPEC, home=tmp_path, ib_gateway_address=ib.address) as (_, channel),
+    ):
+        stub = data_pb2_grpc.DataServiceStub(channel)
+        reply = await stub.LoadData(
+            data_pb2.LoadDataRequest(
+                symbol="EURUSD",
+                timeframe="1h",
+                start_date="2018-02-01",
+                end_date="2018-02-14",
+                mode=data_pb2.LOAD_MODE_TAIL,
+            )
+        )
+        again = await stub.LoadData(
+            data_pb2.LoadDataRequest(
+                symbol="EURUSD", timeframe="1h", start_date="2018-02-01", end_date="2018-02-14"
+            )
+        )
+    assert len(fake.requests) == 1
+    asked = fake.requests[0]
+    assert asked.start_date.startswith("2018-02-07T16:00")  # right after the last stored bar
+    assert reply.provenance.complete and reply.provenance.source_status == "ok"
+    assert reply.provenance.fetched_bars > 0
+    stamps = [b.timestamp.ToJsonString() for b in reply.bars]
+    assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
+    assert stamps[-1] == "2018-02-13T23:00:00Z"
+    # Stored: a local load now returns the same bars without asking IB again.
+    assert [b.timestamp.ToJsonString() for b in again.bars] == stamps
