@@ -18,6 +18,7 @@ def test_demo_runs_every_built_service_and_stops_the_mesh(tmp_path):
     assert "LoadData EURUSD 1h 2017-06-01..2018-01-01: 3623 bars" in text
     assert "5000 bars through three services" in text
     assert "CalculateFuzzy: 3623 bars x 9 features" in text
+    assert "CalculateFuzzy mtf_trend_follow_1h_4h_1d: 3623 1h bars x 27 features" in text
     assert "GET /api/v1/data/symbols (dev admin key): EURUSD, GOOG" in text
     assert "wrong key: HTTP 401 AUTH-002" in text
     assert "Demo finished" in text

@@ -35,6 +35,7 @@ from ktrdr_runtime.grpc_errors import error_detail_of
 
 Echo = Callable[[str], None]
 STRATEGY = "rsi_trend_eurusd_1h"
+MTF_STRATEGY = "mtf_trend_follow_1h_4h_1d"
 SYMBOL, TIMEFRAME = "EURUSD", "1h"
 START, END = "2017-06-01", "2018-01-01"
 
@@ -221,6 +222,16 @@ async def _fuzzy_step(fuzzy: fuzzy_pb2_grpc.FuzzyServiceStub, echo: Echo) -> Non
     cols = value_columns_to_arrays(reply.columns, len(reply.timestamps))
     means = ", ".join(f"{n}={np.nanmean(v):.2f}" for n, v in list(cols.items())[:3])
     echo(f"  CalculateFuzzy: {len(reply.timestamps)} bars x {len(cols)} features; mean {means}")
+    mtf = await fuzzy.CalculateFuzzy(
+        fuzzy_pb2.CalculateFuzzyRequest(
+            symbol=SYMBOL, strategy=MTF_STRATEGY, start_date=START, end_date=END
+        )
+    )
+    tfs = sorted({c.name.split("_", 1)[0] for c in mtf.columns}, key=len)
+    echo(
+        f"  CalculateFuzzy {MTF_STRATEGY}: {len(mtf.timestamps)} 1h bars x "
+        f"{len(mtf.columns)} features over {', '.join(tfs)} (higher bars visible once closed)"
+    )
     mf = fuzzy_pb2.MembershipFunction
     system = fuzzy_pb2.RuleSystem(
         inputs=[

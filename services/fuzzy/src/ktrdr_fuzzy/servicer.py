@@ -13,7 +13,9 @@ from grpc import aio
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_fuzzy import convert
+from ktrdr_fuzzy.domain.config import FuzzySetDefinition
 from ktrdr_fuzzy.domain.engine import FuzzyEngine
+from ktrdr_fuzzy.domain.features import feature_name, resolve_features
 from ktrdr_fuzzy.domain.inference import FuzzyInference, build_inference_system
 from ktrdr_fuzzy.domain.strategy import IndicatorValidator, Strategy, find_strategy, list_strategies
 from ktrdr_runtime.bars import timestamps, value_column, value_columns_to_arrays
@@ -111,28 +113,55 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
     async def CalculateFuzzy(
         self, request: fuzzy_pb2.CalculateFuzzyRequest, context: aio.ServicerContext
     ) -> fuzzy_pb2.CalculateFuzzyResponse:
+        """The strategy's features ``{tf}_{set}_{membership}`` on stored ``timeframe`` bars.
+
+        ``timeframe`` names the stored bars (default: the strategy's base timeframe). Sets the
+        strategy feeds the network on higher timeframes are computed on those timeframes by the
+        indicator service and aligned onto the bars without look-ahead; columns come in the
+        strategy's resolved feature order (``fuzzy_sets`` restricts them).
+        """
         if not request.strategy:
             raise ValidationError(
                 "FUZZY-022", "'strategy' is required: it defines the fuzzy sets.", field="strategy"
             )
-        tf = parse_timeframe(request.timeframe)
         strategy = await asyncio.to_thread(self._strategy, request.strategy)
-        set_ids = list(request.fuzzy_sets) or list(strategy.fuzzy_sets)
-        sets = [strategy.fuzzy_set(s) for s in set_ids]
-        stamps, values = await self._indicator_values(strategy, sets, request)
-        names, matrix = FuzzyEngine(sets).fuzzify(values, prefix=f"{tf.code}_")
+        base = parse_timeframe(request.timeframe or strategy.training_data.base_timeframe)
+        plan = _feature_plan(strategy, list(request.fuzzy_sets), base.code)
+        engine = FuzzyEngine(strategy.fuzzy_sets)
+        stamps: np.ndarray | None = None
+        columns: dict[str, np.ndarray] = {}
+        for tf, set_ids in plan.items():
+            if parse_timeframe(tf).seconds < base.seconds:
+                raise ValidationError(
+                    "FUZZY-026",
+                    f"Strategy '{strategy.name}' uses {tf}, shorter than the {base.code} bars "
+                    f"requested; ask for '{tf}' (or a shorter) timeframe.",
+                    field="timeframe",
+                )
+            sets = [strategy.fuzzy_set(s) for s in set_ids]
+            tf_stamps, values = await self._indicator_values(strategy, sets, request, base.code, tf)
+            stamps = tf_stamps if stamps is None else stamps
+            names, matrix = engine.fuzzify(values, sets=set_ids, prefix=f"{tf}_")
+            columns.update({n: matrix[:, j] for j, n in enumerate(names)})
+        order = _feature_order(strategy, plan)
         return fuzzy_pb2.CalculateFuzzyResponse(
-            timestamps=timestamps(stamps),
-            columns=[value_column(n, matrix[:, j]) for j, n in enumerate(names)],
+            timestamps=timestamps(stamps if stamps is not None else []),
+            columns=[value_column(n, columns[n]) for n in order],
         )
 
     async def _indicator_values(
-        self, strategy: Strategy, sets: list, request: fuzzy_pb2.CalculateFuzzyRequest
+        self,
+        strategy: Strategy,
+        sets: list[FuzzySetDefinition],
+        request: fuzzy_pb2.CalculateFuzzyRequest,
+        base: str,
+        timeframe: str,
     ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Indicator columns the sets read, computed by the indicator service on stored bars.
 
         Indicators are computed over the whole stored history up to ``end_date`` and then cut
-        to ``start_date``, so the first bars of the range are past their warm-up.
+        to ``start_date``, so the first bars of the range are past their warm-up; on a higher
+        ``timeframe`` they are resampled from the ``base`` bars and aligned back onto them.
         """
         needed = dict.fromkeys(fs.indicator.split(".", 1)[0] for fs in sets)
         stub = self._indicators()
@@ -144,15 +173,17 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
                 indicator=spec.type,
                 parameters=convert.struct(spec.params),
                 source=indicators_pb2.DataSelection(
-                    symbol=request.symbol, timeframe=request.timeframe, end_date=request.end_date
+                    symbol=request.symbol, timeframe=base, end_date=request.end_date
                 ),
+                compute_timeframe="" if timeframe == base else timeframe,
             )
             try:
                 reply = await stub.CalculateIndicator(call)
             except grpc.aio.AioRpcError as exc:
                 raise from_rpc_error(exc, dependency="indicators") from exc
             ts = np.asarray(
-                [t.seconds * 1_000_000 + t.nanos // 1000 for t in reply.timestamps], dtype=np.int64
+                [t.seconds * 1_000_000 + t.nanos // 1000 for t in reply.timestamps],
+                dtype=np.int64,
             )
             stamps = ts if stamps is None else stamps
             columns = value_columns_to_arrays(reply.outputs, len(ts))
@@ -236,3 +267,33 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
             for i, fs in enumerate(config.fuzzy_sets)
         ]
         return FuzzyEngine(sets), prefix
+
+
+def _feature_plan(strategy: Strategy, wanted: list[str], base: str) -> dict[str, list[str]]:
+    """Timeframe -> set ids to compute there: the strategy's network features, restricted to
+    ``wanted`` (a wanted set that is no network input is computed on the base timeframe)."""
+    for set_id in wanted:
+        strategy.fuzzy_set(set_id)  # NOT_FOUND with suggestions for a misspelt set
+    plan: dict[str, list[str]] = {}
+    for spec in resolve_features(strategy):
+        if not wanted or spec.fuzzy_set in wanted:
+            sets = plan.setdefault(spec.timeframe, [])
+            if spec.fuzzy_set not in sets:
+                sets.append(spec.fuzzy_set)
+    planned = {s for sets in plan.values() for s in sets}
+    for set_id in wanted:
+        if set_id not in planned:
+            plan.setdefault(base, []).append(set_id)
+    return plan
+
+
+def _feature_order(strategy: Strategy, plan: dict[str, list[str]]) -> list[str]:
+    """Column names in the strategy's resolved feature order, then any extra sets."""
+    order = [f.name for f in resolve_features(strategy) if f.fuzzy_set in plan.get(f.timeframe, ())]
+    for tf, set_ids in plan.items():
+        for set_id in set_ids:
+            for m in strategy.fuzzy_sets[set_id].memberships:
+                name = feature_name(tf, set_id, m.name)
+                if name not in order:
+                    order.append(name)
+    return order
