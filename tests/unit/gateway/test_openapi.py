@@ -73,3 +73,22 @@ def test_markdown_page(doc: dict[str, Any]) -> None:
     page = openapi.to_markdown(doc)
     assert "#### `POST /api/v1/models/train`" in page
     assert "Requires the `admin` role" in page
+
+
+def test_committed_openapi_document_and_page_are_fresh(tmp_path) -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[3] / "docs" / "api"
+    done = subprocess.run(
+        [sys.executable, "-m", "ktrdr_gateway", "openapi", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    for name in ("openapi.json", "README.md"):
+        assert (tmp_path / name).read_text() == (docs / name).read_text(), (
+            f"docs/api/{name} is stale: run `python -m ktrdr_gateway openapi`"
+        )
