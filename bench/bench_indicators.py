@@ -217,7 +217,7 @@ def main() -> None:
     body += "\nStreaming cost of every native indicator (30k bars):\n\n" + table(
         ["indicator", "ns/bar"], nrows
     )
-    print(body)  # noqa: T201
+    sys.stdout.write(body + "\n")
     write_section(
         "indicators",
         "Indicators (ktrdr_indicators.domain)",

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-
-def _out(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def _home(args: argparse.Namespace) -> Path:
-    return Path(args.home or os.environ.get("KTRDR_HOME") or Path.home() / ".ktrdr").expanduser()
+from ktrdr_cli import mesh
+from ktrdr_cli.common import echo, home_dir
 
 
 def _client(args: argparse.Namespace) -> Any:
     from ktrdr_client import KtrdrClient
 
+    edge = mesh.Layout(home=home_dir(args), base_port=args.base_port)
     url = (
         args.url
         or os.environ.get("KTRDR_API_URL")
-        or (f"http://127.0.0.1:{args.base_port + 20 if args.base_port else 8080}")
+        or (f"http://{edge.host}:{edge.extra_port(0, 8080)}")
     )
-    return KtrdrClient(url, args.api_key, home=_home(args))
+    return KtrdrClient(url, args.api_key, home=edge.home)
 
 
 def _api(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -38,12 +31,12 @@ def _api(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespac
             return fn(args)
         except KtrdrApiError as exc:
             hint = f" (field {exc.field})" if exc.field else ""
-            _out(f"error: {exc.code or exc.status}: {exc.message}{hint}")
+            echo(f"error: {exc.code or exc.status}: {exc.message}{hint}")
             if exc.suggestions:
-                _out("did you mean: " + ", ".join(exc.suggestions))
+                echo("did you mean: " + ", ".join(exc.suggestions))
             return 1
         except OSError as exc:  # connection refused etc.
-            _out(f"error: cannot reach the API ({exc}); is the mesh up (`ktrdr mesh up`)?")
+            echo(f"error: cannot reach the API ({exc}); is the mesh up (`ktrdr mesh up`)?")
             return 1
 
     return run
@@ -54,7 +47,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
     with _client(args) as client:
         for s in client.symbols():
             series = ", ".join(f"{x.timeframe} ({x.bar_count} bars)" for x in s.series)
-            _out(f"{s.symbol:<10} {s.instrument.exchange:<10} {series}")
+            echo(f"{s.symbol:<10} {s.instrument.exchange:<10} {series}")
     return 0
 
 
@@ -62,7 +55,7 @@ def cmd_symbols(args: argparse.Namespace) -> int:
 def cmd_timeframes(args: argparse.Namespace) -> int:
     with _client(args) as client:
         for t in client.timeframes():
-            _out(f"{t.code:<4} {t.seconds:>8} s")
+            echo(f"{t.code:<4} {t.seconds:>8} s")
     return 0
 
 
@@ -78,10 +71,10 @@ def cmd_load(args: argparse.Namespace) -> int:
         )
     first = result.bars[0].timestamp if result.bars else None
     last = result.bars[-1].timestamp if result.bars else None
-    _out(f"{result.symbol} {result.timeframe}: {len(result.bars)} bars ({first} .. {last})")
+    echo(f"{result.symbol} {result.timeframe}: {len(result.bars)} bars ({first} .. {last})")
     prov = result.provenance
     if prov:
-        _out(
+        echo(
             f"local {prov.get('localBars', 0)}, fetched {prov.get('fetchedBars', 0)}, "
             f"complete {prov.get('complete', False)}, source {prov.get('sourceStatus', '')}"
         )
@@ -92,7 +85,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 def cmd_indicators(args: argparse.Namespace) -> int:
     with _client(args) as client:
         for i in client.indicators(args.category or ""):
-            _out(f"{i.name:<24} {i.category:<30} {i.display_name}")
+            echo(f"{i.name:<24} {i.category:<30} {i.display_name}")
     return 0
 
 
@@ -100,10 +93,10 @@ def cmd_indicators(args: argparse.Namespace) -> int:
 def cmd_indicator_info(args: argparse.Namespace) -> int:
     with _client(args) as client:
         info = client.indicator_info(args.name)
-    _out(f"{info.name}: {info.display_name} ({info.category})")
-    _out(info.description)
+    echo(f"{info.name}: {info.display_name} ({info.category})")
+    echo(info.description)
     for p in info.parameters:
-        _out(f"  {p.name} ({p.type}) default {p.default!r} {p.description}")
+        echo(f"  {p.name} ({p.type}) default {p.default!r} {p.description}")
     return 0
 
 
@@ -111,9 +104,9 @@ def _store(args: argparse.Namespace) -> Any:
     try:
         from ktrdr_gateway import keys
     except ImportError:
-        _out("error: key management needs the ktrdr-gateway package (pip install -e gateway)")
+        echo("error: key management needs the ktrdr-gateway package (pip install -e gateway)")
         return None
-    return keys.KeyStore(keys.store_path(_home(args).resolve()))
+    return keys.KeyStore(keys.store_path(home_dir(args).resolve()))
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
@@ -121,11 +114,11 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     key, record = store.create(args.role, args.label or "")
-    _out(
+    echo(
         f"Created key {record.key_id} with role {record.role}. Store it now; it is not shown "
         "again and only its hash is kept:"
     )
-    _out(key)
+    echo(key)
     return 0
 
 
@@ -134,7 +127,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     for r in store.records():
-        _out(f"{r.key_id}  {r.role:<6} {r.created}  {r.label}")
+        echo(f"{r.key_id}  {r.role:<6} {r.created}  {r.label}")
     return 0
 
 
@@ -143,9 +136,9 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
     if store is None:
         return 1
     if store.revoke(args.key_id):
-        _out(f"Revoked {args.key_id} (takes effect at the edge within 2 s).")
+        echo(f"Revoked {args.key_id} (takes effect at the edge within 2 s).")
         return 0
-    _out(f"error: no key with id {args.key_id}")
+    echo(f"error: no key with id {args.key_id}")
     return 1
 
 

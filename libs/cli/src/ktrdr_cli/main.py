@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from ktrdr_cli import mesh
-
-
-def echo(line: str = "") -> None:
-    """Write a line of command output for the user (logs go to stderr as JSON)."""
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+from ktrdr_cli.common import echo, home_dir
 
 
 def _layout(args: argparse.Namespace) -> mesh.Layout:
-    home = Path(args.home or os.environ.get("KTRDR_HOME") or Path.home() / ".ktrdr").expanduser()
-    return mesh.Layout(home=home.resolve(), base_port=args.base_port)
+    return mesh.Layout(home=home_dir(args).resolve(), base_port=args.base_port)
 
 
 def cmd_mesh_up(args: argparse.Namespace) -> int:
