@@ -10,17 +10,18 @@ matching class from :mod:`ktrdr_client.errors`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ktrdr_client import models
-from ktrdr_client.errors import KtrdrApiError, UnavailableError, error_from_response
+from ktrdr_client.errors import UnavailableError, error_from_response
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -104,7 +105,264 @@ class _Base:
         return min(self.backoff * (2**attempt), 5.0)
 
 
-class KtrdrClient(_Base):
+def _identity(data: Any) -> Any:
+    return data
+
+
+def _many(key: str, cls: Any) -> Callable[[Any], list[Any]]:
+    return lambda data: [cls.from_json(x) for x in (data or {}).get(key) or []]
+
+
+def _one(key: str, cls: Any) -> Callable[[Any], Any]:
+    return lambda data: cls.from_json((data or {}).get(key) or {})
+
+
+@dataclasses.dataclass(frozen=True)
+class Call:
+    """One API operation: what to send and how to read the answer (``stream``: each item)."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None = None
+    body: Any = None
+    parse: Callable[[Any], Any] = _identity
+    stream: bool = False
+
+
+class _Operations(_Base):
+    """Every API operation, defined once.
+
+    On :class:`KtrdrClient` each returns its result (streams: an iterator); on
+    :class:`AsyncKtrdrClient` each returns an awaitable (streams: an async iterator).
+    """
+
+    def _run(self, call: Call) -> Any:
+        raise NotImplementedError
+
+    # --- data -------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return self._run(Call("GET", "/api/v1/health"))
+
+    def timeframes(self) -> list[models.Timeframe]:
+        return self._run(
+            Call("GET", "/api/v1/data/timeframes", parse=_many("timeframes", models.Timeframe))
+        )
+
+    def symbols(self) -> list[models.SymbolInfo]:
+        return self._run(
+            Call("GET", "/api/v1/data/symbols", parse=_many("symbols", models.SymbolInfo))
+        )
+
+    def load_data(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", mode: str = ""
+    ) -> models.LoadResult:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "mode": mode,
+            }
+        )
+        return self._run(
+            Call("POST", "/api/v1/data/load", body=body, parse=models.LoadResult.from_json)
+        )
+
+    def data_info(self, symbol: str, timeframe: str) -> dict[str, Any]:
+        return self._run(Call("GET", f"/api/v1/data/{symbol}/{timeframe}/info"))
+
+    def stream_bars(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """Stored bars in time order: one columnar batch (timestampsUs, open, ...) per item."""
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "startDate": start,
+                "endDate": end,
+                "batchSize": batch_size,
+            }
+        )
+        return self._run(
+            Call(
+                "POST",
+                "/api/v1/data/stream",
+                body=body,
+                parse=lambda item: item.get("bars") or {},
+                stream=True,
+            )
+        )
+
+    # --- indicators ---------------------------------------------------------------------
+    def indicators(self, category: str = "") -> list[models.IndicatorInfo]:
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/indicators",
+                params={"category": category},
+                parse=_many("indicators", models.IndicatorInfo),
+            )
+        )
+
+    def indicator_info(self, name: str) -> models.IndicatorInfo:
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/indicators/{name}/info",
+                parse=_one("indicator", models.IndicatorInfo),
+            )
+        )
+
+    def calculate_indicator(
+        self,
+        indicator: str,
+        *,
+        symbol: str,
+        timeframe: str,
+        start: str = "",
+        end: str = "",
+        parameters: Mapping[str, Any] | None = None,
+    ) -> models.ColumnsResult:
+        body = {
+            "indicator": indicator,
+            "parameters": dict(parameters or {}),
+            "source": _query(
+                {"symbol": symbol, "timeframe": timeframe, "startDate": start, "endDate": end}
+            ),
+        }
+        return self._run(
+            Call(
+                "POST",
+                "/api/v1/indicators/calculate",
+                body=body,
+                parse=models.ColumnsResult.from_json,
+            )
+        )
+
+    # --- fuzzy --------------------------------------------------------------------------
+    def fuzzy_membership(
+        self,
+        values: list[float],
+        *,
+        memberships: list[dict[str, Any]] | None = None,
+        strategy: str = "",
+        fuzzy_set: str = "",
+    ) -> list[models.MembershipDegrees]:
+        body = _query(
+            {
+                "values": values,
+                "memberships": memberships or [],
+                "strategy": strategy,
+                "fuzzySet": fuzzy_set,
+            }
+        )
+        return self._run(
+            Call(
+                "POST",
+                "/api/v1/fuzzy/membership",
+                body=body,
+                parse=_many("memberships", models.MembershipDegrees),
+            )
+        )
+
+    def fuzzy_calculate(
+        self,
+        symbol: str,
+        timeframe: str = "",
+        *,
+        strategy: str = "",
+        fuzzy_sets: list[str] | None = None,
+        start: str = "",
+        end: str = "",
+    ) -> models.ColumnsResult:
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "strategy": strategy,
+                "fuzzySets": fuzzy_sets or [],
+                "startDate": start,
+                "endDate": end,
+            }
+        )
+        return self._run(
+            Call("POST", "/api/v1/fuzzy/calculate", body=body, parse=models.ColumnsResult.from_json)
+        )
+
+    # --- strategies and backtests -----------------------------------------------------
+    def strategies(self) -> list[models.StrategySummary]:
+        return self._run(
+            Call("GET", "/api/v1/strategies", parse=_many("strategies", models.StrategySummary))
+        )
+
+    def run_backtest(self, strategy_id: str, **fields: Any) -> Iterator[models.Backtest]:
+        """Start a backtest and iterate over its progress; the last item is the result."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}/backtest",
+                body=_query(fields),
+                parse=_one("backtest", models.Backtest),
+                stream=True,
+            )
+        )
+
+    def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/backtests",
+                params={"strategyId": strategy_id},
+                parse=_many("backtests", models.Backtest),
+            )
+        )
+
+    def backtest(self, backtest_id: str) -> models.Backtest:
+        return self._run(
+            Call("GET", f"/api/v1/backtests/{backtest_id}", parse=_one("backtest", models.Backtest))
+        )
+
+    def trades(self, backtest_id: str) -> list[models.Trade]:
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/trades",
+                parse=_many("trades", models.Trade),
+            )
+        )
+
+    def equity_curve(self, backtest_id: str) -> list[models.EquityPoint]:
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/equity",
+                parse=_many("points", models.EquityPoint),
+            )
+        )
+
+    # --- models -------------------------------------------------------------------------
+    def train_model(
+        self, strategy: str, symbols: list[str], **fields: Any
+    ) -> Iterator[models.Training]:
+        """Start a training (admin) and iterate over its progress; the last item is final."""
+        body = _query({"strategy": strategy, "symbols": symbols, **fields})
+        return self._run(
+            Call(
+                "POST",
+                "/api/v1/models/train",
+                body=body,
+                parse=_one("training", models.Training),
+                stream=True,
+            )
+        )
+
+    def delete_model(self, name: str) -> dict[str, Any]:
+        return self._run(Call("DELETE", f"/api/v1/models/{name}"))
+
+
+class KtrdrClient(_Operations):
     """Blocking client. Use as a context manager or call :meth:`close`."""
 
     def __init__(
@@ -169,167 +427,18 @@ class KtrdrClient(_Base):
         except httpx.TransportError as exc:
             raise _unreachable(self._http.base_url, exc) from exc
 
-    # --- data -------------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
-        return self.request("GET", "/api/v1/health")
-
-    def timeframes(self) -> list[models.Timeframe]:
-        data = self.request("GET", "/api/v1/data/timeframes")
-        return [models.Timeframe.from_json(t) for t in data.get("timeframes") or []]
-
-    def symbols(self) -> list[models.SymbolInfo]:
-        data = self.request("GET", "/api/v1/data/symbols")
-        return [models.SymbolInfo.from_json(s) for s in data.get("symbols") or []]
-
-    def load_data(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", mode: str = ""
-    ) -> models.LoadResult:
-        body = _query(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "startDate": start,
-                "endDate": end,
-                "mode": mode,
-            }
-        )
-        return models.LoadResult.from_json(
-            self.request("POST", "/api/v1/data/load", json_body=body)
+    def _run(self, call: Call) -> Any:
+        if call.stream:
+            return (
+                call.parse(item)
+                for item in self.stream(call.method, call.path, json_body=call.body)
+            )
+        return call.parse(
+            self.request(call.method, call.path, params=call.params, json_body=call.body)
         )
 
-    def data_info(self, symbol: str, timeframe: str) -> dict[str, Any]:
-        return self.request("GET", f"/api/v1/data/{symbol}/{timeframe}/info")
 
-    def stream_bars(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
-    ) -> Iterator[dict[str, Any]]:
-        body = _query(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "startDate": start,
-                "endDate": end,
-                "batchSize": batch_size,
-            }
-        )
-        for item in self.stream("POST", "/api/v1/data/stream", json_body=body):
-            yield item.get("bars") or {}
-
-    # --- indicators ---------------------------------------------------------------------
-    def indicators(self, category: str = "") -> list[models.IndicatorInfo]:
-        data = self.request("GET", "/api/v1/indicators", params={"category": category})
-        return [models.IndicatorInfo.from_json(i) for i in data.get("indicators") or []]
-
-    def indicator_info(self, name: str) -> models.IndicatorInfo:
-        data = self.request("GET", f"/api/v1/indicators/{name}/info")
-        return models.IndicatorInfo.from_json(data.get("indicator") or {})
-
-    def calculate_indicator(
-        self,
-        indicator: str,
-        *,
-        symbol: str,
-        timeframe: str,
-        start: str = "",
-        end: str = "",
-        parameters: Mapping[str, Any] | None = None,
-    ) -> models.ColumnsResult:
-        body = {
-            "indicator": indicator,
-            "parameters": dict(parameters or {}),
-            "source": _query(
-                {"symbol": symbol, "timeframe": timeframe, "startDate": start, "endDate": end}
-            ),
-        }
-        return models.ColumnsResult.from_json(
-            self.request("POST", "/api/v1/indicators/calculate", json_body=body)
-        )
-
-    # --- fuzzy --------------------------------------------------------------------------
-    def fuzzy_membership(
-        self,
-        values: list[float],
-        *,
-        memberships: list[dict[str, Any]] | None = None,
-        strategy: str = "",
-        fuzzy_set: str = "",
-    ) -> list[models.MembershipDegrees]:
-        body = _query(
-            {
-                "values": values,
-                "memberships": memberships or [],
-                "strategy": strategy,
-                "fuzzySet": fuzzy_set,
-            }
-        )
-        data = self.request("POST", "/api/v1/fuzzy/membership", json_body=body)
-        return [models.MembershipDegrees.from_json(m) for m in data.get("memberships") or []]
-
-    def fuzzy_calculate(
-        self,
-        symbol: str,
-        timeframe: str,
-        *,
-        strategy: str = "",
-        fuzzy_sets: list[str] | None = None,
-        start: str = "",
-        end: str = "",
-    ) -> models.ColumnsResult:
-        body = _query(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "strategy": strategy,
-                "fuzzySets": fuzzy_sets or [],
-                "startDate": start,
-                "endDate": end,
-            }
-        )
-        return models.ColumnsResult.from_json(
-            self.request("POST", "/api/v1/fuzzy/calculate", json_body=body)
-        )
-
-    # --- strategies and backtests -----------------------------------------------------
-    def strategies(self) -> list[models.StrategySummary]:
-        data = self.request("GET", "/api/v1/strategies")
-        return [models.StrategySummary.from_json(s) for s in data.get("strategies") or []]
-
-    def run_backtest(self, strategy_id: str, **fields: Any) -> Iterator[models.Backtest]:
-        """Start a backtest and iterate over its progress; the last item is the result."""
-        for item in self.stream(
-            "POST", f"/api/v1/strategies/{strategy_id}/backtest", json_body=_query(fields)
-        ):
-            yield models.Backtest.from_json(item.get("backtest") or {})
-
-    def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
-        data = self.request("GET", "/api/v1/backtests", params={"strategyId": strategy_id})
-        return [models.Backtest.from_json(b) for b in data.get("backtests") or []]
-
-    def backtest(self, backtest_id: str) -> models.Backtest:
-        data = self.request("GET", f"/api/v1/backtests/{backtest_id}")
-        return models.Backtest.from_json(data.get("backtest") or {})
-
-    def trades(self, backtest_id: str) -> list[models.Trade]:
-        data = self.request("GET", f"/api/v1/backtests/{backtest_id}/trades")
-        return [models.Trade.from_json(t) for t in data.get("trades") or []]
-
-    def equity_curve(self, backtest_id: str) -> list[models.EquityPoint]:
-        data = self.request("GET", f"/api/v1/backtests/{backtest_id}/equity")
-        return [models.EquityPoint.from_json(p) for p in data.get("points") or []]
-
-    # --- models -------------------------------------------------------------------------
-    def train_model(
-        self, strategy: str, symbols: list[str], **fields: Any
-    ) -> Iterator[models.Training]:
-        body = _query({"strategy": strategy, "symbols": symbols, **fields})
-        for item in self.stream("POST", "/api/v1/models/train", json_body=body):
-            yield models.Training.from_json(item.get("training") or {})
-
-    def delete_model(self, name: str) -> dict[str, Any]:
-        return self.request("DELETE", f"/api/v1/models/{name}")
-
-
-class AsyncKtrdrClient(_Base):
+class AsyncKtrdrClient(_Operations):
     """asyncio client with the same calls as :class:`KtrdrClient` (awaitable)."""
 
     def __init__(
@@ -399,63 +508,16 @@ class AsyncKtrdrClient(_Base):
         except httpx.TransportError as exc:
             raise _unreachable(self._http.base_url, exc) from exc
 
-    async def health(self) -> dict[str, Any]:
-        return await self.request("GET", "/api/v1/health")
+    def _run(self, call: Call) -> Any:
+        if call.stream:
+            return self._stream_call(call)
+        return self._unary_call(call)
 
-    async def timeframes(self) -> list[models.Timeframe]:
-        data = await self.request("GET", "/api/v1/data/timeframes")
-        return [models.Timeframe.from_json(t) for t in data.get("timeframes") or []]
-
-    async def symbols(self) -> list[models.SymbolInfo]:
-        data = await self.request("GET", "/api/v1/data/symbols")
-        return [models.SymbolInfo.from_json(s) for s in data.get("symbols") or []]
-
-    async def load_data(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", mode: str = ""
-    ) -> models.LoadResult:
-        body = _query(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "startDate": start,
-                "endDate": end,
-                "mode": mode,
-            }
-        )
-        return models.LoadResult.from_json(
-            await self.request("POST", "/api/v1/data/load", json_body=body)
+    async def _unary_call(self, call: Call) -> Any:
+        return call.parse(
+            await self.request(call.method, call.path, params=call.params, json_body=call.body)
         )
 
-    async def stream_bars(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
-    ) -> AsyncIterator[dict[str, Any]]:
-        body = _query(
-            {
-                "symbol": symbol,
-                "timeframe": timeframe,
-                "startDate": start,
-                "endDate": end,
-                "batchSize": batch_size,
-            }
-        )
-        async for item in self.stream("POST", "/api/v1/data/stream", json_body=body):
-            yield item.get("bars") or {}
-
-    async def indicators(self, category: str = "") -> list[models.IndicatorInfo]:
-        data = await self.request("GET", "/api/v1/indicators", params={"category": category})
-        return [models.IndicatorInfo.from_json(i) for i in data.get("indicators") or []]
-
-    async def indicator_info(self, name: str) -> models.IndicatorInfo:
-        data = await self.request("GET", f"/api/v1/indicators/{name}/info")
-        return models.IndicatorInfo.from_json(data.get("indicator") or {})
-
-    async def strategies(self) -> list[models.StrategySummary]:
-        data = await self.request("GET", "/api/v1/strategies")
-        return [models.StrategySummary.from_json(s) for s in data.get("strategies") or []]
-
-    async def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
-        data = await self.request("GET", "/api/v1/backtests", params={"strategyId": strategy_id})
-        return [models.Backtest.from_json(b) for b in data.get("backtests") or []]
-
-
-__all__ = ["AsyncKtrdrClient", "KtrdrApiError", "KtrdrClient", "resolve_key"]
+    async def _stream_call(self, call: Call) -> AsyncIterator[Any]:
+        async for item in self.stream(call.method, call.path, json_body=call.body):
+            yield call.parse(item)

@@ -1,0 +1,130 @@
+"""The sync and async REST clients offer the same operations and read real answers."""
+
+from __future__ import annotations
+
+import inspect
+import math
+
+import pytest
+
+from ktrdr_client import AsyncKtrdrClient, KtrdrClient
+from ktrdr_client.client import _Operations
+from ktrdr_client.errors import NotImplementedError as ApiNotImplemented
+
+pytestmark = pytest.mark.integration
+
+OPERATIONS = sorted(
+    name
+    for name, fn in vars(_Operations).items()
+    if inspect.isfunction(fn) and not name.startswith("_")
+)
+
+
+def _url(layout) -> str:
+    return f"http://127.0.0.1:{layout.extra_port(0, 8080)}"
+
+
+def _exercise_sync(client: KtrdrClient) -> dict[str, object]:
+    out: dict[str, object] = {
+        "timeframes": [t.code for t in client.timeframes()],
+        "symbols": sorted(s.symbol for s in client.symbols()),
+        "load": len(client.load_data("EURUSD", "1h", start="2017-06-01", end="2017-06-02").bars),
+        "stream": sum(
+            len(b["close"])
+            for b in client.stream_bars(
+                "EURUSD", "1h", start="2017-06-01", end="2017-06-02", batch_size=5
+            )
+        ),
+        "rsi": client.indicator_info("rsi").name,
+        "sma": client.calculate_indicator(
+            "sma",
+            symbol="EURUSD",
+            timeframe="1h",
+            start="2017-06-01",
+            end="2017-06-02",
+            parameters={"period": 3},
+        )
+        .columns[0]
+        .values[-1],
+        "membership": [
+            m.name
+            for m in client.fuzzy_membership(
+                [10.0],
+                memberships=[{"name": "low", "type": "triangular", "parameters": [0, 10, 20]}],
+            )
+        ],
+        "fuzzy": len(
+            client.fuzzy_calculate(
+                "EURUSD", strategy="rsi_trend_eurusd_1h", start="2017-06-01", end="2017-06-02"
+            ).columns
+        ),
+    }
+    with pytest.raises(ApiNotImplemented) as info:
+        client.strategies()
+    out["unbuilt"] = info.value.code
+    return out
+
+
+async def _exercise_async(client: AsyncKtrdrClient) -> dict[str, object]:
+    bars = 0
+    async for batch in client.stream_bars(
+        "EURUSD", "1h", start="2017-06-01", end="2017-06-02", batch_size=5
+    ):
+        bars += len(batch["close"])
+    out: dict[str, object] = {
+        "timeframes": [t.code for t in await client.timeframes()],
+        "symbols": sorted(s.symbol for s in await client.symbols()),
+        "load": len(
+            (await client.load_data("EURUSD", "1h", start="2017-06-01", end="2017-06-02")).bars
+        ),
+        "stream": bars,
+        "rsi": (await client.indicator_info("rsi")).name,
+        "sma": (
+            await client.calculate_indicator(
+                "sma",
+                symbol="EURUSD",
+                timeframe="1h",
+                start="2017-06-01",
+                end="2017-06-02",
+                parameters={"period": 3},
+            )
+        )
+        .columns[0]
+        .values[-1],
+        "membership": [
+            m.name
+            for m in await client.fuzzy_membership(
+                [10.0],
+                memberships=[{"name": "low", "type": "triangular", "parameters": [0, 10, 20]}],
+            )
+        ],
+        "fuzzy": len(
+            (
+                await client.fuzzy_calculate(
+                    "EURUSD", strategy="rsi_trend_eurusd_1h", start="2017-06-01", end="2017-06-02"
+                )
+            ).columns
+        ),
+    }
+    with pytest.raises(ApiNotImplemented) as info:
+        await client.strategies()
+    out["unbuilt"] = info.value.code
+    return out
+
+
+async def test_sync_and_async_clients_have_the_same_operations_and_answers(mesh_layout):
+    assert {"calculate_indicator", "fuzzy_calculate", "run_backtest", "train_model"} <= set(
+        OPERATIONS
+    )
+    for name in OPERATIONS:
+        assert callable(getattr(KtrdrClient, name)) and callable(getattr(AsyncKtrdrClient, name))
+    with KtrdrClient(_url(mesh_layout), home=mesh_layout.home) as client:
+        sync = _exercise_sync(client)
+    async with AsyncKtrdrClient(_url(mesh_layout), home=mesh_layout.home) as client:
+        asynchronous = await _exercise_async(client)
+    assert sync == asynchronous
+    assert sync["symbols"] == ["EURUSD", "GOOG"]
+    assert sync["load"] == sync["stream"] == 24
+    assert sync["fuzzy"] == 9 and sync["membership"] == ["low"]
+    assert sync["unbuilt"] == "RUNTIME-005"
+    assert isinstance(sync["sma"], float) and not math.isnan(sync["sma"])
