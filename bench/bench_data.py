@@ -97,7 +97,7 @@ def main() -> None:
         "(CSV best of 2); write/generate are single runs."
     )
     sys.stdout.write(body + "\n")
-    write_section("data-storage", "Data storage: 1M-bar load", body, "python bench/bench_data.py")
+    write_section("data-storage", "Data storage: 1M-bar load", body, "python -m bench data")
 
 
 if __name__ == "__main__":

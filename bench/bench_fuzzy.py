@@ -193,7 +193,7 @@ def main() -> None:
     body = table(["case", "unit", "value", "goal", "met"], rows)
     sys.stdout.write(body + "\n")
     log.info("bench_fuzzy", ns_per_value=ns_per_value, us_per_bar=us_per_bar, inference_ratio=ratio)
-    write_section("fuzzy", "Fuzzy service", body, "python -m bench.bench_fuzzy")
+    write_section("fuzzy", "Fuzzy service", body, "python -m bench fuzzy")
 
 
 if __name__ == "__main__":

@@ -174,9 +174,7 @@ def main() -> None:
         f"(2 worker threads) and the data service share the same {os.cpu_count()} cores.\n"
     )
     sys.stdout.write(body)
-    write_section(
-        "gateway", "REST edge (Envoy) vs direct gRPC", body, "python -m bench.bench_gateway"
-    )
+    write_section("gateway", "REST edge (Envoy) vs direct gRPC", body, "python -m bench gateway")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Indicator benchmark: a 20-indicator set, ours (batch + streaming) vs TA-Lib vs pandas-ta.
 
-Run: ``.venv/bin/python bench/bench_indicators.py`` (writes the "indicators" section of
+Run: ``python -m bench indicators`` (writes the "indicators" section of
 docs/benchmarks.md). Synthetic OHLCV from a seeded random walk; no timing assertions.
 """
 
@@ -222,7 +222,7 @@ def main() -> None:
         "indicators",
         "Indicators (ktrdr_indicators.domain)",
         body,
-        ".venv/bin/python bench/bench_indicators.py",
+        "python -m bench indicators",
     )
 
 
