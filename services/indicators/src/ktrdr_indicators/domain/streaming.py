@@ -28,6 +28,7 @@ import math
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
+from functools import cache
 from typing import Any, ClassVar
 
 NAN = math.nan
@@ -582,16 +583,47 @@ class WilliamsR(StreamingIndicator):
         return ((hh - c) / diff if diff != 0.0 else 0.0,)
 
 
+@cache
+def _cci_kernel(n: int) -> Callable[[list[float], float], float]:
+    """CCI of the full ring ``buf`` (``n`` typical prices) whose newest entry is ``tp``.
+
+    Generated once per period with the loop unrolled over locals (like ``_make_update``):
+    ``avg = sum(buf) / n`` and the mean absolute deviation summed left to right in the
+    ring's storage order, exactly TA-Lib's circular-buffer order. ``|x - avg|`` is taken as
+    ``x - avg if x >= avg else avg - x`` - bit-identical to ``abs(x - avg)`` (IEEE
+    subtraction is sign-symmetric and an exact difference of distinct floats is never 0) but
+    one float operation per element. The mean uses ``sum`` (C): on Python 3.11 (pinned) that
+    is plain left-to-right addition, identical to TA-Lib's loop - Python >= 3.12 switches
+    ``sum`` of floats to compensated summation and would need revisiting. The deviation sum
+    is split into chained statements of 32 terms (still left-associative) so that long
+    periods do not hit the compiler's recursion limit.
+    """
+    xs = [f"x{i}" for i in range(n)]
+    terms = [f"({x} - avg if {x} >= avg else avg - {x})" for x in xs]
+    lines = [
+        "def cci(buf, tp):",
+        f"    {', '.join(xs)}, = buf",
+        f"    avg = sum(buf) / {n}",
+        "    dev = " + " + ".join(terms[:32]),
+    ]
+    for i in range(32, n, 32):
+        lines.append("    dev = dev + " + " + ".join(terms[i : i + 32]))
+    lines += [
+        "    d = tp - avg",
+        f"    return d / (0.015 * (dev / {n})) if d != 0.0 and dev != 0.0 else 0.0",
+    ]
+    ns: dict[str, Any] = {}
+    exec("\n".join(lines), ns)
+    return ns["cci"]
+
+
 class CCI(StreamingIndicator):
     """Commodity Channel Index (TA-Lib CCI; O(period) per bar for the mean deviation).
 
     The mean and the mean absolute deviation are recomputed over the whole window every bar,
     summing the ring buffer in its storage order exactly like TA-Lib's circular buffer (a
-    running mean would round differently). The mean uses ``sum`` (C): on Python 3.11 (pinned)
-    that is plain left-to-right addition, identical to TA-Lib's loop - Python >= 3.12 switches
-    ``sum`` of floats to compensated summation and would need revisiting. The deviation loop
-    stays in Python (``map``/generator variants measured slower); at ~40 ns per window element
-    CCI(20) costs about 1.2 us per bar, the one native indicator above ~1 us.
+    running mean would round differently); see :func:`_cci_kernel` (unrolled per period,
+    about 25 ns per window element).
     """
 
     inputs = ("high", "low", "close")
@@ -600,6 +632,7 @@ class CCI(StreamingIndicator):
         self._buf = [0.0] * self.period
         self._pos = 0
         self._wait = self.period - 1
+        self._kernel = _cci_kernel(self.period)
 
     def _step(self, o, h, lo, c, v):
         tp = (h + lo + c) / 3
@@ -608,18 +641,12 @@ class CCI(StreamingIndicator):
         buf[pos] = tp
         pos += 1
         self._pos = 0 if pos == self.period else pos
-        if self._wait:
-            self._wait -= 1
-            return self._nan
-        n = self.period
-        avg = sum(buf) / n
-        dev = 0.0
-        for x in buf:
-            x -= avg
-            dev += x if x >= 0.0 else -x  # == abs(x - avg), without the builtin call
-        self.initialized = True
-        d = tp - avg
-        return (d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0,)
+        if not self.initialized:
+            if self._wait:
+                self._wait -= 1
+                return self._nan
+            self.initialized = True
+        return (self._kernel(buf, tp),)
 
 
 class Aroon(StreamingIndicator):
@@ -661,21 +688,48 @@ class FisherTransform(StreamingIndicator):
     outputs = ("fisher", "signal")
 
     def _reset(self) -> None:
-        self._hh = _Max(self.period)
-        self._ll = _Min(self.period)
-        self._count = 0
+        # rolling max / min of HL2 (monotonic deques as in _Max / _Min, sharing one bar
+        # counter) and the signal delay line, inlined into _step
+        self._hv: deque[float] = deque()
+        self._hx: deque[int] = deque()
+        self._lv: deque[float] = deque()
+        self._lx: deque[int] = deque()
+        self._i = 0
         self._v = 0.0
         self._f = 0.0
-        self._delay = _Delay(self.signal)
+        self._dbuf = [NAN] * max(self.signal, 1)
+        self._dpos = 0
 
     def _step(self, o, h, lo, c, v):
         x = (h + lo) / 2
-        hh = self._hh.push(x)
-        ll = self._ll.push(x)
-        if self._count < self.period - 1:
-            self._count += 1
+        i = self._i
+        self._i = i + 1
+        hv = self._hv
+        hx = self._hx
+        while hv and hv[-1] <= x:
+            hv.pop()
+            hx.pop()
+        hv.append(x)
+        hx.append(i)
+        lv = self._lv
+        lx = self._lx
+        while lv and lv[-1] >= x:
+            lv.pop()
+            lx.pop()
+        lv.append(x)
+        lx.append(i)
+        n = self.period
+        old = i - n
+        if hx[0] <= old:
+            hx.popleft()
+            hv.popleft()
+        if lx[0] <= old:
+            lx.popleft()
+            lv.popleft()
+        if i < n - 1:
             return self._nan
-        rng = hh - ll
+        ll = lv[0]
+        rng = hv[0] - ll
         pos = (x - ll) / rng - 0.5 if rng > 0.0 else 0.0
         val = 0.66 * pos + 0.67 * self._v
         if val > 0.99:
@@ -684,9 +738,18 @@ class FisherTransform(StreamingIndicator):
             val = -0.999
         self._v = val
         self._f = f = 0.5 * (_LOG((1.0 + val) / (1.0 - val)) + self._f)
-        s = self._delay.push(f)
-        if s != s:
-            return self._nan
+        d = self.signal
+        if d:
+            buf = self._dbuf
+            p = self._dpos
+            s = buf[p]
+            buf[p] = f
+            p += 1
+            self._dpos = 0 if p == d else p
+            if s != s:
+                return self._nan
+        else:
+            s = f
         self.initialized = True
         return (f, s)
 
@@ -699,39 +762,60 @@ class RVI(StreamingIndicator):
     outputs = ("rvi", "signal")
 
     def _reset(self) -> None:
-        self._co = [0.0, 0.0, 0.0]
-        self._hl = [0.0, 0.0, 0.0]
-        self._r = [0.0, 0.0, 0.0]
+        # SWMA taps as scalars (oldest first) and the two period sums inlined (_WinSum order,
+        # one shared ring position and warm-up count)
+        self._co = (0.0, 0.0, 0.0)
+        self._hl = (0.0, 0.0, 0.0)
+        self._r = (0.0, 0.0, 0.0)
         self._count = 0
         self._rcount = 0
-        self._num = _WinSum(self.period)
-        self._den = _WinSum(self.period)
+        n = self.period
+        self._nbuf = [0.0] * n
+        self._dbuf = [0.0] * n
+        self._pos = 0
+        self._wcount = 0
+        self._ntot = 0.0
+        self._dtot = 0.0
 
     def _step(self, o, h, lo, c, v):
         co = c - o
         hl = h - lo
-        a = self._co
-        b = self._hl
-        num = (co + 2.0 * a[2] + 2.0 * a[1] + a[0]) / 6.0
-        den = (hl + 2.0 * b[2] + 2.0 * b[1] + b[0]) / 6.0
-        a[0], a[1], a[2] = a[1], a[2], co
-        b[0], b[1], b[2] = b[1], b[2], hl
+        a0, a1, a2 = self._co
+        b0, b1, b2 = self._hl
+        self._co = (a1, a2, co)
+        self._hl = (b1, b2, hl)
         if self._count < 3:
             self._count += 1
             return self._nan
-        sn = self._num.push(num)
-        sd = self._den.push(den)
-        if sn != sn:
+        num = (co + 2.0 * a2 + 2.0 * a1 + a0) / 6.0
+        den = (hl + 2.0 * b2 + 2.0 * b1 + b0) / 6.0
+        nbuf = self._nbuf
+        dbuf = self._dbuf
+        pos = self._pos
+        nbuf[pos] = num
+        dbuf[pos] = den
+        pos += 1
+        n = self.period
+        if pos == n:
+            pos = 0
+        self._pos = pos
+        if self._wcount < n - 1:
+            self._wcount += 1
+            self._ntot += num
+            self._dtot += den
             return self._nan
+        sn = self._ntot + num
+        self._ntot = sn - nbuf[pos]
+        sd = self._dtot + den
+        self._dtot = sd - dbuf[pos]
         rvi = sn / sd if sd != 0.0 else 0.0
-        r = self._r
-        sig = (rvi + 2.0 * r[2] + 2.0 * r[1] + r[0]) / 6.0
-        r[0], r[1], r[2] = r[1], r[2], rvi
+        r0, r1, r2 = self._r
+        self._r = (r1, r2, rvi)
         if self._rcount < 3:
             self._rcount += 1
             return self._nan
         self.initialized = True
-        return (rvi, sig)
+        return (rvi, (rvi + 2.0 * r2 + 2.0 * r1 + r0) / 6.0)
 
 
 # ----------------------------------------------------------------------------- trend
@@ -1189,24 +1273,85 @@ class SqueezeIntensity(StreamingIndicator):
     inputs = ("high", "low", "close")
 
     def _reset(self) -> None:
-        self._sd = _StdDev(self.bb_period)
-        self._atr = _Atr(self.kc_period)
+        # _StdDev (two _WinSum rings sharing position / count) and _Atr inlined into _step,
+        # same operation order; the steady state (both warmed up) takes the short path
+        n = self.bb_period
+        self._b1 = [0.0] * n
+        self._b2 = [0.0] * n
+        self._pos = 0
+        self._scount = 0
+        self._t1 = 0.0
+        self._t2 = 0.0
+        self._acount = 0
+        self._atr = 0.0
+        self._pc = NAN
+        self._k2 = 2.0 * self.bb_std  # (2.0 * k) * sd == 2.0 * k * sd
 
     def _step(self, o, h, lo, c, v):
-        mid, sd = self._sd.push(c)
-        a = self._atr.push(h, lo, c)
-        if mid != mid or a != a:
-            return self._nan
-        self.initialized = True
-        return (_squeeze(mid, sd, self.bb_std, self.kc_multiplier * a),)
-
-
-def _squeeze(mid: float, sd: float, k: float, w: float) -> float:
-    kcw = 2.0 * w
-    if kcw <= 0.0:
-        return 0.0
-    r = 1.0 - (2.0 * k * sd) / kcw
-    return r if r > 0.0 else 0.0
+        # true range vs the previous close
+        pc = self._pc
+        self._pc = c
+        g = h - lo
+        x = abs(pc - h)
+        if x > g:
+            g = x
+        x = abs(pc - lo)
+        if x > g:
+            g = x
+        n = self.bb_period
+        b1 = self._b1
+        b2 = self._b2
+        pos = self._pos
+        b1[pos] = c
+        b2[pos] = c2 = c * c
+        pos += 1
+        if pos == n:
+            pos = 0
+        self._pos = pos
+        if self.initialized:
+            t = self._t1 + c
+            self._t1 = t - b1[pos]
+            t2 = self._t2 + c2
+            self._t2 = t2 - b2[pos]
+            m = self.kc_period
+            a = self._atr = (self._atr * (m - 1) + g) / m
+        else:
+            # warm-up: _WinSum / _Atr state machines
+            if self._scount < n - 1:
+                self._scount += 1
+                self._t1 += c
+                self._t2 += c2
+                t = NAN
+            else:
+                t = self._t1 + c
+                self._t1 = t - b1[pos]
+                t2 = self._t2 + c2
+                self._t2 = t2 - b2[pos]
+            m = self.kc_period
+            count = self._acount
+            if count == 0:
+                self._acount = 1
+                a = NAN
+            elif count > m:
+                a = self._atr = (self._atr * (m - 1) + g) / m
+            else:
+                self._acount = count + 1
+                self._atr += g
+                if count == m:
+                    self._atr /= m
+                    a = self._atr
+                else:
+                    a = NAN
+            if t != t or a != a:
+                return self._nan
+            self.initialized = True
+        mid = t / n
+        var = t2 / n - mid * mid
+        kcw = 2.0 * (self.kc_multiplier * a)
+        if kcw <= 0.0:
+            return (0.0,)
+        r = 1.0 - (self._k2 * (_SQRT(var) if var > 0.0 else 0.0)) / kcw
+        return (r if r > 0.0 else 0.0,)
 
 
 # ----------------------------------------------------------------------------- volume
