@@ -285,3 +285,22 @@ __all__ = [
     "parse_fuzzy_sets",
     "parse_membership",
 ]
+
+
+def find_set(
+    sets: Mapping[str, FuzzySetDefinition], set_id: str, *, owner: str = ""
+) -> FuzzySetDefinition:
+    """The set ``set_id`` of ``sets``; FUZZY-015 NotFoundError with close matches.
+
+    ``owner`` names where the sets come from (e.g. a strategy) in the message.
+    """
+    try:
+        return sets[set_id]
+    except KeyError:
+        where = f"Strategy '{owner}' has no" if owner else "Unknown"
+        raise NotFoundError(
+            codes.FUZZY_SET_NOT_FOUND,
+            f"{where} fuzzy set '{set_id}'.",
+            field="fuzzy_set_id",
+            suggestions=suggest(set_id, sets),
+        ) from None

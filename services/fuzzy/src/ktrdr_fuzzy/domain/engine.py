@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition
+from ktrdr_fuzzy.domain.config import FuzzySetDefinition, find_set
 from ktrdr_runtime.errors import ValidationError, suggest
 
 if TYPE_CHECKING:
@@ -124,17 +124,7 @@ class FuzzyEngine:
         return FuzzyStream(self, input_order)
 
     def _set(self, set_id: str) -> FuzzySetDefinition:
-        try:
-            return self.fuzzy_sets[set_id]
-        except KeyError:
-            from ktrdr_runtime.errors import NotFoundError
-
-            raise NotFoundError(
-                codes.FUZZY_SET_NOT_FOUND,
-                f"Unknown fuzzy set '{set_id}'.",
-                field="fuzzy_set_id",
-                suggestions=suggest(set_id, self.fuzzy_sets),
-            ) from None
+        return find_set(self.fuzzy_sets, set_id)
 
 
 class FuzzyStream:

@@ -39,7 +39,7 @@ import structlog
 import yaml
 
 from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition, parse_fuzzy_sets
+from ktrdr_fuzzy.domain.config import FuzzySetDefinition, find_set, parse_fuzzy_sets
 from ktrdr_runtime.errors import KtrdrError, NotFoundError, ValidationError, suggest
 from ktrdr_runtime.timeframes import parse_timeframe
 
@@ -127,15 +127,7 @@ class Strategy:
 
     def fuzzy_set(self, set_id: str) -> FuzzySetDefinition:
         """Return one fuzzy set; FUZZY-015 NotFoundError with suggestions."""
-        try:
-            return self.fuzzy_sets[set_id]
-        except KeyError:
-            raise NotFoundError(
-                codes.FUZZY_SET_NOT_FOUND,
-                f"Strategy '{self.name}' has no fuzzy set '{set_id}'.",
-                field="fuzzy_set_id",
-                suggestions=suggest(set_id, self.fuzzy_sets),
-            ) from None
+        return find_set(self.fuzzy_sets, set_id, owner=self.name)
 
     def feature_names(self) -> tuple[str, ...]:
         """The ordered ``{timeframe}_{set}_{membership}`` features (see features.py)."""
@@ -178,6 +170,23 @@ def _str_list(raw: Any, field: str) -> list[str]:
     return list(raw)
 
 
+def _check_mode(mode: Any, modes: tuple[str, str], count: int, field: str, list_field: str) -> None:
+    """``mode`` is one of ``modes`` (single, multi); the single mode needs exactly one entry."""
+    if mode not in modes:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{field}.mode' must be one of {', '.join(modes)}, got {mode!r}.",
+            f"{field}.mode",
+            suggest(str(mode), modes, cutoff=0.4),
+        )
+    if mode == modes[0] and count != 1:
+        _fail(
+            codes.BAD_STRATEGY_FIELD,
+            f"'{field}': mode {modes[0]} needs exactly one entry, got {count}.",
+            list_field,
+        )
+
+
 def _parse_training_data(raw: Any) -> TrainingData:
     f = "training_data"
     td = _mapping(raw, f)
@@ -202,19 +211,7 @@ def _parse_training_data(raw: Any) -> TrainingData:
     else:
         symbols = _str_list(sym, f"{f}.symbols")
         sym_mode = "single_symbol" if len(symbols) == 1 else "multi_symbol"
-    if sym_mode not in SYMBOL_MODES:
-        _fail(
-            codes.BAD_STRATEGY_FIELD,
-            f"'{f}.symbols.mode' must be one of {', '.join(SYMBOL_MODES)}, got {sym_mode!r}.",
-            f"{f}.symbols.mode",
-            suggest(str(sym_mode), SYMBOL_MODES, cutoff=0.4),
-        )
-    if sym_mode == "single_symbol" and len(symbols) != 1:
-        _fail(
-            codes.BAD_STRATEGY_FIELD,
-            f"'{f}.symbols': mode single_symbol needs exactly one symbol, got {len(symbols)}.",
-            f"{f}.symbols.list",
-        )
+    _check_mode(sym_mode, SYMBOL_MODES, len(symbols), f"{f}.symbols", f"{f}.symbols.list")
     tfr = td.get("timeframes")
     if tfr is None:
         _fail(codes.BAD_STRATEGY_FIELD, f"'{f}.timeframes' is required.", f"{f}.timeframes")
@@ -234,19 +231,7 @@ def _parse_training_data(raw: Any) -> TrainingData:
     )
     if len(set(timeframes)) != len(timeframes):
         _fail(codes.BAD_STRATEGY_FIELD, f"'{tf_field}' lists a timeframe twice.", tf_field)
-    if tf_mode not in TIMEFRAME_MODES:
-        _fail(
-            codes.BAD_STRATEGY_FIELD,
-            f"'{f}.timeframes.mode' must be one of {', '.join(TIMEFRAME_MODES)}, got {tf_mode!r}.",
-            f"{f}.timeframes.mode",
-            suggest(str(tf_mode), TIMEFRAME_MODES, cutoff=0.4),
-        )
-    if tf_mode == "single_timeframe" and len(timeframes) != 1:
-        _fail(
-            codes.BAD_STRATEGY_FIELD,
-            f"'{f}.timeframes': mode single_timeframe needs exactly one timeframe.",
-            tf_field,
-        )
+    _check_mode(tf_mode, TIMEFRAME_MODES, len(timeframes), f"{f}.timeframes", tf_field)
     if base is None:
         base_code = timeframes[0]
     else:
