@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from data_testutil import make_bars
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.errors import DataLossError, NotFoundError, ValidationError
 from ktrdr_data.domain.storage import ParquetBarStore
-from ktrdr_runtime.errors import DataLossError, NotFoundError, ValidationError
 
 
 def test_column_round_trip_preserves_values_and_microsecond_timestamps():

@@ -34,11 +34,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.errors import DataLossError, NotFoundError, suggest
+from ktrdr_core.timeframes import BY_ENUM_NAME, TIMEFRAMES, Timeframe, parse_timeframe
 from ktrdr_data.domain import errors as codes
 from ktrdr_data.domain.instruments import validate_symbol
-from ktrdr_runtime.errors import DataLossError, NotFoundError, suggest
-from ktrdr_runtime.timeframes import BY_ENUM_NAME, TIMEFRAMES, Timeframe, parse_timeframe
 
 log = structlog.get_logger(__name__)
 

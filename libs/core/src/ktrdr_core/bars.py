@@ -18,8 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core import codes
+from ktrdr_core.errors import ValidationError
 
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume")
