@@ -56,8 +56,9 @@ def index_to_us(index: pd.DatetimeIndex) -> np.ndarray:
 
 def empty_frame() -> pd.DataFrame:
     """A bar frame with no rows and the canonical schema."""
+    prices = np.empty(0, np.float64)
     return from_columns(
-        np.empty(0, np.int64), *(np.empty(0, np.float64) for _ in range(4)), np.empty(0, np.int64)
+        np.empty(0, np.int64), prices, prices, prices, prices, np.empty(0, np.int64)
     )
 
 
