@@ -13,7 +13,7 @@ from grpc import aio
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
-from ktrdr_core.bars import frame_from_arrays, to_columns
+from ktrdr_core.bars import Bars, frame_from_arrays
 from ktrdr_core.calendars import get_calendar
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.timeframes import TIMEFRAMES, parse_timeframe
@@ -173,7 +173,7 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
         bars = await self._read(
             request.symbol, request.timeframe, request.start_date, request.end_date
         )
-        cols = to_columns(bars)
+        cols = Bars.from_frame(bars)
         n = len(cols)
         due = (
             replay_due_seconds(cols.timestamps_us + tf.seconds * 1_000_000, batch, speed)

@@ -342,14 +342,14 @@ class ParquetBarStore:
         return result
 
     def _table(self, bars: pd.DataFrame) -> pa.Table:
-        cols = bars_mod.to_columns(bars)
+        cols = bars_mod.Bars.from_frame(bars)
         arrays = [
             pa.array(cols.timestamps_us, type=pa.int64()).cast(SCHEMA.field(0).type),
             pa.array(cols.open),
             pa.array(cols.high),
             pa.array(cols.low),
             pa.array(cols.close),
-            pa.array(cols.volume),
+            pa.array(bars["volume"].to_numpy(np.int64)),
         ]
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 
