@@ -43,8 +43,8 @@ class OHLCV:
 
 
 def as_ohlcv(bars: OHLCV | Bars | Mapping[str, Any] | Any) -> OHLCV:
-    """Coerce ``bars`` (OHLCV, core Bars, a mapping of column -> array-like, or a pandas DataFrame with
-    lower- or capitalised column names) to :class:`OHLCV` of float64 arrays.
+    """Coerce ``bars`` (OHLCV, core Bars, a mapping of column -> array-like, or a pandas DataFrame
+    with lower- or capitalised column names) to :class:`OHLCV` of float64 arrays.
 
     Raises
     ------
