@@ -126,6 +126,12 @@ class ValueFrame:
         """The same values under new names (one per column)."""
         return ValueFrame(self.timestamps_us, tuple(names), self.values)
 
+    def with_prefix(self, old: str, new: str) -> ValueFrame:
+        """The same values, ``old`` at the start of each name replaced by ``new``
+        (``macd_12_26_9.signal`` -> ``trend.signal``); names without it stay."""
+        cut = len(old)
+        return self.renamed([new + n[cut:] if n.startswith(old) else n for n in self.names])
+
     def take(self, selector: slice | np.ndarray) -> ValueFrame:
         """The rows at ``selector`` (a slice, boolean mask or index array)."""
         return ValueFrame(self.timestamps_us[selector], self.names, self.values[selector])

@@ -122,9 +122,7 @@ class GrpcIndicatorSource(_Client):
         except grpc.aio.AioRpcError as exc:
             raise from_rpc_error(exc, dependency="indicators") from exc
         frame = value_columns_to_frame(timestamps_to_us(reply.timestamps), reply.outputs)
-        # "<instance id>[.output]" -> "<strategy id>[.output]"
-        cut = len(reply.indicator_id)
-        return frame.renamed([indicator.id + name[cut:] for name in frame.names])
+        return frame.with_prefix(reply.indicator_id, indicator.id)
 
 
 class GrpcIndicatorCatalogue(_Client):

@@ -21,7 +21,8 @@ from ktrdr_core.bars import Bars
 from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.errors import KtrdrError
 from ktrdr_core.offload import Offload
-from ktrdr_core.timeframes import Timeframe
+from ktrdr_core.strategy.document import Strategy
+from ktrdr_core.timeframes import Timeframe, parse_timeframe
 from ktrdr_core.values import ValueFrame
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.bars import as_ohlcv
@@ -162,6 +163,23 @@ class StreamConfig:
     timeframes: tuple[Timeframe, ...] = ()
     symbol: str = ""
     calendar: str = ""
+
+    @classmethod
+    def for_strategy(
+        cls, strategy: Strategy, *, symbol: str = "", calendar: str = ""
+    ) -> StreamConfig:
+        """A strategy's stream: its indicators (ids as the strategy names them) on all its
+        timeframes, fed with bars of its base timeframe."""
+        return cls(
+            indicators=[
+                {"id": ind_id, "indicator": spec.type, "parameters": spec.params}
+                for ind_id, spec in strategy.indicators.items()
+            ],
+            base_timeframe=parse_timeframe(strategy.training_data.base_timeframe),
+            timeframes=tuple(parse_timeframe(tf) for tf in strategy.timeframes),
+            symbol=symbol,
+            calendar=calendar,
+        )
 
 
 async def open_stream(config: StreamConfig, bars: BarSource | None) -> MultiTimeframeStream:
