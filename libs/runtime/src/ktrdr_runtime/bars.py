@@ -3,7 +3,8 @@
 * bars: ``BarColumns`` (columnar, streams) and ``repeated Bar`` (rows) <->
   :class:`ktrdr_core.bars.Bars`;
 * values: ``repeated ValueColumn`` <-> :class:`ktrdr_core.values.ValueFrame` (NaN where a value
-  is not ready).
+  is not ready);
+* indicator parameters: a mapping -> ``google.protobuf.Struct``.
 
 Timestamps travel as int64 microseconds since the epoch (UTC) in columnar messages and as
 ``google.protobuf.Timestamp`` in row messages; this module converts both ways without pandas.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
+from google.protobuf import struct_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from ktrdr.common.v1 import common_pb2
@@ -143,6 +145,14 @@ def value_columns_to_frame(
     """
     stamps = np.asarray(timestamps_us, dtype=np.int64)
     return ValueFrame.from_columns(stamps, value_columns_to_arrays(columns, len(stamps)))
+
+
+def parameters_struct(values: Mapping[str, object]) -> struct_pb2.Struct:
+    """Indicator parameters as a ``Struct`` (numbers travel as doubles; the catalogue turns an
+    integral double back into an int parameter)."""
+    out = struct_pb2.Struct()
+    out.update(dict(values))
+    return out
 
 
 # The dict form below is what the data service still uses (its branch moves it to Bars); new

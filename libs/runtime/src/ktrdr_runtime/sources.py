@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from google.protobuf import struct_pb2
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
@@ -34,7 +33,12 @@ from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.strategy.document import IndicatorSpec
 from ktrdr_core.timeframes import Timeframe
 from ktrdr_core.values import ValueFrame
-from ktrdr_runtime.bars import bars_from_columns, timestamps_to_us, value_columns_to_frame
+from ktrdr_runtime.bars import (
+    bars_from_columns,
+    parameters_struct,
+    timestamps_to_us,
+    value_columns_to_frame,
+)
 from ktrdr_runtime.channels import open_channel
 from ktrdr_runtime.grpc_errors import from_rpc_error
 
@@ -49,12 +53,6 @@ CATALOGUE_CACHE = 1024
 
 def _iso(value: dt.datetime | None) -> str:
     return value.isoformat() if value is not None else ""
-
-
-def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(dict(values))
-    return out
 
 
 class _Client:
@@ -111,7 +109,7 @@ class GrpcIndicatorSource(_Client):
     ) -> ValueFrame:
         request = indicators_pb2.CalculateIndicatorRequest(
             indicator=indicator.type,
-            parameters=_struct(indicator.params),
+            parameters=parameters_struct(indicator.params),
             source=indicators_pb2.DataSelection(
                 symbol=symbol, timeframe=timeframe.code, end_date=_iso(end)
             ),
@@ -138,7 +136,7 @@ class GrpcIndicatorCatalogue(_Client):
         if key in self._cache:
             return self._cache[key]
         request = indicators_pb2.ValidateIndicatorRequest(
-            indicator=indicator, parameters=_struct(parameters)
+            indicator=indicator, parameters=parameters_struct(parameters)
         )
         try:
             reply = await self._stub.ValidateIndicator(request)

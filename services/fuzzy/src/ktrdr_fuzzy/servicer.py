@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import numpy as np
 from grpc import aio
 
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
@@ -67,8 +66,7 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
         fuzzy_set = await operations.choose_set(
             self._strategies, adhoc=adhoc, strategy=request.strategy, fuzzy_set=request.fuzzy_set
         )
-        values = np.asarray(request.values, dtype=np.float64)
-        degrees = await self._offload(operations.memberships, fuzzy_set, values)
+        degrees = await self._offload(operations.memberships, fuzzy_set, request.values)
         return fuzzy_pb2.EvaluateMembershipResponse(
             memberships=[
                 fuzzy_pb2.MembershipDegrees(name=m.name, degrees=degrees[:, j].tolist())
@@ -107,5 +105,11 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
         spec = convert.stream_spec(await requests.config())
         stream = await operations.open_stream(self._strategies, spec)
         async for values in requests.batches():
-            result = await self._offload(stream.update, convert.stream_values(values))
-            yield convert.stream_response(result)
+            yield await self._offload(_update, stream, values)
+
+
+def _update(
+    stream: operations.ValueStream, values: fuzzy_pb2.IndicatorValues
+) -> fuzzy_pb2.StreamFuzzyResponse:
+    """One stream batch: convert, update, convert (run off the event loop)."""
+    return convert.stream_response(stream.update(convert.stream_values(values)))

@@ -22,6 +22,7 @@ from ktrdr_runtime.bars import (
     bars_from_columns,
     bars_from_rows,
     frame_to_value_columns,
+    parameters_struct,
     timestamps,
 )
 
@@ -113,12 +114,6 @@ def spec(message: indicators_pb2.IndicatorSpec) -> dict[str, Any]:
     return out
 
 
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(values)
-    return out
-
-
 def _timeframe(code: str, field: str) -> Timeframe | None:
     return parse_timeframe(code, field=field) if code else None
 
@@ -158,7 +153,7 @@ def validation(indicator: Indicator) -> indicators_pb2.ValidateIndicatorResponse
         outputs=list(indicator.info.outputs),
         columns=list(indicator.columns),
         warmup_bars=indicator.warmup,
-        parameters=struct(dict(indicator.params)),
+        parameters=parameters_struct(indicator.params),
     )
 
 

@@ -8,7 +8,7 @@ Field names in errors are the request's, so the servicer only converts.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
@@ -177,6 +177,7 @@ async def open_stream(library: StrategyLibrary, spec: StreamSpec) -> ValueStream
     return _SetStream(FuzzyEngine(spec.fuzzy_sets), prefix)
 
 
-def memberships(fuzzy_set: FuzzySetDefinition, values: np.ndarray) -> np.ndarray:
+def memberships(fuzzy_set: FuzzySetDefinition, values: Sequence[float]) -> np.ndarray:
     """Degrees of every membership of ``fuzzy_set``: shape ``(len(values), memberships)``."""
-    return FuzzyEngine([fuzzy_set]).fuzzify_set(fuzzy_set.id, values)
+    x = np.asarray(values, dtype=np.float64)
+    return FuzzyEngine([fuzzy_set]).fuzzify_set(fuzzy_set.id, x)
