@@ -1,12 +1,11 @@
 """The real mesh processes and the in-process pipeline agree exactly: CalculateIndicator and
-CalculateFuzzy for the multi-timeframe strategy (EURUSD 1h + 4h + 1d on the bundled data), the
-strategy feature stream, and an error forwarded across two hops."""
+CalculateFuzzy for the multi-timeframe strategy (EURUSD 1h + 4h + 1d on the bundled data) and the
+strategy feature stream. (Errors across hops: tests/unit/pipeline/test_pipeline_equivalence.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import grpc
 import numpy as np
 import pytest
 
@@ -14,7 +13,6 @@ from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_core.bars import Bars
 from ktrdr_core.dates import parse_date
-from ktrdr_core.errors import KtrdrError
 from ktrdr_core.timeframes import parse_timeframe
 from ktrdr_core.values import ValueFrame
 from ktrdr_fuzzy.domain.features import FeatureRequest
@@ -23,7 +21,6 @@ from ktrdr_indicators.domain.sources import StoredSelection
 from ktrdr_pipeline import Pipeline
 from ktrdr_runtime.bars import parameters_struct, timestamps_to_us, value_columns_to_frame
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.streams import GrpcStrategyStream
 
 pytestmark = pytest.mark.integration
@@ -108,28 +105,3 @@ async def test_the_strategy_stream_over_the_mesh_is_identical(channels, pipeline
         remote_rows.append(await remote.update(part))
     await remote.close()
     assert ValueFrame.concat(remote_rows).equals(ValueFrame.concat(local_rows))
-
-
-async def test_a_misspelt_symbol_answers_its_suggestion_under_the_field_it_came_from(
-    channels, pipeline
-):
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await indicators_pb2_grpc.IndicatorServiceStub(channels[0]).CalculateIndicator(
-            indicators_pb2.CalculateIndicatorRequest(
-                indicator="rsi",
-                source=indicators_pb2.DataSelection(symbol="EURUSE", timeframe="1h"),
-            )
-        )
-    detail = error_detail_of(info.value)
-    assert (detail.field, list(detail.suggestions)) == ("source.symbol", ["EURUSD"])
-    with pytest.raises(KtrdrError) as local:
-        await pipeline.calculate_indicator(
-            CalculateRequest(
-                indicator="rsi", source=StoredSelection("EURUSE", parse_timeframe("1h"))
-            )
-        )
-    assert (local.value.code, local.value.field, local.value.full_message) == (
-        detail.code,
-        detail.field,
-        detail.message,
-    )
