@@ -4,6 +4,7 @@ references, on the bundled EURUSD 1h (with 4h and 1d) and GOOG 1d (with 1w and 1
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,11 +16,16 @@ from hypothesis import strategies as st
 from ktrdr_core.bars import Bars
 from ktrdr_core.calendars import get_calendar
 from ktrdr_core.errors import ValidationError
+from ktrdr_core.strategy.document import load_strategy
 from ktrdr_core.timeframes import parse_timeframe
 from ktrdr_core.values import ValueFrame
 from ktrdr_data.domain.bundled import bundled_frame
+from ktrdr_fuzzy.domain.features import FeatureStream
+from ktrdr_indicators.domain.calculation import StreamConfig
+from ktrdr_indicators.domain.catalogue import create
 from ktrdr_indicators.domain.multi_timeframe import MultiTimeframeStream, compute_on_timeframe
 from ktrdr_indicators.domain.sets import IndicatorSet
+from ktrdr_pipeline import StrategyStream
 
 H1, H4, D1, W1, MN1 = (parse_timeframe(c) for c in ("1h", "4h", "1d", "1w", "1M"))
 FX = get_calendar("fx_24_5")
@@ -32,6 +38,7 @@ SPECS = [
     {"id": "bb", "indicator": "bbands", "parameters": {"period": 20, "std": 2}},
 ]
 N = 1500  # about nine weeks of FX hours: past the daily RSI's warm-up
+STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 
 
 @cache
@@ -77,6 +84,42 @@ def _batch(bars: Bars, base, timeframes, calendar) -> dict[str, np.ndarray]:
 def test_any_split_into_batches_gives_the_same_rows(sizes):
     split = _stream(eurusd(), sizes, base=H1, timeframes=(H1, H4, D1), calendar=FX)
     assert split.equals(eurusd_stream())
+
+
+def _features(sizes: list[int]) -> ValueFrame:
+    strategy = load_strategy(
+        STRATEGIES / "mtf_trend_follow_1h_4h_1d.yaml",
+        validator=lambda kind, params: create(kind, params).info.outputs,
+    )
+    config = StreamConfig.for_strategy(strategy)
+    stream = StrategyStream(
+        MultiTimeframeStream(
+            IndicatorSet(config.indicators),
+            base=config.base_timeframe,
+            timeframes=config.timeframes,
+            calendar=FX,
+        ),
+        FeatureStream(strategy),
+    )
+    bars, parts, lo = eurusd(), [], 0
+    for size in [*sizes, N]:
+        parts.append(stream.update(bars.take(slice(lo, min(lo + size, N)))))
+        lo = min(lo + size, N)
+    return ValueFrame.concat(parts)
+
+
+@cache
+def features_in_one_batch() -> ValueFrame:
+    return _features([])
+
+
+@settings(max_examples=10, deadline=None)
+@given(sizes=st.lists(st.integers(1, 12), min_size=1, max_size=40))
+def test_strategy_features_are_the_same_for_any_split_down_to_single_bars(sizes):
+    # batches of up to 8 bars are fuzzified value by value, longer ones as arrays
+    split = _features(sizes)
+    assert split.equals(features_in_one_batch())
+    assert np.isfinite(split.values[-200:]).all()
 
 
 def test_stream_equals_the_batch_path_used_by_calculate_fuzzy():

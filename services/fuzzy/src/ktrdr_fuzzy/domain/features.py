@@ -11,8 +11,9 @@
 * :class:`FeatureStream` is the same computation on the batches of a multi-timeframe indicator
   stream (columns ``{timeframe}_{indicator_ref}``), as ``StreamFuzzy`` with ``features`` runs it.
 
-Both paths call :func:`compute_features` on the same indicator values, so their features are
-equal whenever their indicator values are.
+Both paths evaluate the same membership functions on the same indicator values (a stream's
+batch of a few bars through their scalar form, identical by the membership contract), so their
+features are equal whenever their indicator values are.
 """
 
 from __future__ import annotations
@@ -261,9 +262,22 @@ class FeatureStream:
     It keeps no state: each batch is fuzzified as a whole (vectorised).
     """
 
+    #: Up to this many bars per batch, each value goes through the memberships' scalar
+    #: functions (identical to the array path, and much cheaper on a few values).
+    SCALAR_ROWS = 8
+
     def __init__(self, strategy: Strategy, *, base: Timeframe | None = None) -> None:
         self.plan = plan_features(strategy, base=base)
         self._engine = FuzzyEngine(strategy.fuzzy_sets)
+        self._scalar = [
+            (
+                f"{f.timeframe}_{f.indicator}",
+                strategy.fuzzy_sets[f.fuzzy_set].membership(f.membership).function.scalar
+                if f.kind == "fuzzy"
+                else None,
+            )
+            for f in self.plan.features
+        ]
         #: The indicator columns read, in first-use order.
         self.input_columns: tuple[str, ...] = tuple(
             f"{tf}_{ref}" for tf, refs in self.plan.columns.items() for ref in refs
@@ -289,9 +303,18 @@ class FeatureStream:
                 field=f"values.{missing[0]}",
                 suggestions=suggest(missing[0], by_name),
             )
+        if len(values) <= self.SCALAR_ROWS:
+            return ValueFrame(values.timestamps_us, self.names, self._rows(by_name, len(values)))
         columns = {
             tf: {ref: by_name[f"{tf}_{ref}"] for ref in refs}
             for tf, refs in self.plan.columns.items()
         }
         matrix = compute_features(self.plan, self._engine, columns, len(values))
         return ValueFrame(values.timestamps_us, self.names, matrix)
+
+    def _rows(self, by_name: Mapping[str, np.ndarray], length: int) -> np.ndarray:
+        out = np.empty((length, len(self._scalar)), dtype=np.float64)
+        for j, (column, function) in enumerate(self._scalar):
+            values = by_name[column].tolist()
+            out[:, j] = values if function is None else [function(x) for x in values]
+        return out

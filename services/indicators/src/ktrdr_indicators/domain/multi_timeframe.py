@@ -211,7 +211,7 @@ class _HigherStream:
         self._width = len(indicators.columns)
         self._base_us = base.seconds * 1_000_000
         self._timeframe = timeframe
-        self._calendar = calendar
+        self._periods = _Periods(timeframe, calendar, step_us=min(self._base_us, _HOUR_US))
         self.reset()
 
     def reset(self) -> None:
@@ -229,13 +229,12 @@ class _HigherStream:
         if n == 0:
             return np.empty((0, self._width))
         known = bars.timestamps_us + self._base_us  # when each base bar closes
-        keys = period_keys(bars.timestamps_us, self._timeframe, self._calendar)
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-        ends = np.r_[starts[1:], n]
-        closes = period_close_us(keys[starts], self._timeframe, self._calendar).tolist()
+        keys, closes = self._periods(bars.timestamps_us)
+        starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
+        ends = np.append(starts[1:], n)
         segments = zip(
             keys[starts].tolist(),
-            closes,
+            closes[starts].tolist(),
             bars.open[starts].tolist(),
             np.maximum.reduceat(bars.high, starts).tolist(),
             np.minimum.reduceat(bars.low, starts).tolist(),
@@ -282,6 +281,49 @@ class _HigherStream:
             self._visible = self._pending[seen - 1]
             del self._closes[:seen], self._pending[:seen]
         return out
+
+
+_HOUR_US = 3_600_000_000
+
+
+class _Periods:
+    """Open and close time of the period containing each timestamp (``period_keys`` and
+    ``period_close_us``), exact, and cheap for a stream's small batches.
+
+    Calendar periods (daily and longer) need time-zone arithmetic whose cost is per call, not
+    per value; bars sit on a grid (multiples of ``step_us``), so the periods of the next
+    ``span`` grid points are computed at once and looked up until the bars pass them.
+    """
+
+    def __init__(
+        self,
+        timeframe: Timeframe,
+        calendar: TradingCalendar | None,
+        *,
+        step_us: int,
+        span: int = 4096,
+    ) -> None:
+        self._timeframe = timeframe
+        self._calendar = calendar
+        self._step = step_us
+        self._span = span
+        self._first = 0
+        self._keys = np.empty(0, np.int64)
+        self._closes = np.empty(0, np.int64)
+
+    def __call__(self, stamps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self._timeframe.is_intraday or np.any(stamps % self._step):
+            keys = period_keys(stamps, self._timeframe, self._calendar)
+            return keys, period_close_us(keys, self._timeframe, self._calendar)
+        index = (stamps - self._first) // self._step
+        if index[0] < 0 or index[-1] >= len(self._keys):
+            self._first = int(stamps[0])
+            count = max(self._span, int((stamps[-1] - stamps[0]) // self._step) + 1)
+            grid = self._first + self._step * np.arange(count, dtype=np.int64)
+            self._keys = period_keys(grid, self._timeframe, self._calendar)
+            self._closes = period_close_us(self._keys, self._timeframe, self._calendar)
+            index = (stamps - self._first) // self._step
+        return self._keys[index], self._closes[index]
 
 
 def _max(a: float, b: float) -> float:
