@@ -26,9 +26,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from ktrdr_runtime.settings import DEFAULT_PORTS
 
 SERVICES: tuple[str, ...] = tuple(DEFAULT_PORTS)
@@ -171,6 +168,9 @@ def find_free_base_port(span: int = 40, low: int = 20000, high: int = 60000) -> 
 
 def check_health(address: str, timeout: float = 1.0) -> str:
     """The overall health status name of a gRPC server, or ``UNREACHABLE``."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
     with grpc.insecure_channel(address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
@@ -391,6 +391,8 @@ def _supervised_status(name: str, info: Mapping[str, Any]) -> ProcessStatus:
             ready_url=info.get("ready_url"),
         )
         health = probe(spec)
+        if state == "starting" and health != "SERVING":
+            health = "STARTING"
     else:
         health = "RESTARTING" if state in ("backoff", "stopping", "starting") else "STOPPED"
     return ProcessStatus(

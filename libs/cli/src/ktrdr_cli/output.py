@@ -129,6 +129,8 @@ class Output:
         no_color = color is False or bool(os.environ.get("NO_COLOR"))
         self.json_mode = json_mode
         self.out = _Console(no_color=no_color, highlight=False, soft_wrap=True)
+        if not self.out.is_terminal:  # piped or redirected: never crop a table to 80 columns
+            self.out.width = 1000
         self.err = Console(stderr=True, no_color=no_color, highlight=False, soft_wrap=True)
 
     def _write(self, text: str) -> None:

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ktrdr_cli.app import Globals
-from ktrdr_cli.output import Output
+from ktrdr_cli.output import Output, cell, short
 
 app = typer.Typer(help="Market data: load, stream, import, export, gaps.", no_args_is_help=True)
 
@@ -225,7 +225,7 @@ def import_(
     s = result.series
     g.out.line(
         f"imported {result.imported} bars into {symbol} {timeframe}; the series now has "
-        f"{s.bar_count} bars, {s.first} .. {s.last}"
+        f"{s.bar_count} bars, {cell(s.first)} .. {cell(s.last)}"
     )
     _quality(g.out, result.quality)
 
@@ -276,7 +276,7 @@ def gaps(
     if g.out.json_mode:
         g.out.json(report)
         return
-    kinds = ", ".join(f"{k} {n}" for k, n in report.by_kind.items())
+    kinds = ", ".join(f"{short(k)} {n}" for k, n in report.by_kind.items() if n)
     g.out.line(
         f"{symbol} {timeframe}: {report.bar_count} bars, {report.gap_count} gaps "
         f"({kinds or 'none'}); coverage {report.coverage_pct:.2f}%"
