@@ -65,9 +65,12 @@ def test_npm_ci_installs_buf_from_the_lock_without_rewriting_it(tmp_path):
         text=True,
         timeout=60,
     )
-    assert version.stdout.strip() == json.loads((REPO / "tools" / "package.json").read_text())[
-        "devDependencies"
-    ]["@bufbuild/buf"]
+    assert (
+        version.stdout.strip()
+        == json.loads((REPO / "tools" / "package.json").read_text())["devDependencies"][
+            "@bufbuild/buf"
+        ]
+    )
 
 
 def test_bootstrap_and_a_test_run_leave_the_work_tree_as_they_found_it():
