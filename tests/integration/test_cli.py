@@ -72,7 +72,9 @@ def test_an_unknown_symbol_is_exit_4_with_the_servers_code_suggestion_and_hint(m
 
 
 def test_load_reports_the_range_and_the_mode_in_short_form(mesh_layout):
-    loaded = as_json(run(mesh_layout, "data", "load", "EURUSD", "1h", *RANGE, "--mode", "local"))
+    loaded = as_json(
+        run(mesh_layout, "data", "load", "EURUSD", "1h", *RANGE, "--mode", "local", "--json")
+    )
     assert len(loaded["bars"]) == 24
     assert loaded["bars"][0]["timestamp"] == "2017-06-01T00:00:00Z"
     table = run(mesh_layout, "data", "load", "EURUSD", "1h", *RANGE)
