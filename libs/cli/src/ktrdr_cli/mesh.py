@@ -104,10 +104,6 @@ class Layout:
         """How each process ended when the supervisor last stopped (or why it failed)."""
         return self.run_dir / "mesh-stopped.json"
 
-    def process_ports(self) -> dict[str, list[int]]:
-        """The ports of each service (the edge's are added by its process factory)."""
-        return {s: [self.port(s), self.metrics_port(s)] for s in SERVICES}
-
 
 def service_env(layout: Layout) -> dict[str, str]:
     """Environment shared by every mesh process: ports, dependency addresses, paths."""
@@ -245,9 +241,12 @@ def read_state(layout: Layout) -> dict[str, Any]:
 
 
 def supervisor_pid(state: Mapping[str, Any]) -> int | None:
-    """The pid of the state's supervisor if it is still running."""
+    """The pid of the state's supervisor if it is still running (never a reused pid)."""
     pid = (state.get("supervisor") or {}).get("pid")
-    return int(pid) if pid and pid_alive(int(pid)) else None
+    if not pid or not pid_alive(int(pid)):
+        return None
+    command = process_command(int(pid))
+    return int(pid) if not command or "ktrdr_cli.supervisor" in command else None
 
 
 def control_socket(layout: Layout) -> Path:
