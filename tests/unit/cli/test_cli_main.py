@@ -214,3 +214,22 @@ def test_a_reader_closing_stdout_early_ends_quietly_with_141():
     )
     assert done.stdout.splitlines() == ["row 0", "row 1", "rc=141"]
     assert done.stderr == ""
+
+
+def test_progress_bars_draw_on_a_terminal_stderr_and_never_in_json_mode():
+    import io
+
+    from rich.console import Console
+
+    out = output.Output()
+    out.err = Console(file=io.StringIO(), force_terminal=True, width=80)
+    with out.progress("EURUSD 1h", 10) as advance:
+        advance(4)
+        advance(6)
+    drawn = out.err.file.getvalue()
+    assert "EURUSD 1h" in drawn and "10/10" in drawn
+    quiet = output.Output(json_mode=True)
+    quiet.err = Console(file=io.StringIO(), force_terminal=True)
+    with quiet.progress("x", 3) as advance:
+        advance(3)
+    assert quiet.err.file.getvalue() == ""
