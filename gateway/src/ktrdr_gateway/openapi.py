@@ -225,15 +225,11 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             schema = {k: v for k, v in schema.items() if k != "description"}
             if schema.get("type") == "string":
                 schema["pattern"] = r"^[A-Za-z0-9_.\-]+$"
-            op["parameters"].append(
-                {
-                    "name": p,
-                    "in": "path",
-                    "required": True,
-                    "schema": schema,
-                    "example": example.path[p],
-                }
-            )
+            path_param: dict[str, Any] = {"name": p, "in": "path", "required": True}
+            path_param["schema"] = schema
+            if not example.path[p].startswith("$"):  # $VARIABLE: from an earlier answer
+                path_param["example"] = example.path[p]
+            op["parameters"].append(path_param)
         if route.body == "*":
             name = route.input_type
             if path_fields:
