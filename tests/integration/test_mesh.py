@@ -120,13 +120,6 @@ def test_invalid_settings_exit_with_code_2_and_a_message(tmp_path):
     assert "KTRDR_NEURAL_PORT='not-a-port'" in done.stderr
 
 
-def _mesh_children() -> set[int]:
-    out = subprocess.run(
-        ["pgrep", "-f", "-P", str(os.getpid()), "-m ktrdr_"], capture_output=True, text=True
-    )
-    return {int(p) for p in out.stdout.split()}
-
-
 def test_port_in_use_names_the_service_and_starts_nothing(tmp_path):
     layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
     with socket.socket() as blocker:
@@ -138,16 +131,16 @@ def test_port_in_use_names_the_service_and_starts_nothing(tmp_path):
     assert mesh.read_state(layout) == {}
 
 
-def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(tmp_path):
+def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(
+    tmp_path, mesh_processes
+):
     layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
     env = {**os.environ, "KTRDR_GRACE_SECONDS": "-1"}  # rejected by every service's settings
-    before = _mesh_children()
     with pytest.raises(mesh.MeshError, match=r"exited with code 2 during start-up") as info:
         mesh.up(layout, base_env=env, timeout=60)
     assert "KTRDR_GRACE_SECONDS=-1.0 must be >= 0" in str(info.value)
     assert not layout.state_file.exists()
-    time.sleep(0.2)
-    assert _mesh_children() - before == set()
+    assert mesh_processes(tmp_path) == set()
 
 
 def test_bad_gateway_setting_is_a_clear_error_and_nothing_starts(tmp_path):
