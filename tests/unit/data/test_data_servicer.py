@@ -12,7 +12,8 @@ from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
 from ktrdr_data.app import SPEC
-from ktrdr_data.domain.replay import replay_due_seconds
+from ktrdr_core.bars import Bars
+from ktrdr_data.domain.replay import batches, paced
 from ktrdr_ib_gateway.servicer import DESCRIPTOR as IB_DESCRIPTOR
 from ktrdr_ib_gateway.settings import IbGatewaySettings
 from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
@@ -45,7 +46,8 @@ async def test_load_returns_bundled_eurusd_bars_exactly(data):
     assert [b.close for b in reply.bars] == pytest.approx(expected["Close"].tolist())
     assert reply.bars[0].timestamp.ToJsonString() == "2017-06-01T00:00:00Z"
     assert reply.provenance.complete and reply.provenance.local_bars == 24
-    assert reply.provenance.source_status == "not needed"
+    assert reply.provenance.source_status == "not_needed"
+    assert (reply.quality.bars_in, reply.quality.bars_out, reply.quality.rejected) == (24, 24, 0)
 
 
 async def test_unknown_symbol_is_not_found_with_close_match(data):
@@ -81,7 +83,8 @@ async def test_corrupt_file_is_data_loss_naming_it_and_other_symbols_still_load(
     victim.write_bytes(b"PAR1 this is not parquet")
     err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d")))
     assert err.code() == grpc.StatusCode.DATA_LOSS
-    assert str(victim) in err.details()
+    assert "GOOG/d1.parquet" in err.details() and str(home) not in err.details()
+    assert error_detail_of(err).metadata["path"] == "GOOG/d1.parquet"
     ok = await stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1h"))
     assert len(ok.bars) == 5000
 
@@ -219,11 +222,18 @@ async def test_tail_load_without_reachable_ib_returns_local_part_flagged_incompl
 
 def test_paced_replay_sends_each_batch_when_its_last_bar_has_closed():
     hour = 3_600 * 1_000_000
-    close_us = np.array([1, 2, 3, 5, 6]) * hour  # a one-hour hole between bars 3 and 4
-    due = replay_due_seconds(close_us, batch_size=2, speed=3600.0)
-    np.testing.assert_allclose(due, [1.0, 4.0, 5.0])  # batches end at bars 2, 4 and 5
-    np.testing.assert_allclose(replay_due_seconds(close_us, 1, 1.0), [0, 3600, 7200, 14400, 18000])
-    assert replay_due_seconds(close_us[:0], 10, 1.0).size == 0
+    opens = np.array([0, 1, 2, 4, 5]) * hour  # a one-hour hole between bars 3 and 4
+    ones = np.ones(5)
+    bars = Bars(opens, ones, ones, ones, ones, ones)
+
+    def due(chunks, batch, speed):
+        return [d for _, d in paced(batches(chunks, batch), hour, speed)]
+
+    np.testing.assert_allclose(due([bars], 2, 3600.0), [1.0, 4.0, 5.0])  # batches end at 2, 4, 5
+    np.testing.assert_allclose(due([bars], 1, 1.0), [0, 3600, 7200, 14400, 18000])
+    split = [bars.take(slice(0, 3)), bars.take(slice(3, None))]  # chunk edges do not matter
+    np.testing.assert_allclose(due(split, 2, 3600.0), [1.0, 4.0, 5.0])
+    assert due([], 10, 1.0) == []
 
 
 async def test_paced_stream_still_delivers_every_bar_in_order(data):

@@ -87,7 +87,7 @@ async def test_no_source_configured_is_reported(store):
     store.write("EURUSD", "1h", ALL.iloc[:100])
     res = await DataLoader(store, None).load("EURUSD", "1h", None, "2030-01-01", "tail")
     assert not res.provenance.complete
-    assert res.provenance.source_status.startswith("unavailable: no historical source")
+    assert res.provenance.source_status == "not_configured"
     assert len(res.bars) == 100
 
 
