@@ -10,6 +10,9 @@ ADMIN_METHODS: frozenset[str] = frozenset(
     {
         "ktrdr.neural.v1.NeuralService/TrainModel",
         "ktrdr.neural.v1.NeuralService/DeleteModel",
+        # Destroy stored bars.
+        "ktrdr.data.v1.DataService/ReplaceSeries",
+        "ktrdr.data.v1.DataService/DeleteSeries",
     }
 )
 TRADE_METHODS: frozenset[str] = frozenset(
@@ -17,6 +20,7 @@ TRADE_METHODS: frozenset[str] = frozenset(
         # May fetch from Interactive Brokers or write stored data.
         "ktrdr.data.v1.DataService/LoadData",
         "ktrdr.data.v1.DataService/ImportBars",
+        "ktrdr.data.v1.DataService/UpdateSymbolMetadata",
         "ktrdr.ib_gateway.v1.IbGatewayService/QualifyContract",
         "ktrdr.ib_gateway.v1.IbGatewayService/StreamHistoricalBars",
         "ktrdr.ib_gateway.v1.IbGatewayService/StreamLiveBars",

@@ -11,8 +11,8 @@ from backtesting.test import EURUSD
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
-from ktrdr_data.app import SPEC
 from ktrdr_core.bars import Bars
+from ktrdr_data.app import SPEC
 from ktrdr_data.domain.replay import batches, paced
 from ktrdr_ib_gateway.servicer import DESCRIPTOR as IB_DESCRIPTOR
 from ktrdr_ib_gateway.settings import IbGatewaySettings

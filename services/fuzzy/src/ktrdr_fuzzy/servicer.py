@@ -12,6 +12,7 @@ from grpc import aio
 
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
+from ktrdr_core.dates import parse_date
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.strategy.document import (
     IndicatorValidator,
@@ -129,6 +130,8 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
             raise ValidationError(
                 "FUZZY-022", "'strategy' is required: it defines the fuzzy sets.", field="strategy"
             )
+        for value, name in ((request.start_date, "start_date"), (request.end_date, "end_date")):
+            parse_date(value or None, name)  # checked here: the error names this request's field
         strategy = await asyncio.to_thread(self._strategy, request.strategy)
         base = parse_timeframe(request.timeframe or strategy.training_data.base_timeframe)
         plan = _feature_plan(strategy, list(request.fuzzy_sets), base.code)

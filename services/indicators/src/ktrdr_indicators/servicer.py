@@ -12,7 +12,7 @@ from grpc import aio
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr_core.bars import frame_from_arrays, index_to_us
+from ktrdr_core.bars import Bars, check_bars, frame_from_arrays, index_to_us
 from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.dates import parse_date, to_us
 from ktrdr_core.errors import ValidationError
@@ -68,6 +68,7 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
             )
         if request.data:
             arrays = bars_to_arrays(request.data)
+            check_bars(Bars(**arrays), field="data")
             base_code = request.data_timeframe
             base_field = "data_timeframe"
         elif request.HasField("source"):
@@ -157,11 +158,14 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
         config = await requests.config()
         indicator_set = IndicatorSet([convert.spec(s) for s in config.indicators])
         stream, columns = indicator_set.stream(), indicator_set.columns
+        last_us: int | None = None
         async for bars in requests.batches():
             try:
                 arrays = columns_to_arrays(bars)
             except ValueError as exc:
                 raise ValidationError("IND-007", f"'bars': {exc}.", field="bars") from None
+            check_bars(Bars(**arrays), field="bars", after_us=last_us)
+            last_us = int(arrays["timestamps_us"][-1]) if len(arrays["timestamps_us"]) else last_us
             values = stream.update_bars(arrays)
             yield indicators_pb2.StreamIndicatorsResponse(
                 timestamps_us=bars.timestamps_us,
