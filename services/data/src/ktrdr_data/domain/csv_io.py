@@ -45,6 +45,8 @@ from typing import IO
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from ktrdr_core import bars as bars_mod
 from ktrdr_core.errors import ValidationError, suggest
@@ -55,8 +57,8 @@ from ktrdr_data.domain.quality import RawBars, RowRejection
 _TIME_NAMES = ("timestamp", "datetime", "date", "time")
 # 12/31/2020, 31.12.20, 1-2-2020 plus an optional time part
 _DMY = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?=$|[ T])")
-# a time followed by an offset: "...14:30Z", "...14:30:00+01:00", "...14:30 -0500"
-_OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$")
+# the end of a time with an offset: "+01:00", "-0500", "+01" (after a time: the value has a colon)
+_OFFSET_TAIL = re.compile(r".*[+-]\d{2}(?::?\d{2})?$")
 _EPOCH_US = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3}
 _CLIP_US = float(2**60)  # beyond any real date; keeps absurd epochs representable (rejected)
 
@@ -88,10 +90,10 @@ def _bad_time(name: str, row: int, value: str, why: str = "is not a date/time") 
 
 def _resolve_date_order(text: pd.Series, name: str, declared: DateOrder | None) -> pd.Series:
     """Rewrite ``D/M/Y``/``M/D/Y`` values as ISO dates, with one order for the whole file."""
+    if not text.str.match(_DMY).any():  # match is fast; extract only when needed
+        return text
     parts = text.str.extract(_DMY)
     matched = parts[0].notna().to_numpy()
-    if not matched.any():
-        return text
     first = parts[0].to_numpy(dtype=object)[matched].astype(np.int64)
     second = parts[2].to_numpy(dtype=object)[matched].astype(np.int64)
     rows = text.index.to_numpy()[matched]  # row numbers of the file
@@ -139,16 +141,24 @@ def _resolve_date_order(text: pd.Series, name: str, declared: DateOrder | None) 
 
 
 def _to_datetime(text: pd.Series, name: str, *, utc: bool) -> pd.DatetimeIndex:
-    try:
-        return pd.DatetimeIndex(pd.to_datetime(text, format="mixed", utc=utc))
-    except (ValueError, TypeError, OverflowError):
-        pass
+    for form in ("ISO8601", "mixed"):  # ISO first: vectorised, 100x faster than "mixed"
+        try:
+            return pd.DatetimeIndex(pd.to_datetime(text, format=form, utc=utc))
+        except (ValueError, TypeError, OverflowError):
+            pass
     for pos, value in zip(text.index, text, strict=True):  # name the first bad row
         try:
             pd.to_datetime(value, utc=utc)
         except (ValueError, TypeError, OverflowError):
             raise _bad_time(name, int(pos), str(value)) from None
     raise _bad_time(name, int(text.index[0]), str(text.iloc[0]), "mixes time zone forms")
+
+
+def _has_offset(text: pd.Series) -> np.ndarray:
+    """Which values carry a UTC offset (``Z`` or ``+hh[:mm]`` after a time)."""
+    timed = text.str.contains(":", regex=False)
+    offset = text.str.endswith("Z") | text.str[-6:].str.match(_OFFSET_TAIL)
+    return (timed & offset).fillna(False).to_numpy(bool)
 
 
 def _localize(
@@ -178,7 +188,7 @@ def _parse_times(
     present = text.notna() & (text != "")
     us = np.full(n, bars_mod.NAT_US, dtype=np.int64)
     text = _resolve_date_order(text[present], name, date_order)
-    aware = text.str.contains(_OFFSET).fillna(False).to_numpy(bool)
+    aware = _has_offset(text)
     rejected: list[RowRejection] = []
     if aware.any():
         parsed = _to_datetime(text[aware], name, utc=True)
@@ -302,14 +312,21 @@ def read_csv(
 
 
 def write_csv(bars: pd.DataFrame, target: str | os.PathLike[str] | IO[str] | None = None) -> str:
-    """Write bars as CSV (ISO-8601 UTC timestamps); returns the text when ``target`` is None."""
-    frame = bars.loc[:, list(bars_mod.COLUMNS)].copy()
-    idx = bars.index.tz_convert("UTC") if bars.index.tz is not None else bars.index
-    frame.index = pd.Index(idx.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), name="timestamp")
-    frame.index = frame.index.str.replace(".000000Z", "Z", regex=False)
-    buf = io.StringIO()
-    frame.to_csv(buf, float_format=None)
-    text = buf.getvalue()
+    """Write bars as CSV (ISO-8601 UTC timestamps); returns the text when ``target`` is None.
+
+    Timestamps are ``2017-04-19T09:00:00Z`` (with ``.ffffff`` only when some bar has fractional
+    seconds); prices are written in their shortest exact form, so a re-import is exact.
+    """
+    us = bars_mod.index_to_us(bars.index)
+    unit = "us" if np.any(us % 1_000_000) else "s"
+    stamps = np.datetime_as_string(us.view("datetime64[us]"), unit=unit, timezone="UTC")
+    columns = {"timestamp": pa.array(stamps)}
+    columns.update({c: pa.array(bars[c].to_numpy()) for c in bars_mod.COLUMNS})
+    buf = io.BytesIO()
+    pacsv.write_csv(
+        pa.table(columns), buf, pacsv.WriteOptions(include_header=False, quoting_style="none")
+    )
+    text = ",".join(columns) + "\n" + buf.getvalue().decode()
     if target is None:
         return text
     if hasattr(target, "write"):
