@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr_data.domain import paging, replay
 from ktrdr_data.domain.csv_io import write_csv
+from ktrdr_data.domain.imports import MAX_IMPORT_ROWS
 from ktrdr_data.domain.reader import MAX_RESAMPLE_SOURCE_BARS
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
@@ -26,7 +27,7 @@ from ktrdr_runtime.channels import MAX_MESSAGE_BYTES
 
 # The documented budget (README, data section): peak resident memory of the data service
 # while it serves the largest allowed request of each kind, one after the other.
-MEMORY_BUDGET_MIB = 1536
+MEMORY_BUDGET_MIB = 1280
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 
@@ -109,13 +110,15 @@ async def test_largest_allowed_requests_stay_within_the_memory_budget(served):
     ):
         streamed += len(reply.bars.timestamps_us)
     assert streamed == MAX_RESAMPLE_SOURCE_BARS
-    # the largest import one message can carry
-    bars = generate(SyntheticConfig(bars=600_000, timeframe="1m", seed=3, start="2030-01-01"))
-    csv = write_csv(bars)
+    # the largest import: as many rows as allowed, short enough to fit one message
+    bars = generate(
+        SyntheticConfig(bars=MAX_IMPORT_ROWS, timeframe="1m", seed=3, start="2030-01-01")
+    )
+    csv = write_csv(bars.round(5))
     assert len(csv) < MAX_MESSAGE_BYTES - 1024
     imported = await stub.ImportBars(
         data_pb2.ImportBarsRequest(symbol="NEW", timeframe="1m", csv_content=csv)
     )
-    assert imported.imported == 600_000
+    assert imported.imported == MAX_IMPORT_ROWS
     peak = _peak_mib(pid)
     assert peak < MEMORY_BUDGET_MIB, f"peak resident memory {peak:.0f} MiB"

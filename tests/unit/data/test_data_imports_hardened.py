@@ -309,3 +309,11 @@ def test_synthetic_fx_fixture_really_has_the_night_hole():
     bars = _fx_week_with_a_night_hole()
     hours = (bars.index[1:] - bars.index[:-1]) / pd.Timedelta(hours=1)
     assert (hours == 4).sum() == 1  # three bars missing once
+
+
+async def test_an_import_of_more_rows_than_allowed_is_refused_before_parsing(data):
+    csv = HEADER + "2024-01-01,1,2,1,2,5\n" * 1_000_001
+    err = await _error(data.ImportBars(_import("TEST", csv, "1d")))
+    detail = error_detail_of(err)
+    assert (detail.code, detail.field) == ("DATA-026", "csv_content")
+    assert "1000001" in detail.message and "1000000" in detail.message

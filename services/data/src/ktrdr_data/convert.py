@@ -98,6 +98,17 @@ def import_source(
     )
 
 
+def import_size(
+    request: data_pb2.ImportBarsRequest | data_pb2.ReplaceSeriesRequest,
+) -> tuple[str, int]:
+    """The field carrying an import's bars and how many rows it holds (CSV: lines after the
+    header), counted before anything is parsed."""
+    if request.WhichOneof("source") == "bars":
+        return "bars", len(request.bars.timestamps_us)
+    text = request.csv_content
+    return "csv_content", text.count("\n") + (not text.endswith("\n")) - 1
+
+
 def instrument_fields(
     msg: common_pb2.Instrument, symbol: str, *, field: str = "instrument"
 ) -> dict[str, object]:

@@ -16,7 +16,7 @@ from ktrdr_core.timeframes import TIMEFRAMES, parse_timeframe
 from ktrdr_data import convert
 from ktrdr_data.domain import csv_io, paging, replay
 from ktrdr_data.domain.gaps import analyze_gaps, listed_gaps
-from ktrdr_data.domain.imports import ImportResult, import_bars
+from ktrdr_data.domain.imports import ImportResult, check_import_size, import_bars
 from ktrdr_data.domain.instruments import validate_symbol
 from ktrdr_data.domain.loader import DataLoader, parse_range, read_page
 from ktrdr_data.domain.quality import RawBars
@@ -241,6 +241,8 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
             if request.HasField("instrument")
             else None
         )
+        field, rows = convert.import_size(request)
+        check_import_size(rows, field=field)
         frame = convert.import_source(request)
         raw: pd.DataFrame | RawBars = (
             frame
@@ -259,5 +261,5 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
             raw=raw,
             instrument=instrument,
             replace=replace,
-            field="csv_content" if frame is None else "bars",
+            field=field,
         )

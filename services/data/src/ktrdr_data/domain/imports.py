@@ -17,6 +17,22 @@ from ktrdr_data.domain.storage import ParquetBarStore, SeriesInfo, WriteResult
 
 log = structlog.get_logger(__name__)
 
+# Rows per import (CSV lines or bar columns): bounds the parsing memory (~0.5 KiB per row at
+# peak); a bigger history is imported in parts (each merges into the series).
+MAX_IMPORT_ROWS = 1_000_000
+
+
+def check_import_size(rows: int, *, field: str) -> None:
+    """Refuse an import of more than :data:`MAX_IMPORT_ROWS` rows (``DATA-026``)."""
+    if rows > MAX_IMPORT_ROWS:
+        raise ValidationError(
+            codes.IMPORT_TOO_LARGE,
+            f"'{field}' holds {rows} rows, more than {MAX_IMPORT_ROWS} per import: split it "
+            "into several imports (each merges into the stored series).",
+            field=field,
+            details={"rows": rows, "max": MAX_IMPORT_ROWS},
+        )
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ImportResult:
