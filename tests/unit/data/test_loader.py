@@ -136,3 +136,11 @@ async def test_unknown_symbol_in_local_mode_suggests_stored(store):
 )
 def test_parse_date_accepts_iso_dates_and_datetimes(value, expected):
     assert parse_date(value, "start_date") == expected
+
+
+async def test_a_load_that_would_fetch_too_many_bars_is_refused_before_asking(store):
+    src = FakeSource(ALL)
+    with pytest.raises(ValidationError) as exc:
+        await DataLoader(store, src).load("EURUSD", "1m", "2017-01-01", "2021-01-01", "tail")
+    assert exc.value.code == "DATA-025" and exc.value.field == "start_date"
+    assert "2000000" in exc.value.message and src.calls == []

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ktrdr_core import codes
@@ -235,7 +236,7 @@ class TradingCalendar:
             return self._local_to_utc_us(dates, self.open_day_offset, self.open_time)
         return dates.astype("datetime64[us]").astype(np.int64)
 
-    def open_us_between(self, start_us: np.ndarray, end_us: np.ndarray) -> np.ndarray:
+    def open_us_between(self, start_us: npt.ArrayLike, end_us: npt.ArrayLike) -> np.ndarray:
         """Microseconds the market is open in each ``[start, end)`` (element-wise, epoch us).
 
         Empty or reversed intervals give 0.

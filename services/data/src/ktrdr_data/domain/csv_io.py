@@ -318,8 +318,9 @@ def write_csv(bars: pd.DataFrame, target: str | os.PathLike[str] | IO[str] | Non
     seconds); prices are written in their shortest exact form, so a re-import is exact.
     """
     us = bars_mod.index_to_us(bars.index)
-    unit = "us" if np.any(us % 1_000_000) else "s"
-    stamps = np.datetime_as_string(us.view("datetime64[us]"), unit=unit, timezone="UTC")
+    times: np.ndarray = us.view("datetime64[us]")
+    fractional = bool(np.any(us % 1_000_000))
+    stamps = np.datetime_as_string(times, unit="us" if fractional else "s", timezone="UTC")
     columns = {"timestamp": pa.array(stamps)}
     columns.update({c: pa.array(bars[c].to_numpy()) for c in bars_mod.COLUMNS})
     buf = io.BytesIO()

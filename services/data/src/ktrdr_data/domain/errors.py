@@ -39,8 +39,8 @@ DATA-022  ValidationError       page_size           page_size outside its bounds
                                                     StreamBars)
 DATA-023  ValidationError       page_token          page_token malformed or from another request
 DATA-024  ValidationError       instrument.<field>  invalid instrument metadata
-DATA-025  ValidationError       start_date          resampling would read more source bars than
-                                                    allowed (narrow the range)
+DATA-025  ValidationError       start_date          resampling would read, or a load would fetch,
+                                                    more bars than allowed (narrow the range)
 DATA-026  ValidationError       csv_content / bars  an import of more than 1 000 000 rows (split it)
 ========  ====================  ==================  ===============================================
 """
@@ -70,5 +70,5 @@ NOTHING_TO_IMPORT = "DATA-021"
 PAGE_TOO_LARGE = "DATA-022"
 INVALID_PAGE_TOKEN = "DATA-023"
 INVALID_INSTRUMENT = "DATA-024"
-RESAMPLE_TOO_LARGE = "DATA-025"
+RANGE_TOO_LARGE = "DATA-025"
 IMPORT_TOO_LARGE = "DATA-026"

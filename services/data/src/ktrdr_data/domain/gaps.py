@@ -18,6 +18,7 @@ week/month is ``unexpected``.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -65,7 +66,7 @@ class GapReport:
 
 
 def _classify_closure(
-    cal: TradingCalendar, a: np.ndarray, b: np.ndarray, lo: object, hi: object
+    cal: TradingCalendar, a: np.ndarray, b: np.ndarray, lo: dt.date, hi: dt.date
 ) -> np.ndarray:
     """Kind code (0 weekend, 1 outside hours, 2 holiday) for closures between dates a < b."""
     hol = cal.holidays(lo, hi)
@@ -92,14 +93,8 @@ def analyze_gaps(
     n = len(ts)
     bar_us = timeframe.seconds * 1_000_000
     if n < 2:
-        return _report(
-            timeframe,
-            calendar,
-            n,
-            *(np.empty(0, np.int64) for _ in range(3)),
-            np.empty(0, np.int8),
-            largest,
-        )
+        none = np.empty(0, np.int64)
+        return _report(timeframe, calendar, n, none, none, none, np.empty(0, np.int8), largest)
     lo, hi = _date_bounds(int(ts[0]), int(ts[-1]))
     prev, nxt = ts[:-1], ts[1:]
     if timeframe.is_intraday:

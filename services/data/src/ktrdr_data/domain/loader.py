@@ -31,6 +31,9 @@ Quality: ``bars_in``/``bars_out`` count the stored bars returned (validated when
 the bars fetched during this load before/after validation, so ``rejected == bars_in -
 bars_out``. Paging (``paging``): only the first page fetches; later pages read what is stored
 from the cursor.
+
+Bound: one load fetches at most :data:`MAX_FETCH_BARS` bars' worth of time (the ranges to fetch,
+divided by the bar length); more is ``DATA-025`` asking for a narrower range.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ from ktrdr_data.domain.reader import BarReader, Series
 from ktrdr_data.domain.storage import ParquetBarStore, SeriesInfo
 
 log = structlog.get_logger(__name__)
+
+MAX_FETCH_BARS = 2_000_000
 
 
 class LoadMode(enum.StrEnum):
@@ -232,9 +237,9 @@ class DataLoader:
         the calendar expects bars."""
         if series is None or series.info.first is None or series.info.last is None:
             return ()
-        info, tf = series.info, series.source
-        first = info.first.as_unit("us")
-        stored_end = info.last.as_unit("us") + pd.Timedelta(seconds=tf.seconds)
+        first = series.info.first.as_unit("us")
+        bar = pd.Timedelta(seconds=series.source.seconds)
+        stored_end = series.info.last.as_unit("us") + bar
         ranges = []
         if start is not None and start < first:
             ranges.append(TimeRange(start, first if end is None else min(first, end)))
@@ -307,7 +312,7 @@ class DataLoader:
                     f"'start_date' is required: nothing is stored for {symbol} {tf.code}.",
                     field="start_date",
                 )
-            return [TimeRange(start_ts, end_ts)] if start_ts < end_ts else []
+            return _bounded([TimeRange(start_ts, end_ts)] if start_ts < end_ts else [], symbol, tf)
         first, last = info.first.as_unit("us"), info.last.as_unit("us")
         bar_len = pd.Timedelta(seconds=tf.seconds)
         needed: list[TimeRange] = []
@@ -317,7 +322,7 @@ class DataLoader:
             needed.extend(self._internal_gaps(symbol, tf, start_ts, end_ts))
         if mode in (LoadMode.TAIL, LoadMode.FULL) and last + bar_len < end_ts:
             needed.append(TimeRange(max(last + bar_len, start_ts or last), end_ts))
-        return [r for r in needed if r.start < r.end]
+        return _bounded([r for r in needed if r.start < r.end], symbol, tf)
 
     def _internal_gaps(
         self, symbol: str, tf: Timeframe, start: pd.Timestamp | None, end: pd.Timestamp | None
@@ -327,6 +332,21 @@ class DataLoader:
         report = analyze_gaps(stamps, tf, cal)
         g = report.gaps[report.gaps["kind"] == "unexpected"]
         return [TimeRange(s, e) for s, e in zip(g["start"], g["end"], strict=True)]
+
+
+def _bounded(ranges: list[TimeRange], symbol: str, tf: Timeframe) -> list[TimeRange]:
+    """``ranges`` if fetching them means at most :data:`MAX_FETCH_BARS` bars, else ``DATA-025``."""
+    span = sum((r.end - r.start for r in ranges), pd.Timedelta(0))
+    bars = int(span / pd.Timedelta(seconds=tf.seconds))
+    if bars > MAX_FETCH_BARS:
+        raise ValidationError(
+            codes.RANGE_TOO_LARGE,
+            f"Loading {symbol} {tf.code} would fetch up to {bars} bars, more than "
+            f"{MAX_FETCH_BARS} per load: narrow 'start_date'/'end_date' and load in steps.",
+            field="start_date",
+            details={"bars": bars, "max": MAX_FETCH_BARS},
+        )
+    return ranges
 
 
 def _mode(mode: LoadMode | str) -> LoadMode:

@@ -147,7 +147,7 @@ class BarReader:
         total = self.store.count(symbol, source, start, source_end)
         if total > MAX_RESAMPLE_SOURCE_BARS:
             raise ValidationError(
-                codes.RESAMPLE_TOO_LARGE,
+                codes.RANGE_TOO_LARGE,
                 f"{target.code} bars for {symbol} are resampled from stored {source.code} "
                 f"bars, and this range holds {total} of them, more than "
                 f"{MAX_RESAMPLE_SOURCE_BARS} per request: narrow 'start_date'/'end_date'.",

@@ -373,9 +373,9 @@ class ParquetBarStore:
             md = pf.metadata
             for g in self._overlapping(pf, groups, lo, hi):
                 gmin, gmax = self._group_bounds(md, g)
-                inside = (lo is None or gmin >= lo) and (hi is None or gmax < hi)
-                if inside and gmin is not None:
-                    total += md.row_group(g).num_rows
+                known = gmin is not None and gmax is not None
+                if known and (lo is None or gmin >= lo) and (hi is None or gmax < hi):  # type: ignore[operator]
+                    total += md.row_group(g).num_rows  # the whole group is in the range
                     continue
                 ts = self._timestamps(pf, [g], path)
                 total += len(_cut(ts, lo, hi))
