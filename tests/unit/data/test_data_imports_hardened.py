@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 import pandas as pd
 import pytest
-from data_testutil import make_bars
+from data_testutil import make_bars, rpc_error
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
@@ -23,12 +23,6 @@ HEADER = "Date,Open,High,Low,Close,Volume\n"
 async def data(tmp_path):
     async with serve_in_process(SPEC, home=tmp_path, import_bundled=False) as (_, channel):
         yield data_pb2_grpc.DataServiceStub(channel)
-
-
-async def _error(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
 
 
 def _import(symbol: str, csv: str, timeframe: str = "1h", **fields) -> data_pb2.ImportBarsRequest:
@@ -75,14 +69,14 @@ async def test_rows_dated_9999_or_1500_and_a_huge_volume_are_rejected_by_row(dat
 async def test_a_file_of_only_bad_rows_is_refused_and_changes_nothing(data):
     await data.ImportBars(_import("TEST", write_csv(make_bars("2024-01-01", 6))))
     csv = HEADER + "9999-01-01,10,11,9,10.5,100\n1500-01-01,10,11,9,10.5,100\n"
-    err = await _error(data.ImportBars(_import("TEST", csv)))
+    err = await rpc_error(data.ImportBars(_import("TEST", csv)))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-021", "csv_content")
     assert "timestamp_out_of_range" in detail.message and "rows [0, 1]" in detail.message
     info = await data.GetDataInfo(data_pb2.GetDataInfoRequest(symbol="TEST", timeframe="1h"))
     assert info.series.bar_count == 6
-    err = await _error(data.ImportBars(_import("NEWSYM", csv)))  # no empty series is created
+    err = await rpc_error(data.ImportBars(_import("NEWSYM", csv)))  # no empty series is created
     assert error_detail_of(err).code == "DATA-021"
     symbols = await data.ListSymbols(data_pb2.ListSymbolsRequest())
     assert [s.instrument.symbol for s in symbols.symbols] == ["TEST"]
@@ -131,7 +125,7 @@ async def test_unusable_imports_are_invalid_argument_naming_the_field(data, fiel
     request = data_pb2.ImportBarsRequest(symbol="TEST", timeframe="1d", **fields)
     if fields.get("csv_content") == "":
         request.ClearField("csv_content")
-    err = await _error(data.ImportBars(request))
+    err = await rpc_error(data.ImportBars(request))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == (code, field)
@@ -139,7 +133,7 @@ async def test_unusable_imports_are_invalid_argument_naming_the_field(data, fiel
 
 async def test_an_unknown_time_zone_suggests_close_names(data):
     csv = HEADER + "2024-01-01,1,2,1,2,5\n"
-    err = await _error(data.ImportBars(_import("TEST", csv, "1d", time_zone="Europe/Londn")))
+    err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d", time_zone="Europe/Londn")))
     assert "Europe/London" in error_detail_of(err).suggestions
 
 
@@ -177,7 +171,7 @@ async def test_off_grid_rows_are_flagged_by_row_and_kept(data):
 
 async def test_a_file_mixing_day_first_and_month_first_dates_is_refused(data):
     csv = HEADER + "13/01/2020,10,11,9,10,1\n01/13/2020,10,11,9,10,1\n"
-    err = await _error(data.ImportBars(_import("TEST", csv, "1d")))
+    err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-020", "date_order")
     assert "row 0" in detail.message and "row 1" in detail.message
@@ -192,7 +186,7 @@ async def test_one_order_per_file_detected_from_a_deciding_row(data):
 
 async def test_undecidable_dates_ask_for_the_order_and_a_declared_order_is_used(data):
     csv = HEADER + "01/02/2020,10,11,9,10,1\n03/04/2020,10,11,9,10,1\n"
-    err = await _error(data.ImportBars(_import("TEST", csv, "1d")))
+    err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-020", "date_order")
     assert "DATE_ORDER_DAY_FIRST" in detail.message
@@ -200,7 +194,7 @@ async def test_undecidable_dates_ask_for_the_order_and_a_declared_order_is_used(
     loaded = await data.LoadData(data_pb2.LoadDataRequest(symbol="TEST", timeframe="1d"))
     assert [b.timestamp.ToJsonString()[:10] for b in loaded.bars] == ["2020-01-02", "2020-03-04"]
     bad = HEADER + "01/13/2020,10,11,9,10,1\n"
-    err = await _error(
+    err = await rpc_error(
         data.ImportBars(_import("TEST", bad, "1d", date_order=data_pb2.DATE_ORDER_DAY_FIRST))
     )
     detail = error_detail_of(err)
@@ -294,7 +288,7 @@ async def test_invalid_instrument_metadata_is_refused_and_nothing_is_written(
     data, instrument, code, field, suggestion
 ):
     csv = HEADER + "2024-01-02,10,11,9,10,1\n"
-    err = await _error(data.ImportBars(_import("MYSYM", csv, "1d", instrument=instrument)))
+    err = await rpc_error(data.ImportBars(_import("MYSYM", csv, "1d", instrument=instrument)))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == (code, field)
     if suggestion:
@@ -313,7 +307,7 @@ def test_synthetic_fx_fixture_really_has_the_night_hole():
 
 async def test_an_import_of_more_rows_than_allowed_is_refused_before_parsing(data):
     csv = HEADER + "2024-01-01,1,2,1,2,5\n" * 1_000_001
-    err = await _error(data.ImportBars(_import("TEST", csv, "1d")))
+    err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-026", "csv_content")
     assert "1000001" in detail.message and "1000000" in detail.message

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from backtesting.test import EURUSD
-from data_testutil import make_bars
+from data_testutil import make_bars, rpc_error, stream_error
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
@@ -31,35 +31,16 @@ EUR = EURUSD.copy()
 EUR.index = EUR.index.tz_localize("UTC")
 
 
-@pytest.fixture
-async def data(tmp_path):
-    async with serve_in_process(SPEC, home=tmp_path) as (_, channel):
-        yield data_pb2_grpc.DataServiceStub(channel), tmp_path
-
-
-async def _error(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
-
-
-async def _stream_error(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        async for _ in call:
-            pass
-    return info.value
-
-
 def _rpc(stub, name: str, **fields):
     """Call one of the date-taking reads with ``fields``."""
     base = {"symbol": "EURUSD", "timeframe": "1h", **fields}
     if name == "load":
-        return _error(stub.LoadData(data_pb2.LoadDataRequest(**base)))
+        return rpc_error(stub.LoadData(data_pb2.LoadDataRequest(**base)))
     if name == "gaps":
-        return _error(stub.AnalyzeGaps(data_pb2.AnalyzeGapsRequest(**base)))
+        return rpc_error(stub.AnalyzeGaps(data_pb2.AnalyzeGapsRequest(**base)))
     if name == "export":
-        return _error(stub.ExportBars(data_pb2.ExportBarsRequest(**base)))
-    return _stream_error(stub.StreamBars(data_pb2.StreamBarsRequest(**base)))
+        return rpc_error(stub.ExportBars(data_pb2.ExportBarsRequest(**base)))
+    return stream_error(stub.StreamBars(data_pb2.StreamBarsRequest(**base)))
 
 
 # ------------------------------------------------------------------ item 3: date range
@@ -89,7 +70,7 @@ async def test_indicator_source_and_fuzzy_calculate_refuse_out_of_range_dates(tm
             FUZZY, home=tmp_path, strategies_dir=STRATEGIES, indicators_address=ind.address
         ) as (_, fch),
     ):
-        ind_err = await _error(
+        ind_err = await rpc_error(
             indicators_pb2_grpc.IndicatorServiceStub(ich).CalculateIndicator(
                 indicators_pb2.CalculateIndicatorRequest(
                     indicator="rsi",
@@ -99,7 +80,7 @@ async def test_indicator_source_and_fuzzy_calculate_refuse_out_of_range_dates(tm
                 )
             )
         )
-        fuzzy_err = await _error(
+        fuzzy_err = await rpc_error(
             fuzzy_pb2_grpc.FuzzyServiceStub(fch).CalculateFuzzy(
                 fuzzy_pb2.CalculateFuzzyRequest(
                     symbol="EURUSD",
@@ -132,7 +113,7 @@ async def test_indicator_source_and_fuzzy_calculate_refuse_out_of_range_dates(tm
 async def test_stream_sizes_and_speeds_outside_their_bounds_are_refused(data, fields, code, field):
     stub, _ = data
     request = data_pb2.StreamBarsRequest(symbol="EURUSD", timeframe="1h", **fields)
-    err = await _stream_error(stub.StreamBars(request))
+    err = await stream_error(stub.StreamBars(request))
     detail = error_detail_of(err)
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert (detail.code, detail.field) == (code, field)
@@ -161,7 +142,7 @@ async def big(tmp_path):
 
 async def test_an_unpaged_load_too_large_for_one_response_points_to_paging(big):
     stub, _ = big
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="BIG", timeframe="1m")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="BIG", timeframe="1m")))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT  # 400, never 429
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-022", "page_size")
@@ -198,14 +179,14 @@ async def test_a_page_token_is_valid_only_for_the_request_that_returned_it(big):
         ),
         data_pb2.LoadDataRequest(symbol="BIG", timeframe="1m", page_token="not-a-token"),
     ):
-        err = await _error(stub.LoadData(request))
+        err = await rpc_error(stub.LoadData(request))
         detail = error_detail_of(err)
         assert (detail.code, detail.field) == ("DATA-023", "page_token")
 
 
 async def test_export_and_gaps_page_too(big):
     stub, bars = big
-    err = await _error(stub.ExportBars(data_pb2.ExportBarsRequest(symbol="BIG", timeframe="1m")))
+    err = await rpc_error(stub.ExportBars(data_pb2.ExportBarsRequest(symbol="BIG", timeframe="1m")))
     assert error_detail_of(err).code == "DATA-022"
     rows, token = [], ""
     while True:
@@ -351,7 +332,7 @@ async def test_stream_bars_resamples_too(data):
 
 async def test_a_timeframe_that_cannot_be_built_is_still_not_found(data):
     stub, _ = data
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1m")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1m")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
 
 
@@ -368,12 +349,14 @@ async def test_corrupt_series_is_flagged_refused_with_relative_paths_and_replace
     assert "GOOG/d1.parquet" in goog.error and str(home) not in goog.error
     csv = "Date,Open,High,Low,Close,Volume\n2024-01-02,10,11,9,10,1\n"
     errors = [
-        await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d"))),
-        await _error(stub.GetDataInfo(data_pb2.GetDataInfoRequest(symbol="GOOG", timeframe="1d"))),
-        await _stream_error(
+        await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d"))),
+        await rpc_error(
+            stub.GetDataInfo(data_pb2.GetDataInfoRequest(symbol="GOOG", timeframe="1d"))
+        ),
+        await stream_error(
             stub.StreamBars(data_pb2.StreamBarsRequest(symbol="GOOG", timeframe="1d"))
         ),
-        await _error(
+        await rpc_error(
             stub.ImportBars(
                 data_pb2.ImportBarsRequest(symbol="GOOG", timeframe="1d", csv_content=csv)
             )
@@ -402,7 +385,7 @@ async def test_replace_and_delete_series(data):
     assert (reply.replaced_bars, reply.imported) == (5000, 168)
     loaded = await stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1h"))
     assert loaded.bars[0].timestamp.ToJsonString() == "2024-01-01T00:00:00Z"
-    err = await _error(
+    err = await rpc_error(
         stub.ReplaceSeries(
             data_pb2.ReplaceSeriesRequest(
                 symbol="EURUSD",
@@ -415,7 +398,7 @@ async def test_replace_and_delete_series(data):
     deleted = await stub.DeleteSeries(data_pb2.DeleteSeriesRequest(symbol="EURUSD", timeframe="1h"))
     again = await stub.DeleteSeries(data_pb2.DeleteSeriesRequest(symbol="EURUSD", timeframe="1h"))
     assert deleted.deleted and not again.deleted
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1h")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1h")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
 
 

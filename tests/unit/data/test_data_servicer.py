@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from backtesting.test import EURUSD
+from data_testutil import rpc_error
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
@@ -20,18 +21,6 @@ from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.server import ServiceSpec
 from ktrdr_runtime.testing import serve_in_process
-
-
-@pytest.fixture
-async def data(tmp_path):
-    async with serve_in_process(SPEC, home=tmp_path) as (_, channel):
-        yield data_pb2_grpc.DataServiceStub(channel), tmp_path
-
-
-async def _error(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
 
 
 async def test_load_returns_bundled_eurusd_bars_exactly(data):
@@ -52,7 +41,7 @@ async def test_load_returns_bundled_eurusd_bars_exactly(data):
 
 async def test_unknown_symbol_is_not_found_with_close_match(data):
     stub, _ = data
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUDS", timeframe="1h")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUDS", timeframe="1h")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
     detail = error_detail_of(err)
     assert detail.code == "DATA-004" and detail.field == "symbol"
@@ -72,7 +61,7 @@ async def test_unknown_symbol_is_not_found_with_close_match(data):
 async def test_bad_arguments_are_invalid_argument_naming_the_field(data, request_fields, field):
     stub, _ = data
     fields = {"symbol": "EURUSD", "timeframe": "1h", **request_fields}
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(**fields)))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(**fields)))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_detail_of(err).field == field
 
@@ -81,7 +70,7 @@ async def test_corrupt_file_is_data_loss_naming_it_and_other_symbols_still_load(
     stub, home = data
     victim = next((home / "data" / "GOOG").glob("*.parquet"))
     victim.write_bytes(b"PAR1 this is not parquet")
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d")))
     assert err.code() == grpc.StatusCode.DATA_LOSS
     assert "GOOG/d1.parquet" in err.details() and str(home) not in err.details()
     assert error_detail_of(err).metadata["path"] == "GOOG/d1.parquet"
@@ -152,7 +141,7 @@ async def test_import_of_columns_with_different_lengths_is_rejected(data):
     bad = common_pb2.BarColumns(
         timestamps_us=[0, 1], open=[1.0], high=[1.0], low=[1.0], close=[1.0], volume=[1]
     )
-    err = await _error(
+    err = await rpc_error(
         stub.ImportBars(data_pb2.ImportBarsRequest(symbol="X", timeframe="1h", bars=bad))
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -157,6 +157,22 @@ def _cut(ts: np.ndarray, lo: int | None, hi: int | None) -> np.ndarray:
     return ts[a:b]
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Range:
+    """An open file and the row groups (``selected`` of ``groups``) that may hold ``[lo, hi)``."""
+
+    file: pq.ParquetFile
+    path: Path
+    lo: int | None
+    hi: int | None
+    groups: list[int]
+    selected: list[int]
+
+    def covers(self, first: int, last: int) -> bool:
+        """Whether ``[first, last]`` lies inside the range."""
+        return (self.lo is None or first >= self.lo) and (self.hi is None or last < self.hi)
+
+
 class ParquetBarStore:
     """Bar storage rooted at ``root`` (created if missing)."""
 
@@ -298,45 +314,31 @@ class ParquetBarStore:
         DataLossError
             ``DATA-005`` when the file is corrupt; ``details["path"]`` names it.
         """
-        path = self._existing(symbol, timeframe)
-        return self._read_range(path, _to_us(start), _to_us(end), limit)
+        with self._range(self._existing(symbol, timeframe), start, end) as rng:
+            return self._read_range(rng, limit)
 
-    def _read_range(
-        self, path: Path, lo: int | None, hi: int | None, limit: int | None = None
-    ) -> pd.DataFrame:
-        with self._opened(path) as (pf, groups):
-            selected = self._overlapping(pf, groups, lo, hi)
-            if limit is None:
-                decoded, ts, cols = self._decode(pf, selected, lo, hi, path)
-            else:
-                decoded, ts, cols = self._decode_first(pf, selected, lo, hi, path, limit)
-        self.last_read_stats = ReadStats(len(groups), len(selected), decoded, len(ts))
-        return bars_mod.from_columns(ts, *cols)
-
-    def _decode_first(
-        self,
-        pf: pq.ParquetFile,
-        groups: list[int],
-        lo: int | None,
-        hi: int | None,
-        path: Path,
-        limit: int,
-    ) -> tuple[int, np.ndarray, list[np.ndarray]]:
-        """Like :meth:`_decode`, row group by row group until ``limit`` bars are found."""
+    def _read_range(self, rng: _Range, limit: int | None = None) -> pd.DataFrame:
+        """The bars of ``rng``: all of them, or group by group until ``limit`` are found."""
         parts: list[tuple[np.ndarray, list[np.ndarray]]] = []
         decoded = found = 0
-        for g in groups:
-            if found >= limit:
-                break
-            rows, ts, cols = self._decode(pf, [g], lo, hi, path)
+        for groups in [rng.selected] if limit is None else ([g] for g in rng.selected):
+            rows, ts, cols = self._decode(rng, groups)
             decoded += rows
             found += len(ts)
             parts.append((ts, cols))
-        if not parts:
-            return self._decode(pf, [], lo, hi, path)
-        ts = np.concatenate([p[0] for p in parts])[:limit]
-        cols = [np.concatenate([p[1][i] for p in parts])[:limit] for i in range(5)]
-        return decoded, ts, cols
+            if limit is not None and found >= limit:
+                break
+        if len(parts) == 1:
+            ts, cols = parts[0]
+        elif not parts:
+            _, ts, cols = self._decode(rng, [])
+        else:
+            ts = np.concatenate([p[0] for p in parts])
+            cols = [np.concatenate([p[1][i] for p in parts]) for i in range(5)]
+        if limit is not None:
+            ts, cols = ts[:limit], [c[:limit] for c in cols]
+        self.last_read_stats = ReadStats(len(rng.groups), len(rng.selected), decoded, len(ts))
+        return bars_mod.from_columns(ts, *cols)
 
     def iter_chunks(
         self,
@@ -349,12 +351,9 @@ class ParquetBarStore:
 
         Raises ``DATA-004``/``DATA-005`` as :meth:`read`, before the first chunk.
         """
-        path = self._existing(symbol, timeframe)
-        lo, hi = _to_us(start), _to_us(end)
-        with self._opened(path) as (pf, groups):
-            selected = self._overlapping(pf, groups, lo, hi)
-            for g in selected:
-                _, ts, cols = self._decode(pf, [g], lo, hi, path)
+        with self._range(self._existing(symbol, timeframe), start, end) as rng:
+            for g in rng.selected:
+                _, ts, cols = self._decode(rng, [g])
                 if len(ts):
                     yield bars_mod.Bars(ts, *cols)
 
@@ -366,19 +365,15 @@ class ParquetBarStore:
         end: pd.Timestamp | None = None,
     ) -> int:
         """How many bars ``[start, end)`` holds, from the statistics where they suffice."""
-        path = self._existing(symbol, timeframe)
-        lo, hi = _to_us(start), _to_us(end)
         total = 0
-        with self._opened(path) as (pf, groups):
-            md = pf.metadata
-            for g in self._overlapping(pf, groups, lo, hi):
+        with self._range(self._existing(symbol, timeframe), start, end) as rng:
+            md = rng.file.metadata
+            for g in rng.selected:
                 gmin, gmax = self._group_bounds(md, g)
-                known = gmin is not None and gmax is not None
-                if known and (lo is None or gmin >= lo) and (hi is None or gmax < hi):  # type: ignore[operator]
+                if gmin is not None and gmax is not None and rng.covers(gmin, gmax):
                     total += md.row_group(g).num_rows  # the whole group is in the range
-                    continue
-                ts = self._timestamps(pf, [g], path)
-                total += len(_cut(ts, lo, hi))
+                else:
+                    total += len(_cut(self._timestamps(rng, [g]), rng.lo, rng.hi))
         return total
 
     def read_timestamps(
@@ -389,11 +384,9 @@ class ParquetBarStore:
         end: pd.Timestamp | None = None,
     ) -> pd.DatetimeIndex:
         """The open times of ``[start, end)`` (the timestamp column alone is decoded)."""
-        path = self._existing(symbol, timeframe)
-        lo, hi = _to_us(start), _to_us(end)
-        with self._opened(path) as (pf, groups):
-            ts = self._timestamps(pf, self._overlapping(pf, groups, lo, hi), path)
-        return bars_mod.utc_index(_cut(ts, lo, hi))
+        with self._range(self._existing(symbol, timeframe), start, end) as rng:
+            ts = self._timestamps(rng, rng.selected)
+        return bars_mod.utc_index(_cut(ts, rng.lo, rng.hi))
 
     def _existing(self, symbol: str, timeframe: str | Timeframe) -> Path:
         tf = timeframe if isinstance(timeframe, Timeframe) else parse_timeframe(timeframe)
@@ -403,7 +396,10 @@ class ParquetBarStore:
         return path
 
     @contextlib.contextmanager
-    def _opened(self, path: Path) -> Iterator[tuple[pq.ParquetFile, list[int]]]:
+    def _range(
+        self, path: Path, start: pd.Timestamp | None, end: pd.Timestamp | None
+    ) -> Iterator[_Range]:
+        """The open file with the row groups that may hold bars of ``[start, end)``."""
         try:
             pf = pq.ParquetFile(path, memory_map=True)
             if pf.schema_arrow.names != SCHEMA.names:
@@ -411,7 +407,9 @@ class ParquetBarStore:
         except Exception as exc:
             raise self._corrupt(path, exc) from exc
         try:
-            yield pf, list(range(pf.metadata.num_row_groups))
+            lo, hi = _to_us(start), _to_us(end)
+            groups = list(range(pf.metadata.num_row_groups))
+            yield _Range(pf, path, lo, hi, groups, self._overlapping(pf, groups, lo, hi))
         finally:
             pf.close()
 
@@ -437,28 +435,27 @@ class ParquetBarStore:
                 sel.append(g)
         return sel
 
-    def _timestamps(self, pf: pq.ParquetFile, groups: list[int], path: Path) -> np.ndarray:
+    def _timestamps(self, rng: _Range, groups: list[int]) -> np.ndarray:
         if not groups:
             return np.empty(0, np.int64)
         try:
-            table = pf.read_row_groups(groups, columns=["timestamp"], use_threads=True)
+            table = rng.file.read_row_groups(groups, columns=["timestamp"], use_threads=True)
         except Exception as exc:
-            raise self._corrupt(path, exc) from exc
+            raise self._corrupt(rng.path, exc) from exc
         return np.asarray(table.column(0).to_numpy().view(np.int64))
 
-    def _decode(
-        self, pf: pq.ParquetFile, groups: list[int], lo: int | None, hi: int | None, path: Path
-    ) -> tuple[int, np.ndarray, list[np.ndarray]]:
-        """Rows decoded, then the timestamps and OHLCV columns of ``[lo, hi)`` in ``groups``."""
+    def _decode(self, rng: _Range, groups: list[int]) -> tuple[int, np.ndarray, list[np.ndarray]]:
+        """Rows decoded, then the timestamps and OHLCV columns of the range in ``groups``."""
         try:
-            table = pf.read_row_groups(groups, use_threads=True) if groups else None
+            table = rng.file.read_row_groups(groups, use_threads=True) if groups else None
         except Exception as exc:
-            raise self._corrupt(path, exc) from exc
+            raise self._corrupt(rng.path, exc) from exc
         if table is None or table.num_rows == 0:
-            return 0, np.empty(0, np.int64), [np.empty(0, np.float64)] * 4 + [np.empty(0, np.int64)]
+            prices = np.empty(0, np.float64)
+            return 0, np.empty(0, np.int64), [prices] * 4 + [np.empty(0, np.int64)]
         ts = table.column(0).to_numpy().view(np.int64)
         cols = [table.column(i).to_numpy() for i in range(1, 6)]
-        a, b = _bounds(ts, lo, hi)
+        a, b = _bounds(ts, rng.lo, rng.hi)
         return len(ts), ts[a:b], [c[a:b] for c in cols]
 
     # ----------------------------------------------------------------- writing
@@ -485,7 +482,8 @@ class ParquetBarStore:
             self._clean_temps(path)
             old, before = None, 0
             if path.exists() and not replace:
-                old = self._read_range(path, None, None)
+                with self._range(path, None, None) as rng:
+                    old = self._read_range(rng)
                 before = len(old)
             elif path.exists():
                 before = self._info(symbol, tf, path).bars  # 0 for a corrupt file
