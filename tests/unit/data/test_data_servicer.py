@@ -216,7 +216,7 @@ def test_paced_replay_sends_each_batch_when_its_last_bar_has_closed():
     bars = Bars(opens, ones, ones, ones, ones, ones)
 
     def due(chunks, batch, speed):
-        return [d for _, d in paced(batches(chunks, batch), hour, speed)]
+        return [d for _, d in paced(batches(chunks, batch), bar_us=hour, speed=speed)]
 
     np.testing.assert_allclose(due([bars], 2, 3600.0), [1.0, 4.0, 5.0])  # batches end at 2, 4, 5
     np.testing.assert_allclose(due([bars], 1, 1.0), [0, 3600, 7200, 14400, 18000])

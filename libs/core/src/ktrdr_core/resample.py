@@ -104,7 +104,7 @@ def resample(
     )
 
 
-def period_end_us(key_us: int, target: Timeframe, calendar: TradingCalendar | None) -> int:
+def period_end_us(key_us: int, *, target: Timeframe, calendar: TradingCalendar | None) -> int:
     """When the ``target`` period opening at ``key_us`` ends (epoch us).
 
     Intraday: ``key + length``. Daily and longer with a calendar: the close of the last session
@@ -129,9 +129,9 @@ def period_end_us(key_us: int, target: Timeframe, calendar: TradingCalendar | No
 
 def closed_bars(
     resampled: pd.DataFrame,
+    *,
     target: Timeframe,
     calendar: TradingCalendar | None,
-    *,
     source_end_us: int,
 ) -> pd.DataFrame:
     """``resampled`` without its last bar when that bar's period has not closed.
@@ -150,7 +150,7 @@ def closed_bars(
     if len(resampled) == 0:
         return resampled
     key = int(bars_mod.index_to_us(resampled.index)[-1])
-    end = period_end_us(key, target, calendar)
+    end = period_end_us(key, target=target, calendar=calendar)
     if source_end_us >= end:
         return resampled
     if calendar is not None and not calendar.open_us_between(source_end_us, end)[0]:

@@ -126,7 +126,9 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
             what="gaps",
             request=(series.symbol, series.timeframe.code, start, end, request.include_expected),
         )
-        stamps = await asyncio.to_thread(self._reader.timestamps, series, start, end)
+        stamps = await asyncio.to_thread(
+            lambda: self._reader.timestamps(series, start=start, end=end)
+        )
         calendar = self._reader.calendar(series.symbol)
         report = await asyncio.to_thread(analyze_gaps, stamps, series.timeframe, calendar)
         gaps, token = listed_gaps(report, include_expected=request.include_expected, page=page)
@@ -190,7 +192,9 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
             what="rows",
             request=(series.symbol, series.timeframe.code, start, end),
         )
-        bars, token = await asyncio.to_thread(read_page, self._reader, series, start, end, page)
+        bars, token = await asyncio.to_thread(
+            lambda: read_page(self._reader, series, start=start, end=end, page=page)
+        )
         text = await asyncio.to_thread(csv_io.write_csv, bars)
         return data_pb2.ExportBarsResponse(
             csv_content=text, bar_count=len(bars), next_page_token=token
@@ -203,11 +207,11 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
         series, start, end = await self._series(
             request.symbol, request.timeframe, request.start_date, request.end_date
         )
-        chunks = self._reader.chunks(series, start, end)
+        chunks = self._reader.chunks(series, start=start, end=end)
         bar_us = series.timeframe.seconds * 1_000_000
         loop = asyncio.get_running_loop()
         started = loop.time()
-        paced = replay.paced(replay.batches(chunks, batch), bar_us, speed)
+        paced = replay.paced(replay.batches(chunks, batch), bar_us=bar_us, speed=speed)
         async for bars, due in _in_thread(paced):
             delay = started + due - loop.time()
             if delay > 0:

@@ -227,8 +227,8 @@ class DataLoader:
         if series is None:
             return bars_mod.empty_frame(), ""
         if page is None:
-            return self.reader.read(series, start, end), ""
-        return read_page(self.reader, series, start, end, page)
+            return self.reader.read(series, start=start, end=end), ""
+        return read_page(self.reader, series, start=start, end=end, page=page)
 
     def _uncovered(
         self, series: Series | None, start: pd.Timestamp | None, end: pd.Timestamp | None
@@ -388,6 +388,7 @@ def expects_bars(calendar: TradingCalendar, tf: Timeframe, rng: TimeRange) -> bo
 def read_page(
     reader: BarReader,
     series: Series,
+    *,
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
     page: Page,
@@ -403,8 +404,8 @@ def read_page(
         cursor = pd.Timestamp(page.after_us, unit="us", tz="UTC")
         start = cursor if start is None else max(start, cursor)
     if page.size == 0:
-        page.check_total(reader.count(series, start, end))
-    bars = reader.read(series, start, end, limit=page.take + 1)
+        page.check_total(reader.count(series, start=start, end=end))
+    bars = reader.read(series, start=start, end=end, limit=page.take + 1)
     if len(bars) <= page.take:
         return bars, ""
     next_us = int(bars_mod.index_to_us(bars.index[page.take : page.take + 1])[0])

@@ -98,44 +98,44 @@ class BarReader:
     def read(
         self,
         series: Series,
+        *,
         start: pd.Timestamp | None,
         end: pd.Timestamp | None,
-        *,
         limit: int | None = None,
     ) -> pd.DataFrame:
         """Bars of ``[start, end)``, the first ``limit`` of them."""
         if not series.resampled_from:
             return self.store.read(series.symbol, series.timeframe, start, end, limit=limit)
-        bars = self._resampled(series, start, end)
+        bars = self._resampled(series, start=start, end=end)
         return bars if limit is None else bars.iloc[:limit]
 
-    def count(self, series: Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> int:
+    def count(self, series: Series, *, start: pd.Timestamp | None, end: pd.Timestamp | None) -> int:
         """How many bars :meth:`read` would return without a limit."""
         if not series.resampled_from:
             return self.store.count(series.symbol, series.timeframe, start, end)
-        return len(self._resampled(series, start, end))
+        return len(self._resampled(series, start=start, end=end))
 
     def chunks(
-        self, series: Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+        self, series: Series, *, start: pd.Timestamp | None, end: pd.Timestamp | None
     ) -> Iterator[bars_mod.Bars]:
         """The bars of ``[start, end)`` in order, a bounded chunk at a time."""
         if not series.resampled_from:
             yield from self.store.iter_chunks(series.symbol, series.timeframe, start, end)
             return
-        bars = bars_mod.Bars.from_frame(self._resampled(series, start, end))
+        bars = bars_mod.Bars.from_frame(self._resampled(series, start=start, end=end))
         for lo in range(0, len(bars), _CHUNK):
             yield bars.take(slice(lo, lo + _CHUNK))
 
     def timestamps(
-        self, series: Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+        self, series: Series, *, start: pd.Timestamp | None, end: pd.Timestamp | None
     ) -> pd.DatetimeIndex:
         """Open times of ``[start, end)`` (stored: only the timestamp column is decoded)."""
         if not series.resampled_from:
             return self.store.read_timestamps(series.symbol, series.timeframe, start, end)
-        return self._resampled(series, start, end).index
+        return self._resampled(series, start=start, end=end).index
 
     def _resampled(
-        self, series: Series, start: pd.Timestamp | None, end: pd.Timestamp | None
+        self, series: Series, *, start: pd.Timestamp | None, end: pd.Timestamp | None
     ) -> pd.DataFrame:
         """Resample the source bars of the periods opening in ``[start, end)``; closed only."""
         target = series.timeframe
@@ -160,7 +160,10 @@ class BarReader:
         assert series.info.last is not None
         last_close = bars_mod.index_to_us(pd.DatetimeIndex([series.info.last]))[0]
         bars = closed_bars(
-            bars, target, calendar, source_end_us=int(last_close) + source.seconds * 1_000_000
+            bars,
+            target=target,
+            calendar=calendar,
+            source_end_us=int(last_close) + source.seconds * 1_000_000,
         )
         keys = bars_mod.index_to_us(bars.index)
         keep = np.ones(len(keys), dtype=bool)

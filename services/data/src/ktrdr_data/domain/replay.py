@@ -66,7 +66,7 @@ def batches(chunks: Iterable[Bars], batch_size: int) -> Iterator[Bars]:
         yield Bars.concat(pending)
 
 
-def paced(batches_: Iterable[Bars], bar_us: int, speed: float) -> Iterator[tuple[Bars, float]]:
+def paced(batches_: Iterable[Bars], *, bar_us: int, speed: float) -> Iterator[tuple[Bars, float]]:
     """Each batch with the seconds after the stream's start at which it is due.
 
     A batch is due once its last bar would have closed, with history compressed by ``speed``
