@@ -227,7 +227,7 @@ def instrument(inst: Instrument) -> common_pb2.Instrument:
 
 
 def gap_response(
-    report: GapReport, gaps: pd.DataFrame, next_page_token: str
+    report: GapReport, gaps: pd.DataFrame, *, next_page_token: str
 ) -> data_pb2.AnalyzeGapsResponse:
     """The response listing ``gaps`` (one page of ``report.gaps``) with the whole summary."""
     starts = gaps["start"].to_numpy()

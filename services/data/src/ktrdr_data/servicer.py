@@ -132,7 +132,7 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
         calendar = self._reader.calendar(series.symbol)
         report = await asyncio.to_thread(analyze_gaps, stamps, series.timeframe, calendar)
         gaps, token = listed_gaps(report, include_expected=request.include_expected, page=page)
-        return convert.gap_response(report, gaps, token)
+        return convert.gap_response(report, gaps, next_page_token=token)
 
     async def ImportBars(
         self, request: data_pb2.ImportBarsRequest, context: aio.ServicerContext
