@@ -31,8 +31,8 @@ CATALOGUES: dict[str, tuple[ModuleType, ...]] = {
     "GATEWAY": (ktrdr_gateway.codes,),
     "CLIENT": (ktrdr_client.codes,),
 }
-# Not error codes, though they look like one ("SHA-256").
-NOT_CODES = {"SHA"}
+# Not error codes, though they look like one.
+NOT_CODES = {"SHA", "AIP"}  # SHA-256, AIP-158 (Google API design guide)
 
 
 def _sources() -> list[Path]:

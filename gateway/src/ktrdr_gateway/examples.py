@@ -111,6 +111,31 @@ _EXAMPLES: dict[str, Example] = {
             ),
         }
     ),
+    "/ktrdr.data.v1.DataService/GetSymbolMetadata": Example(path={"symbol": "EURUSD"}),
+    "/ktrdr.data.v1.DataService/UpdateSymbolMetadata": Example(
+        path={"symbol": "EXAMPLE"},
+        body={
+            "instrument": {
+                "instrumentType": "INSTRUMENT_TYPE_STOCK",
+                "exchange": "NYSE",
+                "currency": "USD",
+                "calendar": "us_equity",
+            }
+        },
+    ),
+    "/ktrdr.data.v1.DataService/ReplaceSeries": Example(
+        path={"symbol": "EXAMPLE", "timeframe": "1d"},
+        body={
+            "csvContent": (
+                "Date,Open,High,Low,Close,Volume\n"
+                "2024-01-02,100.0,101.5,99.5,101.0,12000\n"
+                "2024-01-03,101.0,102.0,100.2,100.8,9800\n"
+            ),
+        },
+    ),
+    "/ktrdr.data.v1.DataService/DeleteSeries": Example(
+        path={"symbol": "EXAMPLE", "timeframe": "1d"}
+    ),
     # indicators
     "/ktrdr.indicators.v1.IndicatorService/ListIndicators": Example(query={"category": "momentum"}),
     "/ktrdr.indicators.v1.IndicatorService/GetIndicatorInfo": Example(path={"name": "macd"}),

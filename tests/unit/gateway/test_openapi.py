@@ -37,7 +37,7 @@ def test_path_and_query_parameters(doc: dict[str, Any]) -> None:
     ]
     gaps = doc["paths"]["/api/v1/data/{symbol}/{timeframe}/gaps"]["get"]
     query = {p["name"] for p in gaps["parameters"] if p["in"] == "query"}
-    assert query == {"startDate", "endDate", "includeExpected"}
+    assert query == {"startDate", "endDate", "includeExpected", "pageSize", "pageToken"}
 
 
 def test_bodies_schemas_and_enums(doc: dict[str, Any]) -> None:
@@ -46,7 +46,9 @@ def test_bodies_schemas_and_enums(doc: dict[str, Any]) -> None:
     ref = load["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = schemas[ref.rsplit("/", 1)[-1]]
     assert body["additionalProperties"] is False
-    assert set(body["properties"]) == {"symbol", "timeframe", "startDate", "endDate", "mode"}
+    assert set(body["properties"]) == {
+        *("symbol", "timeframe", "startDate", "endDate", "mode", "pageSize", "pageToken")
+    }
     assert body["properties"]["symbol"]["example"] == "EURUSD"
     assert load["requestBody"]["content"]["application/json"]["example"]["symbol"] == "EURUSD"
     assert schemas["ktrdr.data.v1.LoadMode"]["enum"][0] == "LOAD_MODE_UNSPECIFIED"
