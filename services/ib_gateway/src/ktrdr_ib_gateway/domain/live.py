@@ -1,0 +1,287 @@
+"""Live bars as a stream: keep-up-to-date bars and IB's 5-second real-time bars.
+
+A bar is sent once it has closed: for keep-up-to-date bars when IB starts the next one, for
+real-time bars as each arrives (IB sends them complete). Subscriptions outlive the connection:
+after every reconnection they are renewed, and a renewed keep-up-to-date subscription first
+sends the bars that closed while the connection was down (from the history IB sends when it
+starts), so the stream has no hole and no duplicate. IB's real-time bars have no history: bars
+of an outage are lost, and the stream resumes with the next bar.
+
+Stall alarm: when no bar arrives within ``stall_factor`` (2) times the bar interval (times the
+time scale), the subscription is marked stalled - a warning in the log, the
+``live_stalled`` metric and ``stalled`` in GetStatus - until the next bar.
+
+Bounds: at most ``max_subscriptions`` streams at once (``IB-014``), and at most
+:data:`QUEUE_LIMIT` undelivered batches per stream (the oldest is dropped, with a warning).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
+
+import structlog
+
+from ktrdr_ib_gateway.domain import errors as codes
+from ktrdr_ib_gateway.domain.bars import BarBatch, to_batch
+from ktrdr_ib_gateway.domain.chunks import REALTIME_5S, BarSize
+from ktrdr_ib_gateway.domain.connection import ConnectionManager
+from ktrdr_ib_gateway.domain.contracts import ContractSpec, QualifiedContract
+from ktrdr_ib_gateway.domain.errors import (
+    IbDisconnectedError,
+    IbRequestError,
+    IbTimeoutError,
+)
+from ktrdr_ib_gateway.domain.historical import ContractBook, RequestPolicy
+from ktrdr_ib_gateway.domain.pacing import PacedRequest, PacingLimiter
+from ktrdr_ib_gateway.domain.ports import IbMarketData, LiveHandle, RawBar
+from ktrdr_ib_gateway.domain.telemetry import NullTelemetry, Telemetry
+from ktrdr_runtime.errors import KtrdrError, ResourceExhaustedError, UnavailableError
+
+log = structlog.get_logger(__name__)
+
+QUEUE_LIMIT = 10_000
+_NEVER = -(2**63)
+_FOREVER = 2**63 - 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LiveQuery:
+    spec: ContractSpec
+    bar: BarSize
+    what_to_show: str
+    use_rth: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LiveInfo:
+    """One subscription, for status."""
+
+    symbol: str
+    timeframe: str
+    last_bar_us: int | None
+    stalled: bool
+    resubscriptions: int
+
+
+class _Subscription:
+    """One stream's state: what it asked for, what it sent, its queue of closed bars."""
+
+    def __init__(self, query: LiveQuery, contract: QualifiedContract) -> None:
+        self.query = query
+        self.contract = contract
+        self.queue: asyncio.Queue[BarBatch | KtrdrError] = asyncio.Queue()
+        self.last_us: int | None = None
+        self.started = False  # the first history arrived (later ones fill outages)
+        self.opened = False  # subscribed at least once (so renewed after a reconnection)
+        self.stalled = False
+        self.resubscriptions = 0
+        self.handle: LiveHandle | None = None
+
+    def info(self) -> LiveInfo:
+        return LiveInfo(
+            self.query.spec.symbol,
+            self.query.bar.timeframe,
+            self.last_us,
+            self.stalled,
+            self.resubscriptions,
+        )
+
+    def emit(self, bars: Sequence[RawBar]) -> None:
+        batch = to_batch(
+            bars,
+            bar=self.query.bar,
+            sec_type=self.query.spec.sec_type,
+            start_us=_NEVER,
+            end_us=_FOREVER,
+            after_us=self.last_us,
+        )
+        if not len(batch):
+            return
+        self.last_us = int(batch.timestamps_us[-1])
+        if self.queue.qsize() >= QUEUE_LIMIT:
+            self.queue.get_nowait()
+            log.warning("live_queue_full", symbol=self.query.spec.symbol, dropped_batches=1)
+        self.queue.put_nowait(batch)
+
+    def on_history(self, history: Sequence[RawBar]) -> None:
+        """Bars IB sent when the subscription (re)started; all but the last have closed."""
+        closed = list(history[:-1])
+        if self.started:
+            self.emit(closed)  # bars that closed while disconnected
+        elif closed:
+            # a new stream starts with the next bar to close: skip the history
+            self.last_us = (
+                to_batch(
+                    closed[-1:],
+                    bar=self.query.bar,
+                    sec_type=self.query.spec.sec_type,
+                    start_us=_NEVER,
+                    end_us=_FOREVER,
+                )
+                .timestamps_us[-1]
+                .item()
+            )
+        self.started = True
+
+    def on_update(self, tail: Sequence[RawBar], has_new_bar: bool) -> None:
+        if has_new_bar and len(tail) >= 2:
+            self.emit([tail[-2]])
+
+    def on_realtime(self, bar: RawBar) -> None:
+        self.started = True
+        self.emit([bar])
+
+    def on_error(self, req_id: int, code: int, message: str) -> None:
+        if 2100 <= code < 2200:
+            return
+        error = codes.to_domain_error(
+            IbRequestError(code, message), contract=self.contract.spec.display, what="live bars"
+        )
+        self.queue.put_nowait(error)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
+class LiveService:
+    """Serves StreamLiveBars (see the module docstring)."""
+
+    def __init__(
+        self,
+        api: IbMarketData,
+        connection: ConnectionManager,
+        limiter: PacingLimiter,
+        contracts: ContractBook,
+        policy: RequestPolicy,
+        *,
+        telemetry: Telemetry | None = None,
+        time_scale: float = 1.0,
+        stall_factor: float = 2.0,
+        max_subscriptions: int = 20,
+    ) -> None:
+        if max_subscriptions < 1:
+            raise ValueError("max_subscriptions was < 1")
+        self._api = api
+        self._connection = connection
+        self._limiter = limiter
+        self._contracts = contracts
+        self._policy = policy
+        self._telemetry = telemetry or NullTelemetry()
+        self._time_scale = time_scale
+        self._stall_factor = stall_factor
+        self._max = max_subscriptions
+        self._subs: list[_Subscription] = []
+        connection.add_listener(self._resubscribe_all)
+
+    def subscriptions(self) -> list[LiveInfo]:
+        return [s.info() for s in self._subs]
+
+    async def stream(self, query: LiveQuery) -> AsyncIterator[BarBatch]:
+        """Closed bars of ``query`` as they come, until the caller stops listening."""
+        if len(self._subs) >= self._max:
+            raise ResourceExhaustedError(
+                codes.TOO_MANY_SUBSCRIPTIONS,
+                f"{len(self._subs)} live streams are open; the limit is {self._max}.",
+            )
+        contract = await self._contracts.qualify(query.spec)
+        sub = _Subscription(query, contract)
+        self._subs.append(sub)
+        try:
+            await self._open(sub)
+            async for batch in self._drain(sub):
+                yield batch
+        finally:
+            self._subs.remove(sub)
+            sub.cancel()
+
+    async def _open(self, sub: _Subscription) -> None:
+        await self._connection.ready(self._policy.connect_wait_seconds)
+        query, contract = sub.query, sub.contract
+        if query.bar is REALTIME_5S:
+            sub.handle = self._api.realtime_bars(
+                contract,
+                what_to_show=query.what_to_show,
+                use_rth=query.use_rth,
+                on_bar=sub.on_realtime,
+                on_error=sub.on_error,
+            )
+            sub.opened = True
+            return
+        identity = f"live|{contract.pacing_id}|{query.bar.ib_setting}|{query.what_to_show}"
+        request = PacedRequest(contract.pacing_id, query.what_to_show, identity)
+        duration = f"{query.bar.chunk_days} D" if query.bar.intraday else "1 Y"
+        timeout = self._policy.historical_timeout_seconds
+        what = f"live {query.bar.timeframe} bars"
+        try:
+            async with self._limiter.slot(request) as waited:
+                self._telemetry.pacing_waited(waited)
+                self._telemetry.request_sent("live")
+                start = await self._api.keep_up_to_date(
+                    contract,
+                    duration=duration,
+                    bar_size=query.bar.ib_setting,
+                    what_to_show=query.what_to_show,
+                    use_rth=query.use_rth,
+                    timeout=timeout,
+                    on_bars=sub.on_update,
+                )
+        except IbRequestError as exc:
+            raise codes.to_domain_error(exc, contract=contract.spec.display, what=what) from None
+        except IbTimeoutError:
+            raise codes.timeout_error(
+                contract=contract.spec.display, what=what, seconds=timeout
+            ) from None
+        except IbDisconnectedError:
+            raise UnavailableError(
+                codes.CONNECTION_LOST,
+                f"The connection to TWS closed while subscribing to {what} for "
+                f"{contract.spec.display}.",
+                details={"dependency": "tws"},
+            ) from None
+        sub.handle = start.handle
+        sub.opened = True
+        sub.on_history(start.history)
+
+    async def _resubscribe_all(self) -> None:
+        for sub in [s for s in self._subs if s.opened]:
+            sub.cancel()
+            try:
+                await self._open(sub)
+            except KtrdrError as exc:
+                sub.queue.put_nowait(exc)
+                continue
+            sub.resubscriptions += 1
+            log.info(
+                "live_resubscribed",
+                symbol=sub.query.spec.symbol,
+                timeframe=sub.query.bar.timeframe,
+                resubscriptions=sub.resubscriptions,
+            )
+
+    async def _drain(self, sub: _Subscription) -> AsyncIterator[BarBatch]:
+        stall_after = self._stall_factor * sub.query.bar.seconds * self._time_scale
+        while True:
+            try:
+                item = await asyncio.wait_for(sub.queue.get(), stall_after)
+            except TimeoutError:
+                self._set_stalled(sub, True, stall_after)
+                continue
+            if isinstance(item, KtrdrError):
+                raise item
+            self._set_stalled(sub, False, stall_after)
+            yield item
+
+    def _set_stalled(self, sub: _Subscription, stalled: bool, after: float) -> None:
+        if sub.stalled == stalled:
+            return
+        sub.stalled = stalled
+        symbol, timeframe = sub.query.spec.symbol, sub.query.bar.timeframe
+        self._telemetry.live_stalled(symbol=symbol, timeframe=timeframe, stalled=stalled)
+        if stalled:
+            log.warning("live_bars_stalled", symbol=symbol, timeframe=timeframe, no_bar_for_s=after)
+        else:
+            log.info("live_bars_resumed", symbol=symbol, timeframe=timeframe)
