@@ -1,4 +1,4 @@
-"""``ktrdr data|indicators|keys ...``: the API through the REST client (and local key admin)."""
+"""``ktrdr data|indicators|ib|keys ...``: the API through the REST client (and local key admin)."""
 
 from __future__ import annotations
 
@@ -100,6 +100,38 @@ def cmd_indicator_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _short(enum_value: str, prefix: str) -> str:
+    return enum_value.removeprefix(prefix).lower() or "unknown"
+
+
+@_api
+def cmd_ib_status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        s = client.ib_status()
+    state = _short(s.get("state", ""), "CONNECTION_STATE_")
+    echo(
+        f"IB gateway -> TWS {s.get('host', '')}:{s.get('port', 0)} client id "
+        f"{s.get('clientId', 0)} ({s.get('tradingMode', '')}): {state}"
+    )
+    breaker = _short(s.get("breakerState", ""), "BREAKER_STATE_")
+    echo(
+        f"breaker {breaker}, failed attempts {s.get('consecutiveFailures', 0)}, "
+        f"reconnects {s.get('reconnects', 0)}, server version {s.get('serverVersion', 0)}"
+    )
+    p = s.get("pacing") or {}
+    echo(
+        f"pacing {p.get('requestsInWindow', 0)}/{p.get('windowLimit', 0)} requests per "
+        f"{p.get('windowSeconds', 0):g} s, {p.get('openRequests', 0)} open, "
+        f"{p.get('violationsTotal', 0)} violations"
+    )
+    for farm in s.get("farms") or []:
+        echo(f"farm {farm.get('name', ''):<12} {farm.get('kind', ''):<22} "
+             f"{_short(farm.get('state', ''), 'FARM_STATE_')}")  # fmt: skip
+    if s.get("lastError"):
+        echo(f"last error {s['lastError'].get('code', 0)}: {s['lastError'].get('message', '')}")
+    return 0 if state == "connected" else 1
+
+
 def _store(args: argparse.Namespace) -> Any:
     try:
         from ktrdr_gateway import keys
@@ -173,6 +205,11 @@ def register(sub: Any) -> None:
     p = ind_sub.add_parser("info", parents=[common], help="one indicator's parameters")
     p.add_argument("name")
     p.set_defaults(func=cmd_indicator_info)
+
+    ib = sub.add_parser("ib", help="the Interactive Brokers gateway through the REST API")
+    ib_sub = ib.add_subparsers(dest="ib_command", required=True)
+    p = ib_sub.add_parser("status", parents=[common], help="connection, breaker, pacing, farms")
+    p.set_defaults(func=cmd_ib_status)
 
     keys = sub.add_parser("keys", help="API keys of the local edge ($KTRDR_HOME/gateway)")
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)

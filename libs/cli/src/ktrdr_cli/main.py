@@ -17,7 +17,7 @@ def cmd_mesh_up(args: argparse.Namespace) -> int:
     layout = _layout(args)
     echo(f"Starting the KTRDR mesh (home {layout.home}) ...")
     try:
-        mesh.up(layout, timeout=args.timeout, echo=echo)
+        mesh.up(layout, timeout=args.timeout, echo=echo, fake_tws=args.fake_tws)
     except mesh.MeshError as exc:
         echo(f"error: {exc}")
         return 1
@@ -34,7 +34,7 @@ def cmd_mesh_status(args: argparse.Namespace) -> int:
     health = mesh.status(layout)
     for name, info in state.items():
         echo(f"{name:<11} {health.get(name, '?'):<12} {info.get('listen', '')}  pid {info['pid']}")
-    return 0 if all(h == "SERVING" for h in health.values()) else 1
+    return 0 if all(h in ("SERVING", "RUNNING") for h in health.values()) else 1
 
 
 def cmd_mesh_down(args: argparse.Namespace) -> int:
@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     mesh_sub = mesh_parser.add_subparsers(dest="mesh_command", required=True)
     p_up = mesh_sub.add_parser("up", help="start every service and wait until SERVING")
     p_up.add_argument("--timeout", type=float, default=90.0)
+    p_up.add_argument(
+        "--fake-tws",
+        action="store_true",
+        help="also start the test suite's fake TWS (synthetic prices, IB's wire protocol and "
+        "pacing) and point the ib_gateway at it: for local use without IB",
+    )
     p_up.set_defaults(func=cmd_mesh_up)
     p_status = mesh_sub.add_parser("status", help="health of each running service")
     p_status.set_defaults(func=cmd_mesh_status)

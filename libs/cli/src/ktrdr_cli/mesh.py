@@ -112,9 +112,31 @@ def service_env(layout: Layout) -> dict[str, str]:
     return env
 
 
-def process_specs(layout: Layout, base_env: Mapping[str, str] | None = None) -> list[ProcessSpec]:
+FAKE_TWS_PORT = 7500  # with --base-port N: N + 29
+
+
+def fake_tws_spec(layout: Layout, env: dict[str, str]) -> ProcessSpec:
+    """The test suite's fake TWS (synthetic prices) for local use; points the ib_gateway at it."""
+    if not (REPO_ROOT / "tests" / "faketws").is_dir():
+        raise MeshError("--fake-tws needs a source checkout (the fake lives in tests/faketws)")
+    port = layout.extra_port(9, FAKE_TWS_PORT)
+    env.update(KTRDR_IB_GATEWAY_IB_HOST=layout.host, KTRDR_IB_GATEWAY_IB_PORT=str(port))
+    argv = [sys.executable, "-m", "tests.faketws", "--host", layout.host, "--port", str(port)]
+    return ProcessSpec(
+        name="faketws",
+        argv=argv,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        ports=[port],
+        listen=f"tws://{layout.host}:{port} (fake TWS, synthetic prices)",
+    )
+
+
+def process_specs(
+    layout: Layout, base_env: Mapping[str, str] | None = None, *, fake_tws: bool = False
+) -> list[ProcessSpec]:
     env = {**(os.environ if base_env is None else base_env), **service_env(layout)}
-    specs = [
+    fake = [fake_tws_spec(layout, env)] if fake_tws else []
+    specs = fake + [
         ProcessSpec(
             name=service,
             argv=[sys.executable, "-m", f"ktrdr_{service}"],
@@ -221,6 +243,7 @@ def up(
     timeout: float = 60.0,
     base_env: Mapping[str, str] | None = None,
     echo: Callable[[str], None] = lambda _: None,
+    fake_tws: bool = False,
 ) -> dict[str, dict[str, object]]:
     """Start every process and wait until all are SERVING; raise MeshError naming a failure."""
     running = {name: s for name, s in read_state(layout).items() if _pid_alive(int(s["pid"]))}  # type: ignore[call-overload]
@@ -228,7 +251,7 @@ def up(
         raise MeshError(
             f"The mesh is already running ({', '.join(running)}); run `ktrdr mesh down` first."
         )
-    specs = process_specs(layout, base_env)
+    specs = process_specs(layout, base_env, fake_tws=fake_tws)
     for spec in specs:
         for port in spec.ports:
             if not port_free(layout.host, port):

@@ -29,10 +29,12 @@ longer ranges are rejected with ``IB-008`` rather than queued for hours.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterable
 
 from ktrdr_ib_gateway.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_runtime.errors import ValidationError
+from ktrdr_runtime.timeframes import parse_timeframe
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND
@@ -83,10 +85,12 @@ def bar_size_for(timeframe: str, *, live: bool = False) -> BarSize:
     ValidationError
         ``IB-007`` naming ``timeframe``, with close matches.
     """
-    if timeframe in BAR_SIZES:
-        return BAR_SIZES[timeframe]
     if live and timeframe == REALTIME_5S.timeframe:
         return REALTIME_5S
+    try:
+        return BAR_SIZES[parse_timeframe(timeframe).code]  # also "1H", "TIMEFRAME_H1"
+    except (ValidationError, KeyError):
+        pass
     allowed = [*BAR_SIZES, *([REALTIME_5S.timeframe] if live else [])]
     extra = "" if live else " (5-second bars are live only: StreamLiveBars)"
     raise ValidationError(
@@ -94,7 +98,7 @@ def bar_size_for(timeframe: str, *, live: bool = False) -> BarSize:
         f"'timeframe' {timeframe[:12]!r} is not a bar size the IB gateway serves; use one of "
         f"{', '.join(allowed)}{extra}.",
         field="timeframe",
-        suggestions=suggest(timeframe, allowed, cutoff=0.3),
+        suggestions=difflib.get_close_matches(timeframe, allowed, n=3, cutoff=0.3),
     )
 
 

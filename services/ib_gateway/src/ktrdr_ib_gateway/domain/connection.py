@@ -358,6 +358,8 @@ class ConnectionManager:
     async def ready(self, wait_seconds: float) -> None:
         """Return once connected to TWS with IB reachable, waiting up to ``wait_seconds``.
 
+        Fails at once when no connection attempt is due within ``wait_seconds``.
+
         Raises
         ------
         UnavailableError
@@ -366,6 +368,9 @@ class ConnectionManager:
         """
         if self.breaker.state(self._clock()) is BreakerState.OPEN:
             raise self._unavailable(codes.CIRCUIT_OPEN)
+        due = self._next_attempt_seconds()
+        if self.state is ConnectionState.DISCONNECTED and due is not None and due > wait_seconds:
+            raise self._unavailable(codes.NOT_CONNECTED)  # no attempt before the wait ends
         try:
             await asyncio.wait_for(self._ready.wait(), wait_seconds)
         except TimeoutError:
