@@ -134,7 +134,7 @@ def is_open(session: str, ts: np.ndarray, *, use_rth: bool = False) -> np.ndarra
         return np.ones(len(ts), dtype=bool)
     local = _local(ts)
     minute = (local.hour * 60 + local.minute).to_numpy()
-    wd = local.weekday.to_numpy()  # Monday = 0
+    wd = local.day_of_week.to_numpy()  # Monday = 0
     if session == "us_equity":
         lo, hi = (570, 960) if use_rth else (240, 1_200)
         return (wd < 5) & (minute >= lo) & (minute < hi)
@@ -185,6 +185,7 @@ def _ohlc(contract: FakeContract, opens: np.ndarray, closes: np.ndarray) -> tupl
     o, c = price(contract, opens), price(contract, np.maximum(closes - 1, opens))
     wiggle = 0.001 * contract.base_price * (1.0 + _noise(contract, opens + 7))
     tick = contract.min_tick
+
     def snap(x: np.ndarray) -> np.ndarray:
         return np.round(np.round(x / tick) * tick, 10)
 

@@ -183,7 +183,7 @@ class IbAsyncAdapter:
             )
             if self._client_id_in_use.done():
                 attempt.cancel()
-                self._ib.disconnect()
+                self._ib.client.disconnect()
                 raise IbConnectError(
                     f"client id {client_id} is already in use at {host}:{port} (IB error 326); "
                     "set KTRDR_IB_GATEWAY_IB_CLIENT_ID to another id",
@@ -207,7 +207,10 @@ class IbAsyncAdapter:
         return f"cannot connect to {host}:{port}: {exc}"
 
     def disconnect(self) -> None:
-        self._ib.disconnect()
+        try:
+            self._ib.disconnect()
+        except ConnectionError:  # a handshake in progress: drop the socket only
+            self._ib.client.disconnect()
         self._closed.set()
 
     def is_connected(self) -> bool:
