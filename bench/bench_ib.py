@@ -39,6 +39,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bench._report import table, write_section
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2 as pb
@@ -66,7 +67,7 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def fake_tws() -> Iterator[dict[str, object]]:
+def fake_tws() -> Iterator[dict[str, Any]]:
     """The fake TWS as a process; the dict gets ``port`` now and its counters after it stops."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.faketws", "--port", "0", "--time-scale", str(SCALE)],
@@ -75,7 +76,7 @@ def fake_tws() -> Iterator[dict[str, object]]:
         text=True,
     )
     assert proc.stdout is not None
-    info: dict[str, object] = json.loads(proc.stdout.readline())
+    info: dict[str, Any] = json.loads(proc.stdout.readline())
     try:
         yield info
     finally:
@@ -152,29 +153,32 @@ async def _peer_backfill(
     ib.RaiseRequestErrors = True
     await ib.connectAsync("127.0.0.1", port, clientId=9, readonly=True, fetchFields=StartupFetch(0))
     [details] = await ib.reqContractDetailsAsync(Forex("EURUSD"))
+    contract = details.contract
+    assert contract is not None
     bar = BAR_SIZES[timeframe]
     plan = plan_chunks(
         to_us(START), to_us(END), bar, now_us=to_us(dt.datetime.now(dt.UTC)), closed_weekdays={5}
     )
     bars = violations = 0
     started = time.perf_counter()
-    await ib.reqHeadTimeStampAsync(details.contract, "MIDPOINT", False, 2)
+    await ib.reqHeadTimeStampAsync(contract, "MIDPOINT", False, 2)
     for chunk in plan:
         end = dt.datetime.fromtimestamp(chunk.request_end_us / 1e6, dt.UTC)
         while True:
             await asyncio.sleep(between * SCALE)
+            got: list[Any] = []
             try:
                 got = await ib.reqHistoricalDataAsync(
-                    details.contract, end, chunk.duration, bar.ib_setting, "MIDPOINT", False, 2
+                    contract, end, chunk.duration, bar.ib_setting, "MIDPOINT", False, 2
                 )
             except RequestError as exc:
                 if HMDS_PACING in exc.message:
                     violations += 1
                     await asyncio.sleep(after_violation * SCALE)
                     continue
-                got = []  # no data
             lo, hi = chunk.start_us / 1e6, chunk.end_us / 1e6
-            bars += sum(1 for b in got if lo <= b.date.timestamp() < hi)
+            stamps = [b.date.timestamp() for b in got if isinstance(b.date, dt.datetime)]
+            bars += sum(1 for t in stamps if lo <= t < hi)
             break
     wall = time.perf_counter() - started
     ib.disconnect()
@@ -191,11 +195,11 @@ def _row(name: str, client: str, requests: int, bars: int, violations: int, wall
 
 async def _scenario(timeframe: str, name: str, home: Path) -> list[list[object]]:
     rows = []
-    with fake_tws() as tws, gateway(int(tws["port"]), home) as address:  # type: ignore[call-overload]
+    with fake_tws() as tws, gateway(int(tws["port"]), home) as address:
         bars, wall, _ = await _gateway_backfill(address, timeframe)
     rows.append(
-        _row(name, "ktrdr ib_gateway (one limiter)", int(tws["pacing_accepted"]),  # type: ignore[call-overload]
-             bars, int(tws["pacing_violations"]), wall)  # type: ignore[call-overload]
+        _row(name, "ktrdr ib_gateway (one limiter)", int(tws["pacing_accepted"]),
+             bars, int(tws["pacing_violations"]), wall)
     )  # fmt: skip
     peers = (
         ("ib_async unpaced, retry after 15 s", 0.0, 15.0),
@@ -207,11 +211,11 @@ async def _scenario(timeframe: str, name: str, home: Path) -> list[list[object]]
                 int(tws["port"]),
                 timeframe,
                 between=between,
-                after_violation=after,  # type: ignore[call-overload]
+                after_violation=after,
             )
         rows.append(
-            _row(name, client, int(tws["pacing_accepted"]), bars,  # type: ignore[call-overload]
-                 int(tws["pacing_violations"]), wall)  # type: ignore[call-overload]
+            _row(name, client, int(tws["pacing_accepted"]), bars,
+                 int(tws["pacing_violations"]), wall)
         )  # fmt: skip
     sys.stderr.write(f"  {name}: done\n")
     return rows

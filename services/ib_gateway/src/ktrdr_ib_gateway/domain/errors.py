@@ -36,7 +36,9 @@ IB-014  ResourceExhaustedError    (none)               too many live subscriptio
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from collections.abc import Iterator
 
 from ktrdr_runtime.errors import (
     DeadlineExceededError,
@@ -177,3 +179,20 @@ def timeout_error(*, contract: str, what: str, seconds: float) -> DeadlineExceed
         f"IB did not answer the request for {what} on {contract} within {seconds:g} s; "
         "TWS may be busy or its historical data farm down (see GetStatus farms).",
     )
+
+
+@contextlib.contextmanager
+def ib_call(*, contract: str, what: str, timeout: float) -> Iterator[None]:
+    """Turn the adapter's exceptions raised inside the block into domain errors."""
+    try:
+        yield
+    except IbRequestError as exc:
+        raise to_domain_error(exc, contract=contract, what=what) from None
+    except IbTimeoutError:
+        raise timeout_error(contract=contract, what=what, seconds=timeout) from None
+    except IbDisconnectedError:
+        raise UnavailableError(
+            CONNECTION_LOST,
+            f"The connection to TWS closed while requesting {what} for {contract}; retry shortly.",
+            details={"dependency": "tws"},
+        ) from None

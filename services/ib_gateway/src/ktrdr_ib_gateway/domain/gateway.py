@@ -34,6 +34,7 @@ from ktrdr_ib_gateway.domain.historical import (
     ContractBook,
     HistoricalQuery,
     HistoricalService,
+    IbContext,
     RequestPolicy,
 )
 from ktrdr_ib_gateway.domain.live import LiveInfo, LiveQuery, LiveService
@@ -162,19 +163,12 @@ class IbGateway:
         self.limiter = PacingLimiter(
             config.pacing.scaled(config.time_scale), time_scale=config.time_scale
         )
-        self.contracts = ContractBook(
-            api, self.connection, self.limiter, config.policy, telemetry=telemetry
-        )
-        self.historical = HistoricalService(
-            api, self.connection, self.limiter, self.contracts, config.policy, telemetry=telemetry
-        )
+        ctx = IbContext(api, self.connection, self.limiter, config.policy, telemetry)
+        self.contracts = ContractBook(ctx)
+        self.historical = HistoricalService(ctx, self.contracts)
         self.live = LiveService(
-            api,
-            self.connection,
-            self.limiter,
+            ctx,
             self.contracts,
-            config.policy,
-            telemetry=telemetry,
             time_scale=config.time_scale,
             max_subscriptions=config.max_live_subscriptions,
         )

@@ -91,25 +91,28 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class IbContext:
+    """What every part of the gateway talks to IB through."""
+
+    api: IbMarketData
+    connection: ConnectionManager
+    limiter: PacingLimiter
+    policy: RequestPolicy
+    telemetry: Telemetry = dataclasses.field(default_factory=NullTelemetry)
+
+
 class ContractBook:
     """Qualified contracts and head timestamps, cached for ``policy.cache_seconds``."""
 
     def __init__(
         self,
-        api: IbMarketData,
-        connection: ConnectionManager,
-        limiter: PacingLimiter,
-        policy: RequestPolicy,
+        ctx: IbContext,
         *,
-        telemetry: Telemetry | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
-        self._api = api
-        self._connection = connection
-        self._limiter = limiter
-        self._policy = policy
-        self._telemetry = telemetry or NullTelemetry()
+        self._ctx = ctx
         self._clock = clock
         self._wall = wall
         self._contracts: dict[ContractSpec, tuple[float, QualifiedContract]] = {}
@@ -121,30 +124,19 @@ class ContractBook:
     async def qualify(self, spec: ContractSpec) -> QualifiedContract:
         """The one IB contract for ``spec`` (``IB-006`` unknown, ``IB-011`` ambiguous)."""
         cached = self._contracts.get(spec)
-        if cached is not None and self._clock() - cached[0] < self._policy.cache_seconds:
+        if cached is not None and self._clock() - cached[0] < self._ctx.policy.cache_seconds:
             return cached[1]
-        await self._connection.ready(self._policy.connect_wait_seconds)
-        timeout = self._policy.request_timeout_seconds
+        await self._ctx.connection.ready(self._ctx.policy.connect_wait_seconds)
+        timeout = self._ctx.policy.request_timeout_seconds
         try:
-            found = await self._api.contract_details(spec, timeout=timeout)
-        except IbRequestError as exc:
-            error = codes.to_domain_error(exc, contract=spec.display, what="contract details")
-            raise self._with_suggestions(error, spec) from None
-        except IbTimeoutError:
-            raise codes.timeout_error(
-                contract=spec.display, what="contract details", seconds=timeout
-            ) from None
-        except IbDisconnectedError:
-            raise self._lost(spec.display) from None
+            with codes.ib_call(contract=spec.display, what="contract details", timeout=timeout):
+                found = await self._ctx.api.contract_details(spec, timeout=timeout)
+        except NotFoundError as exc:
+            hints = suggest(spec.symbol, self.known_symbols())
+            raise NotFoundError(exc.code, exc.message, field="symbol", suggestions=hints) from None
         contract = self._choose(spec, found)
         self._contracts[spec] = (self._clock(), contract)
         return contract
-
-    def _with_suggestions(self, error: KtrdrError, spec: ContractSpec) -> KtrdrError:
-        if not isinstance(error, NotFoundError):
-            return error
-        hints = suggest(spec.symbol, self.known_symbols())
-        return NotFoundError(error.code, error.message, field="symbol", suggestions=hints)
 
     def _choose(self, spec: ContractSpec, found: list[QualifiedContract]) -> QualifiedContract:
         if not found:
@@ -174,36 +166,22 @@ class ContractBook:
         """The earliest time IB has ``what_to_show`` data for (``IB-005`` when none)."""
         key = (contract.con_id, what_to_show, use_rth)
         cached = self._heads.get(key)
-        if cached is not None and self._clock() - cached[0] < self._policy.cache_seconds:
+        if cached is not None and self._clock() - cached[0] < self._ctx.policy.cache_seconds:
             return cached[1]
         display = contract.spec.display
         what = f"the head timestamp of {what_to_show} data"
-        timeout = self._policy.request_timeout_seconds
-        await self._connection.ready(self._policy.connect_wait_seconds)
+        timeout = self._ctx.policy.request_timeout_seconds
+        await self._ctx.connection.ready(self._ctx.policy.connect_wait_seconds)
         request = PacedRequest(contract.pacing_id, what_to_show, f"head|{key}")
-        try:
-            async with self._limiter.slot(request) as waited:
-                self._telemetry.pacing_waited(waited)
-                self._telemetry.request_sent("head_timestamp")
-                head = await self._api.head_timestamp(
+        with codes.ib_call(contract=display, what=what, timeout=timeout):
+            async with self._ctx.limiter.slot(request) as waited:
+                self._ctx.telemetry.pacing_waited(waited)
+                self._ctx.telemetry.request_sent("head_timestamp")
+                head = await self._ctx.api.head_timestamp(
                     contract, what_to_show=what_to_show, use_rth=use_rth, timeout=timeout
                 )
-        except IbRequestError as exc:
-            raise codes.to_domain_error(exc, contract=display, what=what) from None
-        except IbTimeoutError:
-            raise codes.timeout_error(contract=display, what=what, seconds=timeout) from None
-        except IbDisconnectedError:
-            raise self._lost(display) from None
         self._heads[key] = (self._clock(), head)
         return head
-
-    @staticmethod
-    def _lost(display: str) -> UnavailableError:
-        return UnavailableError(
-            codes.CONNECTION_LOST,
-            f"The connection to TWS closed while asking about {display}; retry shortly.",
-            details={"dependency": "tws"},
-        )
 
 
 class HistoricalService:
@@ -211,21 +189,13 @@ class HistoricalService:
 
     def __init__(
         self,
-        api: IbMarketData,
-        connection: ConnectionManager,
-        limiter: PacingLimiter,
+        ctx: IbContext,
         contracts: ContractBook,
-        policy: RequestPolicy,
         *,
-        telemetry: Telemetry | None = None,
         wall: Callable[[], dt.datetime] = _utcnow,
     ) -> None:
-        self._api = api
-        self._connection = connection
-        self._limiter = limiter
+        self._ctx = ctx
         self._contracts = contracts
-        self._policy = policy
-        self._telemetry = telemetry or NullTelemetry()
         self._wall = wall
 
     async def stream(self, query: HistoricalQuery) -> AsyncIterator[BarBatch]:
@@ -268,7 +238,7 @@ class HistoricalService:
     ) -> list[RawBar]:
         violations = disconnects = 0
         while True:
-            await self._connection.ready(self._policy.connect_wait_seconds)
+            await self._ctx.connection.ready(self._ctx.policy.connect_wait_seconds)
             try:
                 return await self._send(contract, chunk, query)
             except IbRequestError as exc:
@@ -277,9 +247,9 @@ class HistoricalService:
                     return []
                 if kind is IbErrorKind.PACING:
                     violations += 1
-                    self._limiter.record_violation()
-                    self._telemetry.pacing_violation()
-                    if violations > self._policy.pacing_retries:
+                    self._ctx.limiter.record_violation()
+                    self._ctx.telemetry.pacing_violation()
+                    if violations > self._ctx.policy.pacing_retries:
                         raise self._error(exc, contract) from None
                     await self._cool_down(violations, contract)
                     continue
@@ -292,9 +262,9 @@ class HistoricalService:
                 raise codes.timeout_error(
                     contract=contract.spec.display,
                     what=f"{query.bar.timeframe} bars",
-                    seconds=self._policy.historical_timeout_seconds,
+                    seconds=self._ctx.policy.historical_timeout_seconds,
                 ) from None
-            await self._connection.ready(self._policy.reconnect_wait_seconds)
+            await self._ctx.connection.ready(self._ctx.policy.reconnect_wait_seconds)
 
     async def _send(
         self, contract: QualifiedContract, chunk: Chunk, query: HistoricalQuery
@@ -305,21 +275,21 @@ class HistoricalService:
             f"{query.bar.ib_setting}|{query.what_to_show}|{query.use_rth}"
         )
         request = PacedRequest(contract.pacing_id, query.what_to_show, identity)
-        async with self._limiter.slot(request) as waited:
-            self._telemetry.pacing_waited(waited)
-            self._telemetry.request_sent("historical")
-            return await self._api.historical_bars(
+        async with self._ctx.limiter.slot(request) as waited:
+            self._ctx.telemetry.pacing_waited(waited)
+            self._ctx.telemetry.request_sent("historical")
+            return await self._ctx.api.historical_bars(
                 contract,
                 end=end,
                 duration=chunk.duration,
                 bar_size=query.bar.ib_setting,
                 what_to_show=query.what_to_show,
                 use_rth=query.use_rth,
-                timeout=self._policy.historical_timeout_seconds,
+                timeout=self._ctx.policy.historical_timeout_seconds,
             )
 
     async def _cool_down(self, violations: int, contract: QualifiedContract) -> None:
-        wait = self._limiter.rules.identical_seconds * 2 ** (violations - 1)
+        wait = self._ctx.limiter.rules.identical_seconds * 2 ** (violations - 1)
         log.warning(
             "ib_pacing_violation",
             contract=contract.spec.display,
@@ -329,7 +299,7 @@ class HistoricalService:
         await asyncio.sleep(wait)
 
     def _count_disconnect(self, disconnects: int, contract: QualifiedContract, chunk: Chunk) -> int:
-        if disconnects >= self._policy.chunk_retries:
+        if disconnects >= self._ctx.policy.chunk_retries:
             raise UnavailableError(
                 codes.CONNECTION_LOST,
                 f"The connection to TWS dropped {disconnects + 1} times while fetching "

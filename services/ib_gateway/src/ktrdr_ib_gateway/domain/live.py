@@ -26,18 +26,12 @@ import structlog
 from ktrdr_ib_gateway.domain import errors as codes
 from ktrdr_ib_gateway.domain.bars import BarBatch, to_batch
 from ktrdr_ib_gateway.domain.chunks import REALTIME_5S, BarSize
-from ktrdr_ib_gateway.domain.connection import ConnectionManager
 from ktrdr_ib_gateway.domain.contracts import ContractSpec, QualifiedContract
-from ktrdr_ib_gateway.domain.errors import (
-    IbDisconnectedError,
-    IbRequestError,
-    IbTimeoutError,
-)
-from ktrdr_ib_gateway.domain.historical import ContractBook, RequestPolicy
-from ktrdr_ib_gateway.domain.pacing import PacedRequest, PacingLimiter
-from ktrdr_ib_gateway.domain.ports import IbMarketData, LiveHandle, RawBar
-from ktrdr_ib_gateway.domain.telemetry import NullTelemetry, Telemetry
-from ktrdr_runtime.errors import KtrdrError, ResourceExhaustedError, UnavailableError
+from ktrdr_ib_gateway.domain.errors import IbRequestError
+from ktrdr_ib_gateway.domain.historical import ContractBook, IbContext
+from ktrdr_ib_gateway.domain.pacing import PacedRequest
+from ktrdr_ib_gateway.domain.ports import LiveHandle, RawBar
+from ktrdr_runtime.errors import KtrdrError, ResourceExhaustedError
 
 log = structlog.get_logger(__name__)
 
@@ -152,30 +146,22 @@ class LiveService:
 
     def __init__(
         self,
-        api: IbMarketData,
-        connection: ConnectionManager,
-        limiter: PacingLimiter,
+        ctx: IbContext,
         contracts: ContractBook,
-        policy: RequestPolicy,
         *,
-        telemetry: Telemetry | None = None,
         time_scale: float = 1.0,
         stall_factor: float = 2.0,
         max_subscriptions: int = 20,
     ) -> None:
         if max_subscriptions < 1:
             raise ValueError("max_subscriptions was < 1")
-        self._api = api
-        self._connection = connection
-        self._limiter = limiter
+        self._ctx = ctx
         self._contracts = contracts
-        self._policy = policy
-        self._telemetry = telemetry or NullTelemetry()
         self._time_scale = time_scale
         self._stall_factor = stall_factor
         self._max = max_subscriptions
         self._subs: list[_Subscription] = []
-        connection.add_listener(self._resubscribe_all)
+        ctx.connection.add_listener(self._resubscribe_all)
 
     def subscriptions(self) -> list[LiveInfo]:
         return [s.info() for s in self._subs]
@@ -199,10 +185,10 @@ class LiveService:
             sub.cancel()
 
     async def _open(self, sub: _Subscription) -> None:
-        await self._connection.ready(self._policy.connect_wait_seconds)
+        await self._ctx.connection.ready(self._ctx.policy.connect_wait_seconds)
         query, contract = sub.query, sub.contract
         if query.bar is REALTIME_5S:
-            sub.handle = self._api.realtime_bars(
+            sub.handle = self._ctx.api.realtime_bars(
                 contract,
                 what_to_show=query.what_to_show,
                 use_rth=query.use_rth,
@@ -214,13 +200,13 @@ class LiveService:
         identity = f"live|{contract.pacing_id}|{query.bar.ib_setting}|{query.what_to_show}"
         request = PacedRequest(contract.pacing_id, query.what_to_show, identity)
         duration = f"{query.bar.chunk_days} D" if query.bar.intraday else "1 Y"
-        timeout = self._policy.historical_timeout_seconds
+        timeout = self._ctx.policy.historical_timeout_seconds
         what = f"live {query.bar.timeframe} bars"
-        try:
-            async with self._limiter.slot(request) as waited:
-                self._telemetry.pacing_waited(waited)
-                self._telemetry.request_sent("live")
-                start = await self._api.keep_up_to_date(
+        with codes.ib_call(contract=contract.spec.display, what=what, timeout=timeout):
+            async with self._ctx.limiter.slot(request) as waited:
+                self._ctx.telemetry.pacing_waited(waited)
+                self._ctx.telemetry.request_sent("live")
+                start = await self._ctx.api.keep_up_to_date(
                     contract,
                     duration=duration,
                     bar_size=query.bar.ib_setting,
@@ -229,19 +215,6 @@ class LiveService:
                     timeout=timeout,
                     on_bars=sub.on_update,
                 )
-        except IbRequestError as exc:
-            raise codes.to_domain_error(exc, contract=contract.spec.display, what=what) from None
-        except IbTimeoutError:
-            raise codes.timeout_error(
-                contract=contract.spec.display, what=what, seconds=timeout
-            ) from None
-        except IbDisconnectedError:
-            raise UnavailableError(
-                codes.CONNECTION_LOST,
-                f"The connection to TWS closed while subscribing to {what} for "
-                f"{contract.spec.display}.",
-                details={"dependency": "tws"},
-            ) from None
         sub.handle = start.handle
         sub.opened = True
         sub.on_history(start.history)
@@ -280,7 +253,7 @@ class LiveService:
             return
         sub.stalled = stalled
         symbol, timeframe = sub.query.spec.symbol, sub.query.bar.timeframe
-        self._telemetry.live_stalled(symbol=symbol, timeframe=timeframe, stalled=stalled)
+        self._ctx.telemetry.live_stalled(symbol=symbol, timeframe=timeframe, stalled=stalled)
         if stalled:
             log.warning("live_bars_stalled", symbol=symbol, timeframe=timeframe, no_bar_for_s=after)
         else:
