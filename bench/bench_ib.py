@@ -157,7 +157,11 @@ async def _peer_backfill(
     assert contract is not None
     bar = BAR_SIZES[timeframe]
     plan = plan_chunks(
-        to_us(START), to_us(END), bar, now_us=to_us(dt.datetime.now(dt.UTC)), closed_weekdays={5}
+        to_us(START),
+        to_us(END),
+        bar=bar,
+        now_us=to_us(dt.datetime.now(dt.UTC)),
+        closed_weekdays={5},
     )
     bars = violations = 0
     started = time.perf_counter()

@@ -196,7 +196,7 @@ def _ohlc(contract: FakeContract, opens: np.ndarray, closes: np.ndarray) -> tupl
 
 
 def intraday_bars(
-    contract: FakeContract, bar_seconds: int, start: int, end: int, *, use_rth: bool
+    contract: FakeContract, bar_seconds: int, *, start: int, end: int, use_rth: bool
 ) -> Bars:
     """Epoch-aligned bars opening in ``[start, end)`` while the market is open."""
     first = -(-start // bar_seconds) * bar_seconds
@@ -230,7 +230,7 @@ def _period_key(day: dt.date, bar_size: str) -> dt.date:
     return day
 
 
-def long_bars(contract: FakeContract, bar_size: str, start: int, end: int) -> Bars:
+def long_bars(contract: FakeContract, bar_size: str, *, start: int, end: int) -> Bars:
     """Daily, weekly or monthly bars whose period opens in ``[start, end)``.
 
     Weekly and monthly bars are dated with the last trading day of their period.
@@ -251,11 +251,11 @@ def long_bars(contract: FakeContract, bar_size: str, start: int, end: int) -> Ba
     return Bars([b.strftime("%Y%m%d") for _, b in chosen], o, h, lo, c, v)
 
 
-def bars_for(contract: FakeContract, bar_size: str, start: int, end: int, *, use_rth: bool) -> Bars:
+def bars_for(contract: FakeContract, bar_size: str, *, start: int, end: int, use_rth: bool) -> Bars:
     seconds = BAR_SECONDS[bar_size]
     if seconds < DAY:
-        return intraday_bars(contract, seconds, start, end, use_rth=use_rth)
-    return long_bars(contract, bar_size, start, end)
+        return intraday_bars(contract, seconds, start=start, end=end, use_rth=use_rth)
+    return long_bars(contract, bar_size, start=start, end=end)
 
 
 def find(contracts: Sequence[FakeContract], fields: ContractFields) -> list[FakeContract]:

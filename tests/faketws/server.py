@@ -402,7 +402,7 @@ class _Session:
         if record.keep_up_to_date:
             end = end - end % BAR_SECONDS[record.bar_size] + BAR_SECONDS[record.bar_size]
         start = end - duration_seconds(record.duration)
-        bars = bars_for(contract, record.bar_size, start, end, use_rth=record.use_rth)
+        bars = bars_for(contract, record.bar_size, start=start, end=end, use_rth=record.use_rth)
         if not len(bars):
             record.outcome = "no data"
             what = record.what_to_show.title()
@@ -425,25 +425,25 @@ class _Session:
         if seconds >= DAY:
             return  # live updates are scripted for intraday bars only
         tick = max(0.01, seconds * self.tws.time_scale / 4)
-        current = None
+        current = int(self.tws.clock.now()) // seconds * seconds  # the bar in progress
         while not self._closed:
             await asyncio.sleep(tick)
             if self.tws.live_paused:
                 continue
             now = self.tws.clock.now()
             opening = int(now) - int(now) % seconds
-            if current is not None and opening > current:
-                self._send_update(req_id, contract, current, current + seconds, seconds)
+            for closed in range(current, opening, seconds):  # every bar that closed since
+                self._send_update(req_id, contract, closed, closed + seconds, seconds)
             current = opening
             self._send_update(req_id, contract, opening, int(now) + 1, seconds)
 
     def _send_update(
         self, req_id: str, contract: FakeContract, opening: int, upto: int, seconds: int
     ) -> None:
-        bars = intraday_bars(contract, seconds, opening, opening + 1, use_rth=False)
+        bars = intraday_bars(contract, seconds, start=opening, end=opening + 1, use_rth=False)
         if not len(bars):
             return
-        partial = intraday_bars(contract, 1, max(opening, upto - 1), upto, use_rth=False)
+        partial = intraday_bars(contract, 1, start=max(opening, upto - 1), end=upto, use_rth=False)
         close = float(partial.close[-1]) if len(partial) else float(bars.close[0])
         high, low = max(float(bars.high[0]), close), min(float(bars.low[0]), close)
         self.send(90, req_id, -1, opening, bars.open[0], close, high, low, -1, bars.volume[0])
@@ -464,7 +464,7 @@ class _Session:
             sent += 5
             if self.tws.live_paused:
                 continue
-            bars = intraday_bars(contract, 5, sent, sent + 1, use_rth=False)
+            bars = intraday_bars(contract, 5, start=sent, end=sent + 1, use_rth=False)
             if len(bars):
                 self.send(50, 3, req_id, sent, bars.open[0], bars.high[0], bars.low[0],
                           bars.close[0], bars.volume[0], bars.close[0], 10)  # fmt: skip

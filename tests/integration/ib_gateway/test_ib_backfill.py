@@ -58,6 +58,7 @@ async def test_a_backfill_interrupted_by_a_disconnect_is_stored_whole(tws, tmp_p
     assert (np.diff(stamps) > 0).all()  # sorted, no duplicate
     fetched = stamps[stamps < int(first_stored.timestamp())]
     eur = next(c for c in tws.contracts if c.local_symbol == "EUR.USD")
-    expected = intraday_bars(eur, 3600, _epoch("2017-01-01"), int(first_stored.timestamp()),
-                             use_rth=False)  # fmt: skip
+    expected = intraday_bars(
+        eur, 3600, start=_epoch("2017-01-01"), end=int(first_stored.timestamp()), use_rth=False
+    )
     assert fetched.tolist() == [int(s) for s in expected.stamps]  # no hole

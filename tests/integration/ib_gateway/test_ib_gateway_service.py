@@ -52,7 +52,7 @@ async def test_a_year_of_hourly_fx_bars_arrives_complete_in_order_and_within_pac
         state = await status(stub)
     start = int(dt.datetime(2023, 1, 1, tzinfo=dt.UTC).timestamp())
     end = int(dt.datetime(2024, 1, 1, tzinfo=dt.UTC).timestamp())
-    expected = intraday_bars(_eurusd(tws), 3600, start, end, use_rth=False)
+    expected = intraday_bars(_eurusd(tws), 3600, start=start, end=end, use_rth=False)
     assert stamps.tolist() == [int(s) * 1_000_000 for s in expected.stamps]
     assert [r.chunk for r in replies] == list(range(1, 15)) and replies[0].chunks == 14
     assert tws.pacing.violations == 0 and state.pacing.violations_total == 0
@@ -140,7 +140,9 @@ async def test_a_pacing_violation_is_retried_counted_and_loses_no_bar(tws):
         state = await status(stub)
     start = int(dt.datetime(2023, 3, 1, tzinfo=dt.UTC).timestamp())
     end = int(dt.datetime(2023, 4, 1, tzinfo=dt.UTC).timestamp())
-    assert len(stamps) == len(intraday_bars(_eurusd(tws), 3600, start, end, use_rth=False))
+    assert len(stamps) == len(
+        intraday_bars(_eurusd(tws), 3600, start=start, end=end, use_rth=False)
+    )
     assert state.pacing.violations_total == 1
 
 

@@ -52,7 +52,7 @@ def test_chunks_tile_the_range_and_respect_ibs_longest_duration(span, timeframe)
     start, length = span
     end = start + length
     bar = BAR_SIZES[timeframe]
-    chunks = plan_chunks(start, end, bar, now_us=NOW)
+    chunks = plan_chunks(start, end, bar=bar, now_us=NOW)
     step = bar.seconds * 1_000_000
     last = min(end, NOW - NOW % step + step) if bar.intraday else end  # nothing after now
     if last <= start:
@@ -71,7 +71,7 @@ def test_chunks_tile_the_range_and_respect_ibs_longest_duration(span, timeframe)
 
 def test_intraday_chunks_start_on_utc_midnight():
     chunks = plan_chunks(
-        us("2024-01-01T13:00:00"), us("2024-01-04T06:00:00"), BAR_SIZES["1m"], now_us=NOW
+        us("2024-01-01T13:00:00"), us("2024-01-04T06:00:00"), bar=BAR_SIZES["1m"], now_us=NOW
     )
     assert [c.start_us for c in chunks] == [
         us("2024-01-01T13:00:00"),
@@ -87,7 +87,7 @@ def test_one_day_chunks_skip_days_the_market_never_opens():
     chunks = plan_chunks(
         us("2024-01-05T00:00:00"),
         us("2024-01-08T00:00:00"),
-        BAR_SIZES["1m"],
+        bar=BAR_SIZES["1m"],
         now_us=NOW,
         closed_weekdays={5},
     )
@@ -96,19 +96,19 @@ def test_one_day_chunks_skip_days_the_market_never_opens():
 
 def test_a_year_of_hourly_bars_needs_fourteen_requests_and_a_year_of_minutes_366():
     start, end = us("2023-01-01T00:00:00"), us("2024-01-01T00:00:00")
-    assert len(plan_chunks(start, end, BAR_SIZES["1h"], now_us=NOW)) == 14
-    assert len(plan_chunks(start, end, BAR_SIZES["1m"], now_us=NOW)) == 365
+    assert len(plan_chunks(start, end, bar=BAR_SIZES["1h"], now_us=NOW)) == 14
+    assert len(plan_chunks(start, end, bar=BAR_SIZES["1m"], now_us=NOW)) == 365
 
 
 def test_daily_requests_reach_a_month_past_their_chunk_without_passing_now():
-    chunks = plan_chunks(us("2020-01-01T00:00:00"), NOW, BAR_SIZES["1d"], now_us=NOW)
+    chunks = plan_chunks(us("2020-01-01T00:00:00"), NOW, bar=BAR_SIZES["1d"], now_us=NOW)
     assert all(c.duration == "1 Y" for c in chunks)
     assert chunks[0].request_end_us == chunks[0].end_us + 35 * DAY_US
     assert chunks[-1].request_end_us == NOW
 
 
 def test_the_range_end_is_cut_after_the_bar_in_progress():
-    chunks = plan_chunks(us("2026-06-01T00:00:00"), us("2027-01-01T00:00:00"), BAR_SIZES["1h"],
+    chunks = plan_chunks(us("2026-06-01T00:00:00"), us("2027-01-01T00:00:00"), bar=BAR_SIZES["1h"],
                          now_us=NOW)  # fmt: skip
     assert chunks[-1].end_us == us("2026-06-01T13:00:00")
     assert chunks[-1].request_end_us == NOW
@@ -116,14 +116,14 @@ def test_the_range_end_is_cut_after_the_bar_in_progress():
 
 def test_a_range_needing_too_many_requests_is_refused_with_the_count():
     with pytest.raises(ValidationError) as info:
-        plan_chunks(us("2010-01-01T00:00:00"), us("2024-01-01T00:00:00"), BAR_SIZES["1m"],
+        plan_chunks(us("2010-01-01T00:00:00"), us("2024-01-01T00:00:00"), bar=BAR_SIZES["1m"],
                     now_us=NOW)  # fmt: skip
     assert info.value.code == "IB-008"
     assert str(MAX_CHUNKS) in info.value.message and "5113" in info.value.message
 
 
 def test_an_empty_range_needs_no_request():
-    assert plan_chunks(NOW, NOW, BAR_SIZES["1h"], now_us=NOW) == []
+    assert plan_chunks(NOW, NOW, bar=BAR_SIZES["1h"], now_us=NOW) == []
 
 
 @pytest.mark.parametrize(("bad", "hint"), [("3m", "5m"), ("1min", "1m"), ("2d", "1d")])

@@ -29,7 +29,7 @@ def test_backoff_doubles_from_one_second_within_the_jitter_and_the_cap(attempt, 
 
 
 def test_backoff_without_jitter_is_1_2_4_capped():
-    backoff = Backoff(1.0, 10.0, 0.0)
+    backoff = Backoff(initial_seconds=1.0, cap_seconds=10.0, jitter=0.0)
     assert [backoff.delay(n, 0.5) for n in range(6)] == [1, 2, 4, 8, 10, 10]
 
 

@@ -64,13 +64,41 @@ def test_a_timeout_is_deadline_exceeded_never_no_data():
 @pytest.mark.parametrize(
     ("symbol", "kind", "expected"),
     [
-        ("EURUSD", None, ContractSpec("EUR", SecType.CASH, "IDEALPRO", "USD")),
-        ("EUR.USD", None, ContractSpec("EUR", SecType.CASH, "IDEALPRO", "USD")),
-        ("USDJPY", SecType.CASH, ContractSpec("USD", SecType.CASH, "IDEALPRO", "JPY")),
-        ("AAPL", None, ContractSpec("AAPL", SecType.STK, "SMART", "USD")),
-        ("ES", None, ContractSpec("ES", SecType.FUT, "CME", "USD")),
-        ("YM", SecType.FUT, ContractSpec("YM", SecType.FUT, "CBOT", "USD")),
-        ("SPX", SecType.IND, ContractSpec("SPX", SecType.IND, "SMART", "USD")),
+        (
+            "EURUSD",
+            None,
+            ContractSpec(symbol="EUR", sec_type=SecType.CASH, exchange="IDEALPRO", currency="USD"),
+        ),
+        (
+            "EUR.USD",
+            None,
+            ContractSpec(symbol="EUR", sec_type=SecType.CASH, exchange="IDEALPRO", currency="USD"),
+        ),
+        (
+            "USDJPY",
+            SecType.CASH,
+            ContractSpec(symbol="USD", sec_type=SecType.CASH, exchange="IDEALPRO", currency="JPY"),
+        ),
+        (
+            "AAPL",
+            None,
+            ContractSpec(symbol="AAPL", sec_type=SecType.STK, exchange="SMART", currency="USD"),
+        ),
+        (
+            "ES",
+            None,
+            ContractSpec(symbol="ES", sec_type=SecType.FUT, exchange="CME", currency="USD"),
+        ),
+        (
+            "YM",
+            SecType.FUT,
+            ContractSpec(symbol="YM", sec_type=SecType.FUT, exchange="CBOT", currency="USD"),
+        ),
+        (
+            "SPX",
+            SecType.IND,
+            ContractSpec(symbol="SPX", sec_type=SecType.IND, exchange="SMART", currency="USD"),
+        ),
     ],
 )
 def test_symbols_resolve_to_ib_contract_specs(symbol, kind, expected):
@@ -115,11 +143,11 @@ def test_fx_defaults_to_midpoint_and_refuses_trades():
 
 
 def test_front_month_is_the_first_contract_not_yet_expired():
-    spec = ContractSpec("ES", SecType.FUT, "CME", "USD")
+    spec = ContractSpec(symbol="ES", sec_type=SecType.FUT, exchange="CME", currency="USD")
     months = [
-        QualifiedContract(3, spec, "ESM7", last_trade_date="20270618"),
-        QualifiedContract(1, spec, "ESZ6", last_trade_date="20261218"),
-        QualifiedContract(2, spec, "ESH7", last_trade_date="20270319"),
+        QualifiedContract(con_id=3, spec=spec, local_symbol="ESM7", last_trade_date="20270618"),
+        QualifiedContract(con_id=1, spec=spec, local_symbol="ESZ6", last_trade_date="20261218"),
+        QualifiedContract(con_id=2, spec=spec, local_symbol="ESH7", last_trade_date="20270319"),
     ]
     assert front_month(months, dt.date(2026, 11, 29)).local_symbol == "ESZ6"
     assert front_month(months, dt.date(2026, 12, 19)).local_symbol == "ESH7"

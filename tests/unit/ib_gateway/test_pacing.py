@@ -94,7 +94,10 @@ def test_one_contract_backfill_follows_the_closed_form_of_ibs_limits():
     # Same contract and tick type, all asked at once: 6 per 2 s, and 60 per 10 minutes.
     schedule = PacingSchedule(IB)
     times = [
-        schedule.book(PacedRequest("1@IDEALPRO", "MIDPOINT", f"chunk{k}"), 0.0) for k in range(200)
+        schedule.book(
+            PacedRequest(contract="1@IDEALPRO", tick_type="MIDPOINT", identity=f"chunk{k}"), 0.0
+        )
+        for k in range(200)
     ]
     expected = [600 * (k // 60) + 2 * ((k % 60) // 6) for k in range(200)]
     assert times == pytest.approx(expected)
@@ -102,22 +105,30 @@ def test_one_contract_backfill_follows_the_closed_form_of_ibs_limits():
 
 def test_bid_ask_counts_twice():
     schedule = PacingSchedule(IB)
-    times = [schedule.book(PacedRequest("1@IDEALPRO", "BID_ASK", f"q{k}"), 0.0) for k in range(6)]
+    times = [
+        schedule.book(
+            PacedRequest(contract="1@IDEALPRO", tick_type="BID_ASK", identity=f"q{k}"), 0.0
+        )
+        for k in range(6)
+    ]
     assert times == pytest.approx([0, 0, 0, 2, 2, 2])  # three per 2 s instead of six
 
 
 def test_an_identical_request_waits_fifteen_seconds():
     schedule = PacingSchedule(IB)
-    same = PacedRequest("1@SMART", "TRADES", "AAPL|20240105|1 D|1 min")
+    same = PacedRequest(contract="1@SMART", tick_type="TRADES", identity="AAPL|20240105|1 D|1 min")
     assert schedule.book(same, 0.0) == 0.0
     assert schedule.book(same, 1.0) == pytest.approx(15.0)
-    other = PacedRequest("1@SMART", "TRADES", "AAPL|20240104|1 D|1 min")
+    other = PacedRequest(contract="1@SMART", tick_type="TRADES", identity="AAPL|20240104|1 D|1 min")
     assert schedule.book(other, 1.0) == pytest.approx(1.0)
 
 
 def test_the_margin_widens_every_window():
     schedule = PacingSchedule(PacingRules(margin_seconds=0.5))
-    times = [schedule.book(PacedRequest("c", "TRADES", f"q{k}"), 0.0) for k in range(7)]
+    times = [
+        schedule.book(PacedRequest(contract="c", tick_type="TRADES", identity=f"q{k}"), 0.0)
+        for k in range(7)
+    ]
     assert times[6] == pytest.approx(2.5)
 
 
@@ -157,7 +168,9 @@ async def test_limiter_waits_for_the_slot_and_reports_the_budget():
     clock = VirtualClock()
     limiter = PacingLimiter(IB, clock=clock, sleep=clock.sleep)
     for k in range(7):
-        async with limiter.slot(PacedRequest("c", "TRADES", f"q{k}")) as waited:
+        async with limiter.slot(
+            PacedRequest(contract="c", tick_type="TRADES", identity=f"q{k}")
+        ) as waited:
             pass
     assert waited == pytest.approx(2.0)  # the 7th waited for the 2-second window
     budget = limiter.budget()
@@ -172,7 +185,9 @@ async def test_limiter_keeps_at_most_fifty_requests_open():
 
     async def one(k: int) -> None:
         nonlocal peak
-        async with limiter.slot(PacedRequest(f"c{k}", "TRADES", f"q{k}")):
+        async with limiter.slot(
+            PacedRequest(contract=f"c{k}", tick_type="TRADES", identity=f"q{k}")
+        ):
             peak = max(peak, limiter.open_requests)
             await release.wait()
 

@@ -33,15 +33,19 @@ def days64(days: list[dt.date]) -> np.ndarray:
 
 def test_intraday_bars_keep_ibs_open_time():
     opened = dt.datetime(2024, 1, 2, 14, 30, tzinfo=dt.UTC)
-    assert bar_open_us(opened, BAR_SIZES["1h"], SecType.STK) == int(opened.timestamp() * 1e6)
+    assert bar_open_us(opened, bar=BAR_SIZES["1h"], sec_type=SecType.STK) == int(
+        opened.timestamp() * 1e6
+    )
     eastern = opened.astimezone(dt.timezone(dt.timedelta(hours=-5)))
-    assert bar_open_us(eastern, BAR_SIZES["5m"], SecType.STK) == int(opened.timestamp() * 1e6)
+    assert bar_open_us(eastern, bar=BAR_SIZES["5m"], sec_type=SecType.STK) == int(
+        opened.timestamp() * 1e6
+    )
 
 
 def test_daily_stock_bars_match_the_bundled_goog_stamps():
     goog, _ = bundled_frame("GOOG")
     ib_dates = [ts.date() for ts in goog.index]  # IB sends the session date only
-    got = bar_opens_us(ib_dates, BAR_SIZES["1d"], SecType.STK)
+    got = bar_opens_us(ib_dates, bar=BAR_SIZES["1d"], sec_type=SecType.STK)
     assert np.array_equal(got, goog.index.as_unit("us").asi8)
 
 
@@ -78,7 +82,7 @@ def test_weekly_and_monthly_bars_stamped_at_period_end_become_the_data_services_
     last_day = {}
     for day, key in zip(days, keys.tolist(), strict=True):
         last_day[key] = day
-    got = bar_opens_us(list(last_day.values()), BAR_SIZES[timeframe], sec_type)
+    got = bar_opens_us(list(last_day.values()), bar=BAR_SIZES[timeframe], sec_type=sec_type)
     assert got.tolist() == list(last_day)
 
 
@@ -89,13 +93,17 @@ def test_weekly_and_monthly_bars_stamped_at_period_end_become_the_data_services_
 )
 def test_a_bar_is_never_stamped_after_the_session_it_is_dated_with(day, timeframe, sec_type):
     # No look-ahead: a bar dated D (its last trading day) opens no later than D's session.
-    assert bar_open_us(day, BAR_SIZES[timeframe], sec_type) <= daily_open_us(day, sec_type)
+    assert bar_open_us(day, bar=BAR_SIZES[timeframe], sec_type=sec_type) <= daily_open_us(
+        day, sec_type
+    )
 
 
 def test_stamps_that_cannot_be_placed_are_refused():
     with pytest.raises(ValueError, match="formatDate=2"):
-        bar_open_us(dt.datetime(2024, 1, 2, 9, 30), BAR_SIZES["1h"], SecType.STK)
+        bar_open_us(dt.datetime(2024, 1, 2, 9, 30), bar=BAR_SIZES["1h"], sec_type=SecType.STK)
     with pytest.raises(ValueError, match="date"):
-        bar_open_us(dt.date(2024, 1, 2), BAR_SIZES["1h"], SecType.STK)
+        bar_open_us(dt.date(2024, 1, 2), bar=BAR_SIZES["1h"], sec_type=SecType.STK)
     with pytest.raises(ValueError, match="time"):
-        bar_open_us(dt.datetime(2024, 1, 2, tzinfo=dt.UTC), BAR_SIZES["1d"], SecType.STK)
+        bar_open_us(
+            dt.datetime(2024, 1, 2, tzinfo=dt.UTC), bar=BAR_SIZES["1d"], sec_type=SecType.STK
+        )

@@ -101,11 +101,11 @@ def from_details(spec: ContractSpec, details: ContractDetails) -> QualifiedContr
     c = details.contract
     assert c is not None
     resolved = ContractSpec(
-        c.symbol or spec.symbol,
-        SecType(c.secType) if c.secType in SecType.__members__ else spec.sec_type,
-        spec.exchange,
-        c.currency or spec.currency,
-        spec.contract_month,
+        symbol=c.symbol or spec.symbol,
+        sec_type=SecType(c.secType) if c.secType in SecType.__members__ else spec.sec_type,
+        exchange=spec.exchange,
+        currency=c.currency or spec.currency,
+        contract_month=spec.contract_month,
     )
     return QualifiedContract(
         con_id=int(c.conId),

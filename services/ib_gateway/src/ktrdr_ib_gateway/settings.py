@@ -96,7 +96,10 @@ class IbGatewaySettings(ServiceSettings):
                 port=self.ib_port,
                 client_id=self.ib_client_id,
                 connect_timeout_seconds=self.connect_timeout_seconds,
-                backoff=Backoff(self.reconnect_initial_seconds, self.reconnect_max_seconds),
+                backoff=Backoff(
+                    initial_seconds=self.reconnect_initial_seconds,
+                    cap_seconds=self.reconnect_max_seconds,
+                ),
                 breaker_failures=self.breaker_failures,
                 breaker_reset_seconds=self.breaker_reset_seconds,
             ),

@@ -13,7 +13,7 @@ from ktrdr_ib_gateway.domain.ports import RawBar
 from ktrdr_ib_gateway.domain.timestamps import bar_opens_us
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BarBatch:
     """Bars stamped at their open (epoch us, UTC), oldest first, one per timestamp.
 
@@ -47,7 +47,7 @@ def to_batch(
 
     Sorted by time; when IB repeats a timestamp the last bar sent wins.
     """
-    ts = bar_opens_us([r.stamp for r in raw], bar, sec_type)
+    ts = bar_opens_us([r.stamp for r in raw], bar=bar, sec_type=sec_type)
     values = np.array([r[1:] for r in raw], dtype=np.float64).reshape(len(raw), 5)
     keep = (ts >= start_us) & (ts < end_us)
     if after_us is not None:
@@ -59,10 +59,10 @@ def to_batch(
     last[:-1] = ts[1:] != ts[:-1]
     ts, values = ts[last], values[last]
     return BarBatch(
-        ts,
-        values[:, 0],
-        values[:, 1],
-        values[:, 2],
-        values[:, 3],
-        np.round(values[:, 4]).astype(np.int64),
+        timestamps_us=ts,
+        open=values[:, 0],
+        high=values[:, 1],
+        low=values[:, 2],
+        close=values[:, 3],
+        volume=np.round(values[:, 4]).astype(np.int64),
     )

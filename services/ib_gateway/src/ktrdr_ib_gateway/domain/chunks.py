@@ -102,7 +102,7 @@ def bar_size_for(timeframe: str, *, live: bool = False) -> BarSize:
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Chunk:
     """One historical request: it owns bars opening in ``[start_us, end_us)``."""
 
@@ -124,8 +124,8 @@ def _weekday(day_us: int) -> int:
 def plan_chunks(
     start_us: int,
     end_us: int,
-    bar: BarSize,
     *,
+    bar: BarSize,
     now_us: int,
     closed_weekdays: Iterable[int] = (),
 ) -> list[Chunk]:
@@ -162,14 +162,16 @@ def plan_chunks(
         hi = min(end_us, anchor + (k + 1) * span)
         if closed and _weekday(_floor_day(lo)) in closed:
             continue
-        chunks.append(_chunk(lo, hi, bar, now_us))
+        chunks.append(_chunk(lo, hi, bar=bar, now_us=now_us))
     return chunks
 
 
-def _chunk(lo: int, hi: int, bar: BarSize, now_us: int) -> Chunk:
+def _chunk(lo: int, hi: int, *, bar: BarSize, now_us: int) -> Chunk:
     if bar.intraday:
         request_end = min(hi, now_us)  # never ask IB for an end in the future
         days = -(-(request_end - _floor_day(lo)) // US_PER_DAY)
-        return Chunk(lo, hi, request_end, f"{max(1, days)} D")
-    request_end = min(hi + LONG_BAR_PAD_DAYS * US_PER_DAY, now_us)
-    return Chunk(lo, hi, request_end, "1 Y")
+        duration = f"{max(1, days)} D"
+    else:
+        request_end = min(hi + LONG_BAR_PAD_DAYS * US_PER_DAY, now_us)
+        duration = "1 Y"
+    return Chunk(start_us=lo, end_us=hi, request_end_us=request_end, duration=duration)

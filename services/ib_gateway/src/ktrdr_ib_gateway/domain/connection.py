@@ -52,7 +52,7 @@ class FarmState(enum.StrEnum):
     INACTIVE = "inactive"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Backoff:
     """Exponential backoff with jitter: ``min(cap, initial * 2**attempt) * U(1-j, 1+j)``."""
 
@@ -124,7 +124,7 @@ _FARM_CODES: dict[int, tuple[str, FarmState]] = {
 _FARM_NAME = re.compile(r"(?::|demand\.)\s*([\w.]+)\s*$")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class FarmStatus:
     name: str
     kind: str
@@ -140,17 +140,17 @@ def parse_farm(code: int, message: str, at: dt.datetime) -> FarmStatus | None:
         return None
     match = _FARM_NAME.search(message)
     name = match.group(1) if match else known[0]
-    return FarmStatus(name, known[0], known[1], code, at)
+    return FarmStatus(name=name, kind=known[0], state=known[1], code=code, updated_at=at)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class IbErrorInfo:
     code: int
     message: str
     at: dt.datetime
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionConfig:
     """Where TWS is and how hard to try (validated by the service settings)."""
 
@@ -168,7 +168,7 @@ class ConnectionConfig:
         return {7497: "paper", 4002: "paper", 7496: "live", 4001: "live"}.get(self.port, "unknown")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionStatus:
     state: ConnectionState
     host: str
@@ -352,7 +352,7 @@ class ConnectionManager:
         self._record_error(code, message)
 
     def _record_error(self, code: int, message: str) -> None:
-        self.last_error = IbErrorInfo(code, message, self._wall())
+        self.last_error = IbErrorInfo(code=code, message=message, at=self._wall())
 
     # --- for requests ---------------------------------------------------------------------
     async def ready(self, wait_seconds: float) -> None:

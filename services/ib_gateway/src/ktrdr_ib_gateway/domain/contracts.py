@@ -64,7 +64,7 @@ class SecType(enum.StrEnum):
     IND = "IND"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ContractSpec:
     """What IB is asked to qualify: IB's own field names and meanings."""
 
@@ -82,7 +82,7 @@ class ContractSpec:
         return f"{name}{month} ({self.sec_type} on {self.exchange}, {self.currency})"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class QualifiedContract:
     """A contract IB confirmed, with what the gateway needs from its details."""
 
@@ -177,16 +177,23 @@ def resolve(
             raise _invalid(
                 f"FX symbol {symbol!r} must be a pair of ISO currencies such as EURUSD.", "symbol"
             )
-        return ContractSpec(parts[0], kind, exchange or "IDEALPRO", currency or parts[1])
+        return ContractSpec(
+            symbol=parts[0],
+            sec_type=kind,
+            exchange=exchange or "IDEALPRO",
+            currency=currency or parts[1],
+        )
     if kind is SecType.FUT:
         return ContractSpec(
-            symbol,
-            kind,
-            exchange or FUTURE_EXCHANGES.get(symbol, "CME"),
-            currency or "USD",
-            contract_month,
+            symbol=symbol,
+            sec_type=kind,
+            exchange=exchange or FUTURE_EXCHANGES.get(symbol, "CME"),
+            currency=currency or "USD",
+            contract_month=contract_month,
         )
-    return ContractSpec(symbol, kind, exchange or "SMART", currency or "USD")
+    return ContractSpec(
+        symbol=symbol, sec_type=kind, exchange=exchange or "SMART", currency=currency or "USD"
+    )
 
 
 def default_what_to_show(sec_type: SecType) -> str:

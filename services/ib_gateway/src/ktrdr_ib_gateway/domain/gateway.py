@@ -47,7 +47,7 @@ from ktrdr_runtime.errors import ValidationError
 HEALTH_TIMEOUT_SECONDS = 5.0
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class ContractRequest:
     """A symbol and the optional fields that pin down its IB contract."""
 
@@ -100,12 +100,12 @@ def historical_query(
             field="start_date",
         )
     return HistoricalQuery(
-        spec,
-        bar,
-        to_us(start),
-        to_us(end),
-        check_what_to_show(what_to_show, spec.sec_type),
-        use_rth,
+        spec=spec,
+        bar=bar,
+        start_us=to_us(start),
+        end_us=to_us(end),
+        what_to_show=check_what_to_show(what_to_show, spec.sec_type),
+        use_rth=use_rth,
     )
 
 
@@ -123,10 +123,10 @@ def live_query(
             field="what_to_show",
             suggestions=["MIDPOINT"],
         )
-    return LiveQuery(spec, bar, what, use_rth)
+    return LiveQuery(spec=spec, bar=bar, what_to_show=what, use_rth=use_rth)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayConfig:
     connection: ConnectionConfig
     policy: RequestPolicy = dataclasses.field(default_factory=RequestPolicy)
@@ -135,14 +135,14 @@ class GatewayConfig:
     max_live_subscriptions: int = 20
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class GatewayStatus:
     connection: ConnectionStatus
     pacing: PacingBudget
     live: tuple[LiveInfo, ...]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class HealthReport:
     healthy: bool
     message: str
@@ -163,7 +163,13 @@ class IbGateway:
         self.limiter = PacingLimiter(
             config.pacing.scaled(config.time_scale), time_scale=config.time_scale
         )
-        ctx = IbContext(api, self.connection, self.limiter, config.policy, telemetry)
+        ctx = IbContext(
+            api=api,
+            connection=self.connection,
+            limiter=self.limiter,
+            policy=config.policy,
+            telemetry=telemetry,
+        )
         self.contracts = ContractBook(ctx)
         self.historical = HistoricalService(ctx, self.contracts)
         self.live = LiveService(
@@ -182,7 +188,9 @@ class IbGateway:
 
     def status(self) -> GatewayStatus:
         return GatewayStatus(
-            self.connection.status(), self.limiter.budget(), tuple(self.live.subscriptions())
+            connection=self.connection.status(),
+            pacing=self.limiter.budget(),
+            live=tuple(self.live.subscriptions()),
         )
 
     async def health(self) -> HealthReport:
@@ -190,13 +198,12 @@ class IbGateway:
         status = self.connection.status()
         if not status.connected:
             last = f": {status.last_error.message}" if status.last_error else ""
-            return HealthReport(False, f"not connected to TWS{last}", 0.0, status.breaker)
+            return self._unhealthy(f"not connected to TWS{last}", status)
         started = time.perf_counter()
         try:
             await self._api.current_time(timeout=HEALTH_TIMEOUT_SECONDS)
         except (IbTimeoutError, IbDisconnectedError, IbRequestError) as exc:
-            message = f"TWS did not answer a time request ({type(exc).__name__})"
-            return HealthReport(False, message, 0.0, status.breaker)
+            return self._unhealthy(f"TWS did not answer ({type(exc).__name__})", status)
         round_trip = (time.perf_counter() - started) * 1000
         problems = [
             f"{f.kind} farm {f.name} broken" for f in status.farms if f.state.value == "broken"
@@ -204,7 +211,15 @@ class IbGateway:
         if not status.ib_servers_reachable:
             problems.insert(0, "TWS has lost IB's servers (1100)")
         message = "; ".join(problems) or "ok"
-        return HealthReport(not problems, message, round_trip, status.breaker)
+        return HealthReport(
+            healthy=not problems, message=message, round_trip_ms=round_trip, breaker=status.breaker
+        )
+
+    @staticmethod
+    def _unhealthy(message: str, status: ConnectionStatus) -> HealthReport:
+        return HealthReport(
+            healthy=False, message=message, round_trip_ms=0.0, breaker=status.breaker
+        )
 
     async def qualify(self, contract: ContractRequest) -> QualifiedContract:
         return await self.contracts.qualify(contract.spec())

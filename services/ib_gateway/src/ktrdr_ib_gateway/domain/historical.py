@@ -64,7 +64,7 @@ CLOSED_WEEKDAYS: dict[SecType, frozenset[int]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RequestPolicy:
     """Timeouts and retry budgets (from the service settings)."""
 
@@ -77,7 +77,7 @@ class RequestPolicy:
     cache_seconds: float = 3_600.0
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class HistoricalQuery:
     spec: ContractSpec
     bar: BarSize
@@ -91,7 +91,7 @@ def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class IbContext:
     """What every part of the gateway talks to IB through."""
 
@@ -172,7 +172,9 @@ class ContractBook:
         what = f"the head timestamp of {what_to_show} data"
         timeout = self._ctx.policy.request_timeout_seconds
         await self._ctx.connection.ready(self._ctx.policy.connect_wait_seconds)
-        request = PacedRequest(contract.pacing_id, what_to_show, f"head|{key}")
+        request = PacedRequest(
+            contract=contract.pacing_id, tick_type=what_to_show, identity=f"head|{key}"
+        )
         with codes.ib_call(contract=display, what=what, timeout=timeout):
             async with self._ctx.limiter.slot(request) as waited:
                 self._ctx.telemetry.pacing_waited(waited)
@@ -209,7 +211,11 @@ class HistoricalService:
         if query.use_rth and query.spec.sec_type is SecType.STK:
             closed = closed | {5}
         plan = plan_chunks(
-            start, query.end_us, query.bar, now_us=to_us(self._wall()), closed_weekdays=closed
+            start,
+            query.end_us,
+            bar=query.bar,
+            now_us=to_us(self._wall()),
+            closed_weekdays=closed,
         )
         log.info(
             "historical_plan",
@@ -274,7 +280,9 @@ class HistoricalService:
             f"{contract.pacing_id}|{chunk.request_end_us}|{chunk.duration}|"
             f"{query.bar.ib_setting}|{query.what_to_show}|{query.use_rth}"
         )
-        request = PacedRequest(contract.pacing_id, query.what_to_show, identity)
+        request = PacedRequest(
+            contract=contract.pacing_id, tick_type=query.what_to_show, identity=identity
+        )
         async with self._ctx.limiter.slot(request) as waited:
             self._ctx.telemetry.pacing_waited(waited)
             self._ctx.telemetry.request_sent("historical")

@@ -40,7 +40,7 @@ _NEVER = -(2**63)
 _FOREVER = 2**63 - 1
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LiveQuery:
     spec: ContractSpec
     bar: BarSize
@@ -48,7 +48,7 @@ class LiveQuery:
     use_rth: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class LiveInfo:
     """One subscription, for status."""
 
@@ -75,11 +75,11 @@ class _Subscription:
 
     def info(self) -> LiveInfo:
         return LiveInfo(
-            self.query.spec.symbol,
-            self.query.bar.timeframe,
-            self.last_us,
-            self.stalled,
-            self.resubscriptions,
+            symbol=self.query.spec.symbol,
+            timeframe=self.query.bar.timeframe,
+            last_bar_us=self.last_us,
+            stalled=self.stalled,
+            resubscriptions=self.resubscriptions,
         )
 
     def emit(self, bars: Sequence[RawBar]) -> None:
@@ -198,7 +198,9 @@ class LiveService:
             sub.opened = True
             return
         identity = f"live|{contract.pacing_id}|{query.bar.ib_setting}|{query.what_to_show}"
-        request = PacedRequest(contract.pacing_id, query.what_to_show, identity)
+        request = PacedRequest(
+            contract=contract.pacing_id, tick_type=query.what_to_show, identity=identity
+        )
         duration = f"{query.bar.chunk_days} D" if query.bar.intraday else "1 Y"
         timeout = self._ctx.policy.historical_timeout_seconds
         what = f"live {query.bar.timeframe} bars"

@@ -35,7 +35,7 @@ _EPS = 1e-9
 K = TypeVar("K")
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PacingRules:
     """IB's historical pacing limits (defaults are IB's)."""
 
@@ -69,7 +69,7 @@ class PacingRules:
         )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PacedRequest:
     """What IB's rules compare: the contract (conId@exchange), tick type and the whole request."""
 
@@ -86,7 +86,7 @@ class PacedRequest:
         return (self.contract, self.tick_type)
 
 
-def fits(times: list[float], t: float, weight: int, *, limit: int, span: float) -> bool:
+def fits(times: list[float], t: float, *, weight: int, limit: int, span: float) -> bool:
     """Would ``weight`` events at ``t`` keep every ``limit + 1`` consecutive events ``span`` apart?
 
     ``times`` is sorted and is not modified.
@@ -114,8 +114,8 @@ class PacingSchedule:
         if any(abs(t - e) < r.identical_seconds + m - _EPS for e in same):
             return False
         group = self._groups.get(request.group, [])
-        return fits(group, t, w, limit=r.burst_limit, span=r.burst_seconds + m) and fits(
-            self._all, t, w, limit=r.window_limit, span=r.window_seconds + m
+        return fits(group, t, weight=w, limit=r.burst_limit, span=r.burst_seconds + m) and fits(
+            self._all, t, weight=w, limit=r.window_limit, span=r.window_seconds + m
         )
 
     def earliest(self, request: PacedRequest, now: float) -> float:
@@ -164,7 +164,7 @@ def _prune_map(mapping: dict[K, list[float]], cutoff: float) -> dict[K, list[flo
     return {k: v for k, v in kept.items() if v}
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class PacingBudget:
     """What the pacing rules still allow, for status."""
 

@@ -56,7 +56,7 @@ def period_day(day: dt.date, bar: BarSize) -> dt.date:
     return day
 
 
-def bar_open_us(stamp: dt.date | dt.datetime, bar: BarSize, sec_type: SecType) -> int:
+def bar_open_us(stamp: dt.date | dt.datetime, *, bar: BarSize, sec_type: SecType) -> int:
     """The open time (epoch us, UTC) of one IB bar stamp.
 
     Raises
@@ -77,9 +77,11 @@ def bar_open_us(stamp: dt.date | dt.datetime, bar: BarSize, sec_type: SecType) -
 
 
 def bar_opens_us(
-    stamps: Sequence[dt.date | dt.datetime], bar: BarSize, sec_type: SecType
+    stamps: Sequence[dt.date | dt.datetime], *, bar: BarSize, sec_type: SecType
 ) -> np.ndarray:
     """:func:`bar_open_us` of each stamp as an int64 array."""
     return np.fromiter(
-        (bar_open_us(s, bar, sec_type) for s in stamps), dtype=np.int64, count=len(stamps)
+        (bar_open_us(s, bar=bar, sec_type=sec_type) for s in stamps),
+        dtype=np.int64,
+        count=len(stamps),
     )
