@@ -8,6 +8,7 @@ TWS is down.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import time
@@ -158,6 +159,7 @@ class IbGateway:
     ) -> None:
         telemetry = telemetry or NullTelemetry()
         self._api = api
+        self._health_lock = asyncio.Lock()  # ib_async keys its time request by name: one at a time
         self.config = config
         self.connection = ConnectionManager(api, config.connection, telemetry=telemetry)
         self.limiter = PacingLimiter(
@@ -199,12 +201,13 @@ class IbGateway:
         if not status.connected:
             last = f": {status.last_error.message}" if status.last_error else ""
             return self._unhealthy(f"not connected to TWS{last}", status)
-        started = time.perf_counter()
-        try:
-            await self._api.current_time(timeout=HEALTH_TIMEOUT_SECONDS)
-        except (IbTimeoutError, IbDisconnectedError, IbRequestError) as exc:
-            return self._unhealthy(f"TWS did not answer ({type(exc).__name__})", status)
-        round_trip = (time.perf_counter() - started) * 1000
+        async with self._health_lock:
+            started = time.perf_counter()
+            try:
+                await self._api.current_time(timeout=HEALTH_TIMEOUT_SECONDS)
+            except (IbTimeoutError, IbDisconnectedError, IbRequestError) as exc:
+                return self._unhealthy(f"TWS did not answer ({type(exc).__name__})", status)
+            round_trip = (time.perf_counter() - started) * 1000
         problems = [
             f"{f.kind} farm {f.name} broken" for f in status.farms if f.state.value == "broken"
         ]

@@ -31,6 +31,7 @@ from ktrdr_ib_gateway.domain.errors import IbRequestError
 from ktrdr_ib_gateway.domain.historical import ContractBook, IbContext
 from ktrdr_ib_gateway.domain.pacing import PacedRequest
 from ktrdr_ib_gateway.domain.ports import LiveHandle, RawBar
+from ktrdr_ib_gateway.domain.timestamps import bar_open_us
 from ktrdr_runtime.errors import KtrdrError, ResourceExhaustedError
 
 log = structlog.get_logger(__name__)
@@ -104,19 +105,9 @@ class _Subscription:
         closed = list(history[:-1])
         if self.started:
             self.emit(closed)  # bars that closed while disconnected
-        elif closed:
-            # a new stream starts with the next bar to close: skip the history
-            self.last_us = (
-                to_batch(
-                    closed[-1:],
-                    bar=self.query.bar,
-                    sec_type=self.query.spec.sec_type,
-                    start_us=_NEVER,
-                    end_us=_FOREVER,
-                )
-                .timestamps_us[-1]
-                .item()
-            )
+        elif closed:  # a new stream starts with the next bar to close: skip the history
+            q = self.query
+            self.last_us = bar_open_us(closed[-1].stamp, bar=q.bar, sec_type=q.spec.sec_type)
         self.started = True
 
     def on_update(self, tail: Sequence[RawBar], has_new_bar: bool) -> None:
