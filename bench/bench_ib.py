@@ -45,9 +45,9 @@ from bench._report import table, write_section
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2 as pb
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2_grpc
 from ktrdr_cli.mesh import check_health
+from ktrdr_core.dates import to_us
 from ktrdr_ib_gateway.domain.chunks import BAR_SIZES, plan_chunks
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.dates import to_us
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE = 0.02

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ktrdr_core.errors import ValidationError
 from ktrdr_ib_gateway.domain.chunks import BAR_SIZES, MAX_CHUNKS, bar_size_for, plan_chunks
-from ktrdr_runtime.errors import ValidationError
 
 DAY_US = 86_400 * 1_000_000
 # IB's historical step table (historical_limitations): the longest duration per bar size, in

@@ -8,6 +8,7 @@ import datetime as dt
 import grpc
 import pytest
 
+from ktrdr_core.errors import ValidationError
 from ktrdr_ib_gateway.domain.contracts import (
     ContractSpec,
     QualifiedContract,
@@ -17,7 +18,6 @@ from ktrdr_ib_gateway.domain.contracts import (
     resolve,
 )
 from ktrdr_ib_gateway.domain.errors import IbRequestError, timeout_error, to_domain_error
-from ktrdr_runtime.errors import ValidationError
 from ktrdr_runtime.grpc_errors import grpc_code
 
 HMDS = "Historical Market Data Service error message:"

@@ -1,7 +1,8 @@
 """IB's bar stamps become bar-open UTC exactly as the data service stamps its bars.
 
-The references are the data service's own calendars and resampler (``period_open_us``,
-``period_keys``) and the bundled GOOG daily bars, not the gateway's code.
+References: hand-computed session opens across DST changes, the bundled GOOG daily bars, and
+the core's resampler (``period_keys``, which stamps the weeks and months the data service
+builds from daily bars).
 """
 
 from __future__ import annotations
@@ -13,18 +14,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ktrdr_core.calendars import get_calendar
+from ktrdr_core.resample import period_keys
+from ktrdr_core.timeframes import TIMEFRAMES
 from ktrdr_data.domain.bundled import bundled_frame
-from ktrdr_data.domain.calendars import get_calendar
-from ktrdr_data.domain.resample import period_keys
 from ktrdr_ib_gateway.domain.chunks import BAR_SIZES
 from ktrdr_ib_gateway.domain.contracts import SecType
 from ktrdr_ib_gateway.domain.timestamps import bar_open_us, bar_opens_us, daily_open_us
-from ktrdr_runtime.timeframes import TIMEFRAMES
 
 CALENDAR = {SecType.CASH: "fx_24_5", SecType.STK: "us_equity", SecType.FUT: "cme_globex"}
-DST_EDGES = [dt.date(2024, 3, 8) + dt.timedelta(days=i) for i in range(6)] + [
-    dt.date(2024, 11, 1) + dt.timedelta(days=i) for i in range(6)
-]
 
 
 def days64(days: list[dt.date]) -> np.ndarray:
@@ -49,12 +47,25 @@ def test_daily_stock_bars_match_the_bundled_goog_stamps():
     assert np.array_equal(got, goog.index.as_unit("us").asi8)
 
 
-@pytest.mark.parametrize("sec_type", [SecType.CASH, SecType.FUT, SecType.STK])
-def test_daily_bars_open_when_the_data_services_calendar_opens_the_session(sec_type):
-    calendar = get_calendar(CALENDAR[sec_type])
-    expected = calendar.period_open_us(days64(DST_EDGES))
-    got = [daily_open_us(d, sec_type) for d in DST_EDGES]
-    assert got == expected.tolist()
+@pytest.mark.parametrize(
+    ("sec_type", "day", "opens_utc"),
+    [
+        # FX sessions open 17:00 New York the evening before: 22:00 UTC in winter, 21:00 in summer.
+        (SecType.CASH, dt.date(2024, 3, 8), dt.datetime(2024, 3, 7, 22)),
+        (SecType.CASH, dt.date(2024, 3, 11), dt.datetime(2024, 3, 10, 21)),  # DST began Sunday
+        (SecType.CASH, dt.date(2024, 11, 1), dt.datetime(2024, 10, 31, 21)),
+        (SecType.CASH, dt.date(2024, 11, 4), dt.datetime(2024, 11, 3, 22)),  # DST ended Sunday
+        # CME Globex opens 18:00 New York the evening before.
+        (SecType.FUT, dt.date(2024, 3, 8), dt.datetime(2024, 3, 7, 23)),
+        (SecType.FUT, dt.date(2024, 3, 11), dt.datetime(2024, 3, 10, 22)),
+        # Stocks: 00:00 UTC of the session date (the IB/Yahoo daily convention).
+        (SecType.STK, dt.date(2024, 3, 11), dt.datetime(2024, 3, 11)),
+    ],
+)
+def test_daily_bars_open_at_their_session_open_across_dst(sec_type, day, opens_utc):
+    expected = int(opens_utc.replace(tzinfo=dt.UTC).timestamp()) * 1_000_000
+    assert daily_open_us(day, sec_type) == expected
+    assert bar_open_us(day, bar=BAR_SIZES["1d"], sec_type=sec_type) == expected
 
 
 def test_fx_daily_bar_of_a_monday_opens_sunday_17_new_york():

@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2 as pb
+from ktrdr_core.errors import ValidationError
 from ktrdr_ib_gateway.domain import ContractRequest, GatewayStatus, HealthReport
 from ktrdr_ib_gateway.domain.bars import BarBatch
 from ktrdr_ib_gateway.domain.connection import (
@@ -19,7 +20,6 @@ from ktrdr_ib_gateway.domain.connection import (
 )
 from ktrdr_ib_gateway.domain.contracts import QualifiedContract, SecType
 from ktrdr_runtime.bars import arrays_to_columns, timestamp_us
-from ktrdr_runtime.errors import ValidationError
 
 _SEC_TYPES = {
     common_pb2.INSTRUMENT_TYPE_UNSPECIFIED: None,

@@ -32,9 +32,9 @@ import dataclasses
 import difflib
 from collections.abc import Iterable
 
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import parse_timeframe
 from ktrdr_ib_gateway.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import parse_timeframe
 
 US_PER_SECOND = 1_000_000
 US_PER_DAY = 86_400 * US_PER_SECOND

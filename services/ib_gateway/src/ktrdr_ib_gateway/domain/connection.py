@@ -26,10 +26,10 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from ktrdr_core.errors import UnavailableError
 from ktrdr_ib_gateway.domain import errors as codes
 from ktrdr_ib_gateway.domain.ports import IbConnectError, IbConnection
 from ktrdr_ib_gateway.domain.telemetry import NullTelemetry, Telemetry
-from ktrdr_runtime.errors import UnavailableError
 
 log = structlog.get_logger(__name__)
 

@@ -24,8 +24,8 @@ import enum
 import re
 from collections.abc import Sequence
 
+from ktrdr_core.errors import ValidationError, suggest
 from ktrdr_ib_gateway.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError, suggest
 
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._/-]{0,31}$")
 MONTH_PATTERN = re.compile(r"^\d{6}(\d{2})?$")

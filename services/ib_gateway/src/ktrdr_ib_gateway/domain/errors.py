@@ -1,6 +1,6 @@
 """Error codes of the ib_gateway domain (``IB-0NN``) and IB's error codes mapped onto them.
 
-Every error the domain raises is one of the ``ktrdr_runtime.errors`` classes with one of the
+Every error the domain raises is one of the ``ktrdr_core.errors`` classes with one of the
 stable codes below (the runtime maps the class to the gRPC status once). Never reuse a number.
 
 ======  ========================  ===================  ============================================
@@ -40,7 +40,7 @@ import contextlib
 import enum
 from collections.abc import Iterator
 
-from ktrdr_runtime.errors import (
+from ktrdr_core.errors import (
     DeadlineExceededError,
     FailedPreconditionError,
     KtrdrError,

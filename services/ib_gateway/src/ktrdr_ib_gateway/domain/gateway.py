@@ -14,6 +14,8 @@ import datetime as dt
 import time
 from collections.abc import AsyncIterator
 
+from ktrdr_core.dates import parse_date, to_us
+from ktrdr_core.errors import ValidationError
 from ktrdr_ib_gateway.domain import errors as codes
 from ktrdr_ib_gateway.domain.bars import BarBatch
 from ktrdr_ib_gateway.domain.chunks import REALTIME_5S, bar_size_for
@@ -42,8 +44,6 @@ from ktrdr_ib_gateway.domain.live import LiveInfo, LiveQuery, LiveService
 from ktrdr_ib_gateway.domain.pacing import PacingBudget, PacingLimiter, PacingRules
 from ktrdr_ib_gateway.domain.ports import IbApi
 from ktrdr_ib_gateway.domain.telemetry import NullTelemetry, Telemetry
-from ktrdr_runtime.dates import parse_date, to_us
-from ktrdr_runtime.errors import ValidationError
 
 HEALTH_TIMEOUT_SECONDS = 5.0
 

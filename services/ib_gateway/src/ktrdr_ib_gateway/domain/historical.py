@@ -25,6 +25,14 @@ from collections.abc import AsyncIterator, Callable
 
 import structlog
 
+from ktrdr_core.dates import to_us
+from ktrdr_core.errors import (
+    KtrdrError,
+    NotFoundError,
+    UnavailableError,
+    ValidationError,
+    suggest,
+)
 from ktrdr_ib_gateway.domain import errors as codes
 from ktrdr_ib_gateway.domain.bars import BarBatch, to_batch
 from ktrdr_ib_gateway.domain.chunks import BarSize, Chunk, plan_chunks
@@ -44,14 +52,6 @@ from ktrdr_ib_gateway.domain.errors import (
 from ktrdr_ib_gateway.domain.pacing import PacedRequest, PacingLimiter
 from ktrdr_ib_gateway.domain.ports import IbMarketData, RawBar
 from ktrdr_ib_gateway.domain.telemetry import NullTelemetry, Telemetry
-from ktrdr_runtime.dates import to_us
-from ktrdr_runtime.errors import (
-    KtrdrError,
-    NotFoundError,
-    UnavailableError,
-    ValidationError,
-    suggest,
-)
 
 log = structlog.get_logger(__name__)
 

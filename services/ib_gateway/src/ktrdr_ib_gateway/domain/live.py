@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 
 import structlog
 
+from ktrdr_core.errors import KtrdrError, ResourceExhaustedError
 from ktrdr_ib_gateway.domain import errors as codes
 from ktrdr_ib_gateway.domain.bars import BarBatch, to_batch
 from ktrdr_ib_gateway.domain.chunks import REALTIME_5S, BarSize
@@ -32,7 +33,6 @@ from ktrdr_ib_gateway.domain.historical import ContractBook, IbContext
 from ktrdr_ib_gateway.domain.pacing import PacedRequest
 from ktrdr_ib_gateway.domain.ports import LiveHandle, RawBar
 from ktrdr_ib_gateway.domain.timestamps import bar_open_us
-from ktrdr_runtime.errors import KtrdrError, ResourceExhaustedError
 
 log = structlog.get_logger(__name__)
 

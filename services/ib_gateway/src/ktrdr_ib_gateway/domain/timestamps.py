@@ -6,8 +6,9 @@ What IB sends (requests use ``formatDate=2``):
 * daily bars: a date only (``YYYYMMDD``), the trading date;
 * weekly and monthly bars: a date that is the **end** of the period (its last trading day).
 
-What the data service stores (``ktrdr_data.domain.calendars.TradingCalendar.period_open_us``
-and ``resample.period_keys``), matched exactly here:
+What every stored bar uses, from the core's own calendars (``ktrdr_core.calendars``
+``TradingCalendar.period_open_us``, as ``ktrdr_core.resample.period_keys`` stamps resampled
+bars), so IB's bars match the data service's exactly:
 
 * daily bar of trading date D: 00:00 UTC of D for stocks and indices (the bundled GOOG data);
   the session open for instruments whose session starts the previous evening - FX D-1 17:00
@@ -24,27 +25,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from ktrdr_core.calendars import TradingCalendar, get_calendar
+from ktrdr_core.dates import to_us
 from ktrdr_ib_gateway.domain.chunks import BarSize
 from ktrdr_ib_gateway.domain.contracts import SecType
-from ktrdr_runtime.dates import to_us
 
-_NEW_YORK = ZoneInfo("America/New_York")
-# Local session open on the evening before the trading date, per security type.
-_EVENING_OPEN: dict[SecType, dt.time] = {SecType.CASH: dt.time(17), SecType.FUT: dt.time(18)}
+# The trading calendar whose daily stamp each security type's daily bars take.
+CALENDARS: dict[SecType, str] = {
+    SecType.CASH: "fx_24_5",
+    SecType.FUT: "cme_globex",
+    SecType.STK: "us_equity",
+    SecType.IND: "us_equity",
+}
+
+
+def _calendar(sec_type: SecType) -> TradingCalendar:
+    return get_calendar(CALENDARS[sec_type])
 
 
 def daily_open_us(day: dt.date, sec_type: SecType) -> int:
     """Timestamp (epoch us) of the daily bar of trading date ``day`` (module docstring)."""
-    evening = _EVENING_OPEN.get(sec_type)
-    if evening is None:
-        return to_us(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC))
-    before = day - dt.timedelta(days=1)
-    local = dt.datetime.combine(before, evening, tzinfo=_NEW_YORK)
-    return to_us(local.astimezone(dt.UTC))
+    return int(_calendar(sec_type).period_open_us(np.array([day], dtype="datetime64[D]"))[0])
 
 
 def period_day(day: dt.date, bar: BarSize) -> dt.date:
@@ -56,6 +60,16 @@ def period_day(day: dt.date, bar: BarSize) -> dt.date:
     return day
 
 
+def _check(stamp: dt.date | dt.datetime, bar: BarSize) -> None:
+    if isinstance(stamp, dt.datetime):
+        if stamp.tzinfo is None:
+            raise ValueError(f"naive IB bar time {stamp.isoformat()}: request formatDate=2")
+        if not bar.intraday:
+            raise ValueError(f"IB sent a time ({stamp.isoformat()}) for {bar.timeframe} bars")
+    elif bar.intraday:
+        raise ValueError(f"IB sent a date ({stamp.isoformat()}) for {bar.timeframe} bars")
+
+
 def bar_open_us(stamp: dt.date | dt.datetime, *, bar: BarSize, sec_type: SecType) -> int:
     """The open time (epoch us, UTC) of one IB bar stamp.
 
@@ -65,23 +79,18 @@ def bar_open_us(stamp: dt.date | dt.datetime, *, bar: BarSize, sec_type: SecType
         For a naive datetime (``formatDate=2`` always gives aware ones), an intraday bar
         stamped with a date only, or a daily-or-longer bar stamped with a time.
     """
-    if isinstance(stamp, dt.datetime):
-        if stamp.tzinfo is None:
-            raise ValueError(f"naive IB bar time {stamp.isoformat()}: request formatDate=2")
-        if not bar.intraday:
-            raise ValueError(f"IB sent a time ({stamp.isoformat()}) for {bar.timeframe} bars")
-        return to_us(stamp.astimezone(dt.UTC))
-    if bar.intraday:
-        raise ValueError(f"IB sent a date ({stamp.isoformat()}) for {bar.timeframe} bars")
-    return daily_open_us(period_day(stamp, bar), sec_type)
+    return int(bar_opens_us([stamp], bar=bar, sec_type=sec_type)[0])
 
 
 def bar_opens_us(
     stamps: Sequence[dt.date | dt.datetime], *, bar: BarSize, sec_type: SecType
 ) -> np.ndarray:
-    """:func:`bar_open_us` of each stamp as an int64 array."""
-    return np.fromiter(
-        (bar_open_us(s, bar=bar, sec_type=sec_type) for s in stamps),
-        dtype=np.int64,
-        count=len(stamps),
-    )
+    """:func:`bar_open_us` of each stamp as an int64 array (one calendar call for all)."""
+    for stamp in stamps:
+        _check(stamp, bar)
+    if bar.intraday:
+        return np.fromiter((to_us(s) for s in stamps), dtype=np.int64, count=len(stamps))  # type: ignore[arg-type]
+    days = np.array([period_day(s, bar) for s in stamps], dtype="datetime64[D]")
+    if not len(days):
+        return np.empty(0, dtype=np.int64)
+    return _calendar(sec_type).period_open_us(days).astype(np.int64)
