@@ -60,10 +60,13 @@ def lower_bound_seconds(requests: int, scale: float = SCALE) -> float:
     return scale * (600 * (k // 60) + 2 * ((k % 60) // 6))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports (all bound at once, then released)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
 
 
 @contextlib.contextmanager
@@ -87,12 +90,12 @@ def fake_tws() -> Iterator[dict[str, Any]]:
 
 @contextlib.contextmanager
 def gateway(tws_port: int, home: Path) -> Iterator[str]:
-    port = _free_port()
+    port, metrics_port = _free_ports(2)
     env = {
         **os.environ,
         "KTRDR_HOME": str(home),
         "KTRDR_IB_GATEWAY_PORT": str(port),
-        "KTRDR_IB_GATEWAY_METRICS_PORT": str(_free_port()),
+        "KTRDR_IB_GATEWAY_METRICS_PORT": str(metrics_port),
         "KTRDR_IB_GATEWAY_IB_PORT": str(tws_port),
         "KTRDR_IB_GATEWAY_TIME_SCALE": str(SCALE),
         "KTRDR_IB_GATEWAY_PACING_MARGIN_SECONDS": "0.02",
