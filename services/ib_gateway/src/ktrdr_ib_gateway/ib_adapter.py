@@ -167,6 +167,7 @@ class IbAsyncAdapter:
     async def connect(self, *, host: str, port: int, client_id: int, timeout: float) -> int:
         loop = asyncio.get_running_loop()
         self._client_id_in_use = loop.create_future()
+        self._closed.clear()  # a drop from here on, even during the handshake, is seen
         attempt = asyncio.ensure_future(
             self._ib.connectAsync(
                 host,
@@ -194,8 +195,14 @@ class IbAsyncAdapter:
             raise IbConnectError(self._describe(exc, host, port, timeout)) from None
         finally:
             self._client_id_in_use = None
-        self._redactor.accounts.update(self._ib.client.getAccounts())
-        self._closed.clear()
+            if not attempt.done():
+                attempt.cancel()
+            if not self._ib.isConnected():
+                self._closed.set()
+        try:
+            self._redactor.accounts.update(self._ib.client.getAccounts())
+        except ConnectionError:
+            raise IbConnectError(f"{host}:{port} closed the connection at once") from None
         return int(self._ib.client.serverVersion())
 
     @staticmethod

@@ -276,10 +276,11 @@ class ConnectionManager:
                 client_id=cfg.client_id,
                 timeout=cfg.connect_timeout_seconds,
             )
-        except IbConnectError as exc:
+        except Exception as exc:  # IbConnectError, or anything unforeseen: never stop retrying
+            code = exc.code if isinstance(exc, IbConnectError) else 0
             self.breaker.record_failure(self._clock())
             self._set_state(ConnectionState.DISCONNECTED)
-            self._record_error(exc.code, str(exc))
+            self._record_error(code, str(exc) or repr(exc))
             log.warning(
                 "ib_connect_failed",
                 host=cfg.host,
