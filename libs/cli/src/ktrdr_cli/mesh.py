@@ -120,9 +120,33 @@ def service_env(layout: Layout) -> dict[str, str]:
     return env
 
 
-def process_specs(layout: Layout, base_env: Mapping[str, str] | None = None) -> list[ProcessSpec]:
+FAKE_TWS_PORT = 7500  # with --base-port N: N + 29
+
+
+def fake_tws_spec(layout: Layout, env: dict[str, str]) -> ProcessSpec:
+    """The test suite's fake TWS (synthetic prices) for local use; points the ib_gateway at it."""
+    if not (REPO_ROOT / "tests" / "faketws").is_dir():
+        raise MeshError("--fake-tws needs a source checkout (the fake lives in tests/faketws)")
+    port = layout.extra_port(9, FAKE_TWS_PORT)
+    env.update(KTRDR_IB_GATEWAY_IB_HOST=layout.host, KTRDR_IB_GATEWAY_IB_PORT=str(port))
+    argv = [sys.executable, "-m", "tests.faketws", "--host", layout.host, "--port", str(port)]
+    return ProcessSpec(
+        name="faketws",
+        argv=argv,
+        env={**env, "PYTHONPATH": str(REPO_ROOT)},
+        ports=[port],
+        listen=f"tws://{layout.host}:{port} (fake TWS, synthetic prices)",
+    )
+
+
+def process_specs(
+    layout: Layout, base_env: Mapping[str, str] | None = None, *, fake_tws: bool = False
+) -> list[ProcessSpec]:
+    """Every process of the mesh; with ``fake_tws`` the test suite's fake TWS comes first and
+    the ib_gateway service is pointed at it."""
     env = {**(os.environ if base_env is None else base_env), **service_env(layout)}
-    specs = [
+    fake = [fake_tws_spec(layout, env)] if fake_tws else []
+    specs = fake + [
         ProcessSpec(
             name=service,
             argv=[sys.executable, "-m", f"ktrdr_{service}"],
@@ -452,8 +476,12 @@ def up(
     base_env: Mapping[str, str] | None = None,
     echo: Callable[[str], None] = lambda _: None,
     grace: float = 15.0,
+    fake_tws: bool = False,
 ) -> dict[str, Any]:
     """Start the supervisor and wait until it reports every process SERVING.
+
+    ``fake_tws`` also starts the test suite's fake TWS (synthetic prices, for local use) and
+    points the ib_gateway service at it.
 
     Returns the state file's content. Raises MeshError naming what failed (nothing is left
     running then). When the mesh already runs on the same ports, says so and returns its state.
@@ -468,14 +496,15 @@ def up(
             )
         echo("The mesh is already running (`ktrdr mesh status` shows its processes).")
         return state
-    specs = process_specs(layout, base_env)  # bad settings fail here, before anything starts
+    # bad settings fail here, before anything starts
+    specs = process_specs(layout, base_env, fake_tws=fake_tws)
     _check_ports(layout, specs)
     layout.log_dir.mkdir(parents=True, exist_ok=True)
     layout.stopped_file.unlink(missing_ok=True)
     layout.state_file.unlink(missing_ok=True)
     argv = [sys.executable, "-m", "ktrdr_cli.supervisor", "--home", str(layout.home)]
     argv += ["--base-port", str(layout.base_port), "--timeout", str(timeout)]
-    argv += ["--grace", str(grace)]
+    argv += ["--grace", str(grace)] + (["--fake-tws"] if fake_tws else [])
     with open(layout.log_dir / "supervisor.log", "ab") as log_file:
         proc = subprocess.Popen(
             argv,

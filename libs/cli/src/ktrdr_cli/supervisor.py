@@ -385,13 +385,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=0, help="port block (0: defaults)")
     parser.add_argument("--timeout", type=float, default=90.0, help="start-up timeout, seconds")
     parser.add_argument("--grace", type=float, default=15.0, help="stop grace period, seconds")
+    parser.add_argument("--fake-tws", action="store_true", help="also run the fake TWS")
     args = parser.parse_args(argv)
     from ktrdr_runtime.logging import configure_logging
 
     configure_logging("supervisor")
     layout = mesh.Layout(home=Path(args.home), base_port=args.base_port)
     try:
-        specs = mesh.process_specs(layout)
+        specs = mesh.process_specs(layout, fake_tws=args.fake_tws)
     except mesh.MeshError as exc:
         mesh.write_json_atomic(layout.stopped_file, {"outcome": {}, "error": str(exc)})
         return 2

@@ -447,6 +447,15 @@ class _Operations(_Base):
             )
         )
 
+    # --- IB gateway ---------------------------------------------------------------------
+    def ib_status(self) -> dict[str, Any]:
+        """Connection to TWS, circuit breaker, pacing budget, farms and last error."""
+        return self._run(Call("GET", "/api/v1/ib/status"))
+
+    def ib_health(self) -> dict[str, Any]:
+        """A round trip to TWS: ``healthy``, ``message``, ``roundTripMs``."""
+        return self._run(Call("GET", "/api/v1/ib/health"))
+
     # --- models -------------------------------------------------------------------------
     def train_model(
         self, strategy: str, symbols: list[str], **fields: Any

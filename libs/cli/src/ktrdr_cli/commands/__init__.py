@@ -11,9 +11,6 @@ Slots for issue 15's remaining groups (one module each, same shape):
 - ``models`` (train|list|show|delete)   -> ``ktrdr_cli.commands.models`` (train: a progress bar
   fed by the TrainModel stream, see ``Output.progress``)
 - ``backtest`` (run|show|list|trades|report) -> ``ktrdr_cli.commands.backtest``
-- ``ib`` (status)                       -> ``ktrdr_cli.commands.ib``: the IB engineer's
-  ``ib status`` (written for the old argparse CLI on branch ib) moves here as
-  ``@app.command() def status(ctx)`` calling the client.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("data", "ktrdr_cli.commands.data"),
     ("indicators", "ktrdr_cli.commands.indicators"),
     ("fuzzy", "ktrdr_cli.commands.fuzzy"),
+    ("ib", "ktrdr_cli.commands.ib"),
     ("keys", "ktrdr_cli.commands.keys"),
 )
 

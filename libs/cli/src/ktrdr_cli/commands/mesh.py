@@ -29,13 +29,21 @@ def up(
     grace: Annotated[
         float, typer.Option(help="Seconds each process gets to stop when the mesh stops.", min=0)
     ] = 15.0,
+    fake_tws: Annotated[
+        bool,
+        typer.Option(
+            "--fake-tws",
+            help="Also start the test suite's fake TWS (synthetic prices, for local use) and "
+            "point the IB gateway at it.",
+        ),
+    ] = False,
 ) -> None:
     """Start every service and the edge under a supervisor; wait until all are SERVING."""
     g = Globals.of(ctx)
     layout = g.layout()
     g.out.note(f"Starting the KTRDR mesh (home {layout.home}) ...")
     echo = (lambda _line: None) if g.out.json_mode else g.out.line
-    mesh.up(layout, timeout=timeout, echo=echo, grace=grace)
+    mesh.up(layout, timeout=timeout, echo=echo, grace=grace, fake_tws=fake_tws)
     if g.out.json_mode:
         g.out.json(_rows(layout))
         return
