@@ -133,7 +133,12 @@ class LabelConfig:
         """Only the settings the chosen source uses."""
         used = {
             "zigzag": ("zigzag_threshold", "label_lookahead"),
-            "triple_barrier": ("take_profit_atr", "stop_loss_atr", "max_holding_bars", "atr_period"),
+            "triple_barrier": (
+                "take_profit_atr",
+                "stop_loss_atr",
+                "max_holding_bars",
+                "atr_period",
+            ),
             "forward_return": ("horizon_bars", "threshold"),
         }[self.source]
         return {"source": self.source, **{k: getattr(self, k) for k in used}}
@@ -332,7 +337,8 @@ def _model_config(raw: Any, problems: list[Problem], label_horizon: int) -> Mode
     is_mlp = kind == "mlp"
     other = {
         k: f"applies to {'lstm/gru' if is_mlp else 'mlp'} models; this one is {kind}."
-        for k in set(RNN_KEYS) ^ set(MLP_KEYS)
+        for k in set(MLP_KEYS if not is_mlp else RNN_KEYS)
+        - set(RNN_KEYS if not is_mlp else MLP_KEYS)
     }
     arch = top.section("architecture", MLP_KEYS if is_mlp else RNN_KEYS, misplaced=other)
     layers = _hidden_layers(arch)
@@ -449,9 +455,7 @@ def _training_config(raw: Any, problems: list[Problem]) -> TrainingConfig:
     sec = _Section(raw, "training", problems, TRAINING_KEYS)
     sec.choice("method", "supervised", ("supervised",))
     labels = _label_config(sec.raw.get("labels"), problems)
-    split = _split_config(
-        sec.section("data_split", ("train", "validation", "test", "embargo_pct"))
-    )
+    split = _split_config(sec.section("data_split", ("train", "validation", "test", "embargo_pct")))
     loss = sec.choice("loss", "cross_entropy", LOSSES)
     if sec.has("focal_gamma") and loss != "focal":
         sec.fail("focal_gamma", "is used only with loss: focal.")
@@ -584,3 +588,52 @@ def parse_network_spec(
             details={"problems": len(problems)},
         )
     return NetworkSpec(model=model_cfg, training=train_cfg)
+
+
+def model_config_from(raw: Mapping[str, Any]) -> ModelConfig:
+    """A :class:`ModelConfig` from its ``to_dict`` form (as stored in model.json)."""
+    head = raw.get("regression_head")
+    return ModelConfig(
+        type=raw["type"],
+        hidden_layers=tuple(raw["hidden_layers"]),
+        activation=raw["activation"],
+        dropout=float(raw["dropout"]),
+        batch_norm=bool(raw["batch_norm"]),
+        hidden_size=int(raw["hidden_size"]),
+        num_layers=int(raw["num_layers"]),
+        sequence_length=int(raw["sequence_length"]),
+        regression_head=RegressionHeadConfig(**head) if head else None,
+    )
+
+
+def training_config_from(raw: Mapping[str, Any]) -> TrainingConfig:
+    """A :class:`TrainingConfig` from its ``to_dict`` form."""
+    weights = raw["class_weights"]
+    stopping = raw.get("early_stopping")
+    return TrainingConfig(
+        labels=LabelConfig(**raw["labels"]),
+        split=SplitConfig(**raw["split"]),
+        epochs=int(raw["epochs"]),
+        batch_size=int(raw["batch_size"]),
+        learning_rate=float(raw["learning_rate"]),
+        optimizer=str(raw["optimizer"]),
+        weight_decay=float(raw["weight_decay"]),
+        loss=str(raw["loss"]),
+        focal_gamma=float(raw["focal_gamma"]),
+        class_weights=tuple(weights) if isinstance(weights, list) else str(weights),  # type: ignore[arg-type]
+        early_stopping=EarlyStoppingConfig(**stopping) if stopping else None,
+        lr_scheduler=SchedulerConfig(**raw["lr_scheduler"]),
+        gradient_clip=float(raw["gradient_clip"]),
+        seed=int(raw["seed"]),
+    )
+
+
+def spec_to_dict(spec: NetworkSpec) -> dict[str, Any]:
+    return {"model": spec.model.to_dict(), "training": spec.training.to_dict()}
+
+
+def spec_from_dict(raw: Mapping[str, Any]) -> NetworkSpec:
+    """The inverse of :func:`spec_to_dict`."""
+    return NetworkSpec(
+        model=model_config_from(raw["model"]), training=training_config_from(raw["training"])
+    )

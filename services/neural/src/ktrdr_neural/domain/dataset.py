@@ -9,6 +9,7 @@ little data, a class absent from training) fails here, before any training start
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import hashlib
@@ -148,13 +149,11 @@ def build_symbol_samples(
         "rows": len(common),
         "first": _iso(int(common[0])) if len(common) else None,
         "last": _iso(int(common[-1])) if len(common) else None,
-        "samples": int(len(rows)),
+        "samples": len(rows),
         "purged": split.purged,
         "embargoed": split.embargoed,
         "embargo_bars": split.embargo_bars,
-        "splits": {
-            name: _split_summary(common, idx, classes) for name, idx in splits.items()
-        },
+        "splits": {name: _split_summary(common, idx, classes) for name, idx in splits.items()},
         "sha256": _digest(common, features, bars.close[bi]),
     }
     return SymbolSamples(symbol, common, features, classes, returns, splits, summary)
@@ -163,7 +162,7 @@ def build_symbol_samples(
 def _split_summary(stamps: np.ndarray, idx: np.ndarray, classes: np.ndarray) -> dict[str, Any]:
     counts = np.bincount(classes[idx], minlength=3) if len(idx) else np.zeros(3, dtype=int)
     return {
-        "samples": int(len(idx)),
+        "samples": len(idx),
         "first": _iso(int(stamps[idx[0]])) if len(idx) else None,
         "last": _iso(int(stamps[idx[-1]])) if len(idx) else None,
         "classes": {CLASS_NAMES[c]: int(counts[c]) for c in range(3)},
@@ -214,7 +213,9 @@ def stack(
     offsets = np.cumsum([0, *(len(s.timestamps_us) for s in per_symbol)])
     features = np.concatenate([s.features for s in per_symbol]).astype(np.float64)
     rows = {
-        split: np.concatenate([s.splits[split] + off for s, off in zip(per_symbol, offsets, strict=False)])
+        split: np.concatenate(
+            [s.splits[split] + off for s, off in zip(per_symbol, offsets, strict=False)]
+        )
         for split in SPLITS
     }
     classes = np.concatenate([s.classes for s in per_symbol])
@@ -261,7 +262,7 @@ async def prepare_dataset(
                 f"{MAX_TRAINING_ROWS} per symbol: narrow start_date/end_date.",
                 field="start_date",
             )
-        out.append(build_symbol_samples(symbol, frame, bars, spec))
+        out.append(await asyncio.to_thread(build_symbol_samples, symbol, frame, bars, spec))
     return out
 
 
@@ -279,7 +280,9 @@ async def check_stored(
     except NotFoundError as exc:
         span = ""
         if start or end:
-            span = f" --start {start.date() if start else '...'} --end {end.date() if end else '...'}"
+            span = (
+                f" --start {start.date() if start else '...'} --end {end.date() if end else '...'}"
+            )
         raise FailedPreconditionError(
             codes.SYMBOL_NOT_STORED,
             f"No {timeframe} bars are stored for {symbol} ({exc.message}); load them first: "

@@ -166,4 +166,6 @@ def make_labels(bars: PriceBars, config: LabelConfig) -> Labels:
             max_holding_bars=config.max_holding_bars,
             atr_period=config.atr_period,
         )
-    return forward_return_labels(bars.close, horizon=config.horizon_bars, threshold=config.threshold)
+    return forward_return_labels(
+        bars.close, horizon=config.horizon_bars, threshold=config.threshold
+    )

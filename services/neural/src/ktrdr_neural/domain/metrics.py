@@ -20,11 +20,11 @@ class Evaluation:
     name: str
     accuracy: float
     macro_f1: float
-    precision: tuple[float, float, float]
-    recall: tuple[float, float, float]
-    f1: tuple[float, float, float]
-    support: tuple[int, int, int]
-    confusion: tuple[tuple[int, int, int], ...]
+    precision: tuple[float, ...]
+    recall: tuple[float, ...]
+    f1: tuple[float, ...]
+    support: tuple[int, ...]
+    confusion: tuple[tuple[int, ...], ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,11 +50,11 @@ class Evaluation:
             name=raw["name"],
             accuracy=float(raw["accuracy"]),
             macro_f1=float(raw["macro_f1"]),
-            precision=tuple(float(c["precision"]) for c in classes),  # type: ignore[arg-type]
-            recall=tuple(float(c["recall"]) for c in classes),  # type: ignore[arg-type]
-            f1=tuple(float(c["f1"]) for c in classes),  # type: ignore[arg-type]
-            support=tuple(int(c["support"]) for c in classes),  # type: ignore[arg-type]
-            confusion=tuple(tuple(int(v) for v in r) for r in raw["confusion_matrix"]),  # type: ignore[arg-type]
+            precision=tuple(float(c["precision"]) for c in classes),
+            recall=tuple(float(c["recall"]) for c in classes),
+            f1=tuple(float(c["f1"]) for c in classes),
+            support=tuple(int(c["support"]) for c in classes),
+            confusion=tuple(tuple(int(v) for v in r) for r in raw["confusion_matrix"]),
         )
 
 
@@ -79,9 +79,9 @@ def evaluate(name: str, y_true: np.ndarray, y_pred: np.ndarray) -> Evaluation:
         name=name,
         accuracy=float(tp.sum() / total) if total else 0.0,
         macro_f1=float(f1.mean()),
-        precision=tuple(float(v) for v in precision),  # type: ignore[arg-type]
-        recall=tuple(float(v) for v in recall),  # type: ignore[arg-type]
-        f1=tuple(float(v) for v in f1),  # type: ignore[arg-type]
-        support=tuple(int(v) for v in actual),  # type: ignore[arg-type]
-        confusion=tuple(tuple(int(v) for v in row) for row in cm),  # type: ignore[arg-type]
+        precision=tuple(float(v) for v in precision),
+        recall=tuple(float(v) for v in recall),
+        f1=tuple(float(v) for v in f1),
+        support=tuple(int(v) for v in actual),
+        confusion=tuple(tuple(int(v) for v in row) for row in cm),
     )

@@ -83,14 +83,11 @@ class Network(nn.Module):
 def state_arrays(network: Network) -> dict[str, np.ndarray]:
     """The weights as float32 NumPy arrays (what the registry stores as safetensors)."""
     return {
-        k: v.detach().to("cpu").contiguous().numpy().copy()
-        for k, v in network.state_dict().items()
+        k: v.detach().to("cpu").contiguous().numpy().copy() for k, v in network.state_dict().items()
     }
 
 
-def load_network(
-    config: ModelConfig, n_features: int, arrays: Mapping[str, np.ndarray]
-) -> Network:
+def load_network(config: ModelConfig, n_features: int, arrays: Mapping[str, np.ndarray]) -> Network:
     """A network in eval mode with ``arrays`` as its weights (strict: no missing or extra key)."""
     network = Network(config, n_features)
     state = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}

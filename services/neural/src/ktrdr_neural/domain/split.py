@@ -59,9 +59,9 @@ def purged_split(
     rows = np.asarray(rows, dtype=np.int64)
     ends = np.asarray(ends, dtype=np.int64)
     m = len(rows)
-    n_train = int(math.floor(m * config.train))
-    n_val = int(math.floor(m * config.validation))
-    embargo = int(math.ceil(config.embargo_pct * n_bars))
+    n_train = math.floor(m * config.train)
+    n_val = math.floor(m * config.validation)
+    embargo = math.ceil(config.embargo_pct * n_bars)
     positions = np.arange(m)
     if n_train == 0 or n_val == 0 or n_train + n_val >= m:
         empty = positions[:0]

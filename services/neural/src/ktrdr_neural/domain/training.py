@@ -1,0 +1,373 @@
+"""The training loop: seeded, bit-reproducible on the CPU, reporting every epoch.
+
+Runs inside the worker process (see :mod:`ktrdr_neural.worker`), never on the service's event
+loop. Adam or AdamW with weight decay; cross-entropy with class weights or focal loss; early
+stopping on the validation loss (the best epoch's weights are kept); a learning-rate schedule;
+gradient clipping. At the end the network and two baselines (the training split's majority
+class; a multinomial logistic regression on the same current-bar features) are evaluated on the
+test split.
+
+Reproducibility: one seed drives initialisation and shuffling (a private ``torch.Generator``)
+and the thread count is fixed by the caller; on the CPU the same dataset, settings and thread
+count give the same weights, bit for bit (tested). On CUDA deterministic algorithms are asked
+for, with a warning where an operation has none.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ktrdr_neural.domain.config import NetworkSpec, TrainingConfig
+from ktrdr_neural.domain.metrics import Evaluation, evaluate
+from ktrdr_neural.domain.models import N_CLASSES, Network, state_arrays
+
+EVAL_BATCH = 8192
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EpochReport:
+    """Figures of one finished epoch."""
+
+    epoch: int
+    total_epochs: int
+    train_loss: float
+    train_accuracy: float
+    val_loss: float
+    val_accuracy: float
+    val_macro_f1: float
+    learning_rate: float
+    seconds: float
+    best_epoch: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TrainResult:
+    """Weights of the kept epoch, per-epoch history and the test evaluations."""
+
+    weights: dict[str, np.ndarray]
+    history: list[EpochReport]
+    best_epoch: int
+    evaluations: list[Evaluation]
+    return_scale: float
+    stopped_early: bool
+
+
+class Windows:
+    """Samples of one split as tensors: ``x(idx)`` gathers feature windows on demand."""
+
+    def __init__(
+        self,
+        features: torch.Tensor,
+        rows: np.ndarray,
+        labels: np.ndarray,
+        returns: np.ndarray,
+        window: int,
+    ) -> None:
+        self.features = features
+        self.rows = torch.from_numpy(np.ascontiguousarray(rows, dtype=np.int64))
+        self.labels = torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64))
+        self.returns = torch.from_numpy(np.ascontiguousarray(returns, dtype=np.float32))
+        self.window = window
+        self.offsets = torch.arange(-window + 1, 1, dtype=torch.int64)
+        self.flat = features[self.rows] if window == 1 else None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def x(self, idx: torch.Tensor) -> torch.Tensor:
+        if self.flat is not None:
+            return self.flat[idx]
+        return self.features[self.rows[idx, None] + self.offsets]
+
+
+def class_weights(labels: np.ndarray, setting: str | tuple[float, float, float]) -> torch.Tensor:
+    """Inverse-frequency weights normalised to mean 1 (``balanced``), ones, or as given."""
+    if setting == "none":
+        return torch.ones(N_CLASSES)
+    if isinstance(setting, tuple):
+        return torch.tensor(setting, dtype=torch.float32)
+    counts = np.bincount(labels, minlength=N_CLASSES).astype(np.float64)
+    weights = np.where(counts > 0, len(labels) / (N_CLASSES * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights / weights[counts > 0].mean(), dtype=torch.float32)
+
+
+def focal_loss(
+    logits: torch.Tensor, target: torch.Tensor, weights: torch.Tensor, gamma: float
+) -> torch.Tensor:
+    """Mean of ``-w_y (1 - p_y)^gamma log p_y`` (Lin et al.), class weights as alpha."""
+    log_p = F.log_softmax(logits, dim=1).gather(1, target[:, None]).squeeze(1)
+    p = log_p.exp()
+    return (-(weights[target]) * (1 - p) ** gamma * log_p).mean()
+
+
+class _Objective:
+    def __init__(self, config: TrainingConfig, weights: torch.Tensor, reg_weight: float) -> None:
+        self.config = config
+        self.weights = weights
+        self.reg_weight = reg_weight
+
+    def __call__(
+        self,
+        logits: torch.Tensor,
+        reg: torch.Tensor | None,
+        target: torch.Tensor,
+        ret: torch.Tensor,
+    ) -> torch.Tensor:
+        if self.config.loss == "focal":
+            loss = focal_loss(logits, target, self.weights, self.config.focal_gamma)
+        else:
+            loss = F.cross_entropy(logits, target, weight=self.weights)
+        if reg is not None:
+            loss = loss + self.reg_weight * F.mse_loss(reg, ret)
+        return loss
+
+
+def _optimizer(network: Network, config: TrainingConfig) -> torch.optim.Optimizer:
+    cls = torch.optim.AdamW if config.optimizer == "adamw" else torch.optim.Adam
+    return cls(network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+
+
+def _scheduler(optimizer: torch.optim.Optimizer, config: TrainingConfig) -> Any:
+    s = config.lr_scheduler
+    if s.type == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=s.step_size, gamma=s.gamma)
+    if s.type == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=s.gamma)
+    if s.type == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=config.epochs, eta_min=s.min_lr
+        )
+    if s.type == "reduce_on_plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=s.factor, patience=s.patience, min_lr=s.min_lr
+        )
+    return None
+
+
+@torch.inference_mode()
+def predict_logits(
+    network: Network, data: Windows, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Logits (and regression outputs) of every sample, in eval mode, on the CPU."""
+    network.eval()
+    logits, regs = [], []
+    for s in range(0, len(data), EVAL_BATCH):
+        idx = torch.arange(s, min(len(data), s + EVAL_BATCH))
+        out, reg = network(data.x(idx).to(device))
+        logits.append(out.cpu())
+        if reg is not None:
+            regs.append(reg.cpu())
+    if not logits:
+        return torch.zeros(0, N_CLASSES), None
+    return torch.cat(logits), (torch.cat(regs) if regs else None)
+
+
+def _run_epoch(
+    network: Network,
+    data: Windows,
+    *,
+    objective: _Objective,
+    optimizer: torch.optim.Optimizer,
+    generator: torch.Generator,
+    config: TrainingConfig,
+    device: torch.device,
+    scale: float,
+) -> tuple[float, float]:
+    network.train()
+    order = torch.randperm(len(data), generator=generator)
+    total, correct = 0.0, 0
+    for s in range(0, len(data), config.batch_size):
+        idx = order[s : s + config.batch_size]
+        if len(idx) < 2 and network.config.batch_norm:
+            continue  # batch norm cannot train on one sample
+        x = data.x(idx).to(device)
+        y = data.labels[idx].to(device)
+        r = (data.returns[idx] / scale).to(device)
+        optimizer.zero_grad(set_to_none=True)
+        logits, reg = network(x)
+        loss = objective(logits, reg, y, r)
+        loss.backward()
+        if config.gradient_clip > 0:
+            torch.nn.utils.clip_grad_norm_(network.parameters(), config.gradient_clip)
+        optimizer.step()
+        total += float(loss.detach()) * len(idx)
+        correct += int((logits.detach().argmax(1) == y).sum())
+    return total / max(1, len(data)), correct / max(1, len(data))
+
+
+def _validate(
+    network: Network, data: Windows, objective: _Objective, device: torch.device, scale: float
+) -> tuple[float, float, float]:
+    logits, reg = predict_logits(network, data, device)
+    loss = float(objective(logits, reg, data.labels, data.returns / scale))
+    pred = logits.argmax(1).numpy()
+    ev = evaluate("validation", data.labels.numpy(), pred)
+    return loss, ev.accuracy, ev.macro_f1
+
+
+def logistic_baseline(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, *, seed: int
+) -> np.ndarray:
+    """Predicted classes of a multinomial logistic regression (L2 1e-4, full-batch L-BFGS)."""
+    torch.manual_seed(seed)
+    x = torch.from_numpy(np.ascontiguousarray(train_x, dtype=np.float64))
+    y = torch.from_numpy(np.ascontiguousarray(train_y, dtype=np.int64))
+    w = torch.zeros(x.shape[1], N_CLASSES, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(N_CLASSES, dtype=torch.float64, requires_grad=True)
+    optimizer = torch.optim.LBFGS([w, b], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(x @ w + b, y) + 1e-4 * (w * w).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with torch.no_grad():
+        t = torch.from_numpy(np.ascontiguousarray(test_x, dtype=np.float64))
+        return (t @ w + b).argmax(1).numpy()
+
+
+def train_network(
+    arrays: Mapping[str, np.ndarray],
+    spec: NetworkSpec,
+    *,
+    window: int,
+    device: str = "cpu",
+    on_epoch: Callable[[EpochReport], None] | None = None,
+) -> TrainResult:
+    """Train on prepared arrays (see ``PreparedDataset.arrays``) and evaluate on the test split.
+
+    Parameters
+    ----------
+    arrays
+        ``features`` and ``rows_/labels_/returns_{train,validation,test}``.
+    spec
+        Model and training settings.
+    window
+        Rows per sample (the sequence length; 1 for an MLP).
+    device
+        ``"cpu"`` or ``"cuda[:n]"``.
+    on_epoch
+        Called after every epoch (progress).
+    """
+    config = spec.training
+    torch.manual_seed(config.seed)
+    dev = torch.device(device)
+    if dev.type == "cuda":  # the CPU kernels used here are deterministic at a fixed thread count
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    features = torch.from_numpy(np.ascontiguousarray(arrays["features"], dtype=np.float32))
+    data = {
+        split: Windows(
+            features,
+            arrays[f"rows_{split}"],
+            arrays[f"labels_{split}"],
+            arrays[f"returns_{split}"],
+            window,
+        )
+        for split in ("train", "validation", "test")
+    }
+    train = data["train"]
+    head = spec.model.regression_head
+    scale = float(np.nanstd(train.returns.numpy())) if head else 1.0
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    network = Network(spec.model, features.shape[1]).to(dev)
+    objective = _Objective(
+        config,
+        class_weights(train.labels.numpy(), config.class_weights).to(dev),
+        head.loss_weight if head else 0.0,
+    )
+    val_objective = _Objective(config, objective.weights.cpu(), head.loss_weight if head else 0.0)
+    optimizer = _optimizer(network, config)
+    scheduler = _scheduler(optimizer, config)
+    generator = torch.Generator().manual_seed(config.seed)
+    best = (math.inf, 0, copy.deepcopy(network.state_dict()))
+    history: list[EpochReport] = []
+    stale = 0
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        lr = optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = _run_epoch(
+            network,
+            train,
+            objective=objective,
+            optimizer=optimizer,
+            generator=generator,
+            config=config,
+            device=dev,
+            scale=scale,
+        )
+        val_loss, val_acc, val_f1 = _validate(
+            network, data["validation"], val_objective, dev, scale
+        )
+        min_delta = config.early_stopping.min_delta if config.early_stopping else 0.0
+        if val_loss < best[0] - min_delta:
+            best, stale = (val_loss, epoch, copy.deepcopy(network.state_dict())), 0
+        else:
+            stale += 1
+        if scheduler is not None:
+            scheduler.step(
+                val_loss
+            ) if config.lr_scheduler.type == "reduce_on_plateau" else scheduler.step()
+        report = EpochReport(
+            epoch,
+            config.epochs,
+            train_loss,
+            train_acc,
+            val_loss,
+            val_acc,
+            val_f1,
+            lr,
+            time.perf_counter() - started,
+            best[1],
+        )
+        history.append(report)
+        if on_epoch is not None:
+            on_epoch(report)
+        if config.early_stopping and stale >= config.early_stopping.patience:
+            break
+    network.load_state_dict(best[2])
+    network.eval()
+    return TrainResult(
+        weights=state_arrays(network),
+        history=history,
+        best_epoch=best[1],
+        evaluations=_evaluations(network, data, arrays, dev, seed=config.seed),
+        return_scale=scale,
+        stopped_early=len(history) < config.epochs,
+    )
+
+
+def _evaluations(
+    network: Network,
+    data: Mapping[str, Windows],
+    arrays: Mapping[str, np.ndarray],
+    device: torch.device,
+    *,
+    seed: int,
+) -> list[Evaluation]:
+    test, train = data["test"], data["train"]
+    y_test = test.labels.numpy()
+    logits, _ = predict_logits(network, test, device)
+    majority = int(np.bincount(train.labels.numpy(), minlength=N_CLASSES).argmax())
+    features = np.asarray(arrays["features"])
+    logistic = logistic_baseline(
+        features[train.rows.numpy()], train.labels.numpy(), features[test.rows.numpy()], seed=seed
+    )
+    return [
+        evaluate("model", y_test, logits.argmax(1).numpy()),
+        evaluate("majority", y_test, np.full(len(y_test), majority)),
+        evaluate("logistic_regression", y_test, logistic),
+    ]
