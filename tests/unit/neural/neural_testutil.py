@@ -115,4 +115,6 @@ class MemorySource:
     async def bars(self, *, symbol, timeframe, start, end) -> PriceBars:
         bars, _ = self._get(symbol)
         k = self._mask(bars.timestamps_us, start, end)
-        return PriceBars(bars.timestamps_us[k], bars.open[k], bars.high[k], bars.low[k], bars.close[k])
+        return PriceBars(
+            bars.timestamps_us[k], bars.open[k], bars.high[k], bars.low[k], bars.close[k]
+        )

@@ -620,7 +620,7 @@ def training_config_from(raw: Mapping[str, Any]) -> TrainingConfig:
         weight_decay=float(raw["weight_decay"]),
         loss=str(raw["loss"]),
         focal_gamma=float(raw["focal_gamma"]),
-        class_weights=tuple(weights) if isinstance(weights, list) else str(weights),  # type: ignore[arg-type]
+        class_weights=tuple(weights) if isinstance(weights, list | tuple) else str(weights),  # type: ignore[arg-type]
         early_stopping=EarlyStoppingConfig(**stopping) if stopping else None,
         lr_scheduler=SchedulerConfig(**raw["lr_scheduler"]),
         gradient_clip=float(raw["gradient_clip"]),

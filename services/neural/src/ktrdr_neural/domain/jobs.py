@@ -115,6 +115,7 @@ class _Record:
         self.cancel_requested = False
         self.publishing = False
         self.clock = 0.0
+        self.train_clock = 0.0
 
     def update(self, **fields: Any) -> None:
         self.status = dataclasses.replace(self.status, **fields)
@@ -375,6 +376,7 @@ class TrainingManager:
             if kind == "epoch":
                 self._on_epoch(record, event)
             elif kind == "started":
+                record.train_clock = time.monotonic()
                 record.update(message="training")
             elif kind == "failed":
                 failure = str(event.get("message", "the worker failed"))
@@ -382,7 +384,8 @@ class TrainingManager:
         return failure
 
     def _on_epoch(self, record: _Record, e: Mapping[str, Any]) -> None:
-        elapsed = time.monotonic() - record.clock
+        now = time.monotonic()
+        per_epoch = (now - (record.train_clock or record.clock)) / max(1, int(e["epoch"]))
         epoch, total = int(e["epoch"]), int(e["total_epochs"])
         record.update(
             epoch=epoch,
@@ -393,8 +396,8 @@ class TrainingManager:
             val_macro_f1=float(e["val_macro_f1"]),
             learning_rate=float(e["learning_rate"]),
             best_epoch=int(e["best_epoch"]),
-            elapsed_seconds=elapsed,
-            eta_seconds=elapsed / epoch * (total - epoch),
+            elapsed_seconds=now - record.clock,
+            eta_seconds=per_epoch * (total - epoch),
             message=f"epoch {epoch}/{total}",
         )
 
