@@ -16,8 +16,8 @@ from ktrdr_neural.domain.plan import TrainRequest, plan_training
 from ktrdr_runtime.errors import FailedPreconditionError
 
 
-def _plan(strategy, source, request=TrainRequest()):
-    return asyncio.run(plan_training(source, strategy, request))
+def _plan(strategy, source, request=None):
+    return asyncio.run(plan_training(source, strategy, request or TrainRequest()))
 
 
 def test_a_symbol_not_stored_fails_naming_it_and_how_to_load_it():

@@ -30,6 +30,10 @@ from ktrdr_neural.domain.scaling import Scaler
 from ktrdr_runtime.errors import DataLossError, FailedPreconditionError
 
 NOT_READY = -1
+# Rows are padded to a multiple of this before the forward pass: BLAS picks its kernel by the
+# row count, and a row's result would otherwise change (in the last bit) with the batch it
+# came in. Padded, a row gives the same bits alone, in a REST batch or in a stream message.
+ROW_TILE = 16
 # Bound on the rows of one prediction call (one request or one stream message).
 MAX_ROWS_PER_CALL = 100_000
 
@@ -125,13 +129,22 @@ class LoadedModel:
         return PredictionBatch(probs, signals, confidence, ready, reg)
 
     def _forward(self, x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        n = len(idx)
+        padded = -(-n // ROW_TILE) * ROW_TILE
         if self._numpy is not None:
-            return self._numpy(x[idx] if len(idx) != len(x) else x)
+            rows = np.zeros((padded, x.shape[1]))
+            rows[:n] = x[idx]
+            logits, reg = self._numpy(rows)
+            return logits[:n], (reg[:n] if reg is not None else None)
         assert self._torch is not None
-        windows = x[idx[:, None] + np.arange(-self.window + 1, 1)]
+        windows = np.zeros((padded, self.window, x.shape[1]), dtype=np.float32)
+        windows[:n] = x[idx[:, None] + np.arange(-self.window + 1, 1)]
         with torch.inference_mode():
-            logits, reg = self._torch(torch.from_numpy(windows.astype(np.float32)))
-        return logits.double().numpy(), (reg.double().numpy() if reg is not None else None)
+            out, out_reg = self._torch(torch.from_numpy(windows))
+        return (
+            out[:n].double().numpy(),
+            (out_reg[:n].double().numpy() if out_reg is not None else None),
+        )
 
     def stream(self) -> PredictionStream:
         return PredictionStream(self)
