@@ -8,7 +8,9 @@ from __future__ import annotations
 # gRPC method (service.Method, without package version) -> the role it needs.
 ADMIN_METHODS: frozenset[str] = frozenset(
     {
+        # Training (start or cancel) and deleting models change the model registry.
         "ktrdr.neural.v1.NeuralService/TrainModel",
+        "ktrdr.neural.v1.NeuralService/CancelTraining",
         "ktrdr.neural.v1.NeuralService/DeleteModel",
     }
 )
@@ -21,7 +23,6 @@ TRADE_METHODS: frozenset[str] = frozenset(
         "ktrdr.ib_gateway.v1.IbGatewayService/StreamHistoricalBars",
         "ktrdr.ib_gateway.v1.IbGatewayService/StreamLiveBars",
         "ktrdr.backtest.v1.BacktestService/RunBacktest",
-        "ktrdr.neural.v1.NeuralService/CancelTraining",
     }
 )
 
