@@ -18,7 +18,7 @@ from ktrdr.neural.v1 import neural_pb2_grpc
 from ktrdr_neural.domain.device import choose_device
 from ktrdr_neural.domain.jobs import TrainingManager
 from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
-from ktrdr_neural.domain.serving import ModelServer
+from ktrdr_neural.domain.serving import ModelServer, limit_blas_threads
 from ktrdr_neural.feature_client import GrpcFeatureSource
 from ktrdr_neural.servicer import DESCRIPTOR, NeuralServiceServicer
 from ktrdr_neural.settings import NeuralSettings
@@ -57,6 +57,7 @@ def code_version() -> dict[str, str]:
 
 
 async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
+    limit_blas_threads(1)
     device = choose_device(settings.device)
     log.info("neural_device", device=device, cuda_available=torch.cuda.is_available())
     timeout = settings.call_timeout_seconds

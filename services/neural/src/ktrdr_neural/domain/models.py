@@ -98,7 +98,7 @@ def load_network(config: ModelConfig, n_features: int, arrays: Mapping[str, np.n
 
 def _np_activation(name: str, x: np.ndarray) -> np.ndarray:
     if name == "relu":
-        return np.maximum(x, 0.0)
+        return np.maximum(x, 0.0, out=x)
     if name == "tanh":
         return np.tanh(x)
     if name == "sigmoid":
@@ -149,13 +149,15 @@ class NumpyMLP:
         """``x [B, F]`` -> (logits ``[B, 3]``, regression ``[B]`` or None)."""
         h = x
         for w, b in self.layers:
-            h = _np_activation(self.activation, h @ w + b)
+            z = h @ w
+            z += b
+            h = _np_activation(self.activation, z)
         reg = (h @ self.reg[0] + self.reg[1])[:, 0] if self.reg is not None else None
         return h @ self.cls_w + self.cls_b, reg
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax, stable for large logits."""
-    z = logits - logits.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e

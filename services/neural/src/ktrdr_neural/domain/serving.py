@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.numpy import load as load_safetensors
+from threadpoolctl import threadpool_limits
 
 from ktrdr_neural.domain import errors as codes
 from ktrdr_neural.domain.config import model_config_from
@@ -107,29 +108,36 @@ class LoadedModel:
         x = np.asarray(values, dtype=np.float64)
         if x.ndim != 2:
             raise ValueError(f"values must be 2-D, got shape {x.shape}")
-        self.check_width(x.shape[1])
+        if x.shape[1] != len(self.features):
+            self.check_width(x.shape[1])
         if self._scaled:
             x = (x - self._offset) / self._divisor
         row_ok: np.ndarray = np.asarray(np.isfinite(x).all(axis=1))
         ready = window_ready(row_ok, self.window) if self.window > 1 else row_ok
         n = len(x)
-        probs = np.full((n, 3), np.nan)
-        reg = np.full(n, np.nan)
         idx = np.flatnonzero(ready)
-        if len(idx):
-            logits, out = self._forward(x, idx)
-            probs[idx] = softmax(logits)
-            if out is not None:
-                reg[idx] = out * self.return_scale
+        logits, out = self._forward(x, idx)
+        ready_probs = softmax(logits)
+        ready_signals = ready_probs.argmax(axis=1)
+        ready_conf = ready_probs[np.arange(len(idx)), ready_signals]
+        if len(idx) == n:  # every row ready (the usual case): no scatter
+            reg = out * self.return_scale if out is not None else np.full(n, np.nan)
+            return PredictionBatch(ready_probs, ready_signals, ready_conf, ready, reg)
+        probs = np.full((n, 3), np.nan)
+        probs[idx] = ready_probs
         signals = np.full(n, NOT_READY, dtype=np.int64)
+        signals[idx] = ready_signals
         confidence = np.zeros(n)
-        if len(idx):
-            signals[idx] = probs[idx].argmax(axis=1)
-            confidence[idx] = probs[idx, signals[idx]]
+        confidence[idx] = ready_conf
+        reg = np.full(n, np.nan)
+        if out is not None:
+            reg[idx] = out * self.return_scale
         return PredictionBatch(probs, signals, confidence, ready, reg)
 
     def _forward(self, x: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         n = len(idx)
+        if n == 0:
+            return np.zeros((0, 3)), (np.zeros(0) if self.config.regression_head else None)
         padded = -(-n // ROW_TILE) * ROW_TILE
         if self._numpy is not None:
             rows = np.zeros((padded, x.shape[1]))
@@ -176,6 +184,16 @@ class PredictionStream:
 
     def reset(self) -> None:
         self._tail = np.zeros((0, len(self.model.features)))
+
+
+def limit_blas_threads(threads: int = 1) -> None:
+    """Cap NumPy's BLAS threads for this process (call once, at start).
+
+    Serving multiplies small matrices (at most ~1000 rows by tens of features): a multi-threaded
+    BLAS spins threads up for each call, which costs far more than it saves and collapses when
+    the machine is busy (measured: 10x slower on two loaded cores).
+    """
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 class ModelServer:
