@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,9 @@ def test_every_setting_reaches_the_typed_config():
     assert (t.gradient_clip, t.seed) == (0.5, 7)
     assert spec.label_window == 20
     assert spec_from_dict(spec_to_dict(spec)) == spec
+
+
+def test_the_settings_module_does_not_import_torch():
+    code = "import sys, ktrdr_neural.domain.config; assert 'torch' not in sys.modules"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr

@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +54,8 @@ SERIES_RE = re.compile(
     r"_(?P<tf>" + "|".join(re.escape(t) for t in TIMEFRAMES) + r")"
 )
 VERSION_DIR_RE = re.compile(r"(?P<series>.+)_v(?P<version>[1-9][0-9]{0,8})")
+# Given the version number allocated, the files of the version (name -> bytes).
+VersionBuilder = Callable[[int], Mapping[str, bytes]]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ class RegistryStorage(Protocol):
         """One file of a version (``FileNotFoundError`` when absent)."""
         ...
 
-    def write_version(self, strategy: str, series: str, build: Any) -> int:
+    def write_version(self, strategy: str, series: str, build: VersionBuilder) -> int:
         """Allocate the next version N, write ``build(N) -> {file: bytes}`` atomically, move
         ``latest`` to it, return N."""
         ...
@@ -201,7 +203,7 @@ class LocalStorage:
     def read(self, strategy: str, series: str, version: int, file: str) -> bytes:
         return (self._dir(strategy, series, version) / file).read_bytes()
 
-    def write_version(self, strategy: str, series: str, build: Any) -> int:
+    def write_version(self, strategy: str, series: str, build: VersionBuilder) -> int:
         parent = self.root / strategy
         parent.mkdir(parents=True, exist_ok=True)
         with self._locked():

@@ -285,75 +285,98 @@ def train_network(
         )
         for split in ("train", "validation", "test")
     }
-    train = data["train"]
-    head = spec.model.regression_head
-    scale = float(np.nanstd(train.returns.numpy())) if head else 1.0
-    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
-    network = Network(spec.model, features.shape[1]).to(dev)
-    objective = _Objective(
-        config,
-        class_weights(train.labels.numpy(), config.class_weights).to(dev),
-        head.loss_weight if head else 0.0,
-    )
-    val_objective = _Objective(config, objective.weights.cpu(), head.loss_weight if head else 0.0)
-    optimizer = _optimizer(network, config)
-    scheduler = _scheduler(optimizer, config)
-    generator = torch.Generator().manual_seed(config.seed)
-    best = (math.inf, 0, copy.deepcopy(network.state_dict()))
+    fit = _Fit(spec, data["train"], n_features=features.shape[1], device=dev)
     history: list[EpochReport] = []
-    stale = 0
     for epoch in range(1, config.epochs + 1):
-        started = time.perf_counter()
-        lr = optimizer.param_groups[0]["lr"]
-        train_loss, train_acc = _run_epoch(
-            network,
-            train,
-            objective=objective,
-            optimizer=optimizer,
-            generator=generator,
-            config=config,
-            device=dev,
-            scale=scale,
-        )
-        val_loss, val_acc, val_f1 = _validate(
-            network, data["validation"], val_objective, dev, scale
-        )
-        min_delta = config.early_stopping.min_delta if config.early_stopping else 0.0
-        if val_loss < best[0] - min_delta:
-            best, stale = (val_loss, epoch, copy.deepcopy(network.state_dict())), 0
-        else:
-            stale += 1
-        if scheduler is not None:
-            scheduler.step(
-                val_loss
-            ) if config.lr_scheduler.type == "reduce_on_plateau" else scheduler.step()
-        report = EpochReport(
-            epoch,
-            config.epochs,
-            train_loss,
-            train_acc,
-            val_loss,
-            val_acc,
-            val_f1,
-            lr,
-            time.perf_counter() - started,
-            best[1],
-        )
+        report = fit.epoch(epoch, data["validation"])
         history.append(report)
         if on_epoch is not None:
             on_epoch(report)
-        if config.early_stopping and stale >= config.early_stopping.patience:
+        if fit.should_stop():
             break
-    network.load_state_dict(best[2])
-    network.eval()
+    network = fit.best_network()
     return TrainResult(
         weights=state_arrays(network),
         history=history,
-        best_epoch=best[1],
+        best_epoch=fit.best_epoch,
         evaluations=_evaluations(network, data, arrays, dev, seed=config.seed),
-        return_scale=scale,
+        return_scale=fit.scale,
         stopped_early=len(history) < config.epochs,
     )
+
+
+class _Fit:
+    """One training's network, optimiser, schedule and best epoch so far."""
+
+    def __init__(
+        self, spec: NetworkSpec, train: Windows, *, n_features: int, device: torch.device
+    ) -> None:
+        self.config = spec.training
+        self.train = train
+        self.device = device
+        head = spec.model.regression_head
+        scale = float(np.nanstd(train.returns.numpy())) if head else 1.0
+        self.scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+        self.network = Network(spec.model, n_features).to(device)
+        weights = class_weights(train.labels.numpy(), self.config.class_weights)
+        reg_weight = head.loss_weight if head else 0.0
+        self.objective = _Objective(self.config, weights.to(device), reg_weight)
+        self.val_objective = _Objective(self.config, weights, reg_weight)
+        self.optimizer = _optimizer(self.network, self.config)
+        self.scheduler = _scheduler(self.optimizer, self.config)
+        self.generator = torch.Generator().manual_seed(self.config.seed)
+        self.best_loss, self.best_epoch = math.inf, 0
+        self.best_state = copy.deepcopy(self.network.state_dict())
+        self.stale = 0
+
+    def epoch(self, epoch: int, validation: Windows) -> EpochReport:
+        started = time.perf_counter()
+        lr = self.optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = _run_epoch(
+            self.network,
+            self.train,
+            objective=self.objective,
+            optimizer=self.optimizer,
+            generator=self.generator,
+            config=self.config,
+            device=self.device,
+            scale=self.scale,
+        )
+        val_loss, val_acc, val_f1 = _validate(
+            self.network, validation, self.val_objective, self.device, self.scale
+        )
+        stopping = self.config.early_stopping
+        if val_loss < self.best_loss - (stopping.min_delta if stopping else 0.0):
+            self.best_loss, self.best_epoch, self.stale = val_loss, epoch, 0
+            self.best_state = copy.deepcopy(self.network.state_dict())
+        else:
+            self.stale += 1
+        if self.config.lr_scheduler.type == "reduce_on_plateau":
+            self.scheduler.step(val_loss)
+        elif self.scheduler is not None:
+            self.scheduler.step()
+        return EpochReport(
+            epoch=epoch,
+            total_epochs=self.config.epochs,
+            train_loss=train_loss,
+            train_accuracy=train_acc,
+            val_loss=val_loss,
+            val_accuracy=val_acc,
+            val_macro_f1=val_f1,
+            learning_rate=lr,
+            seconds=time.perf_counter() - started,
+            best_epoch=self.best_epoch,
+        )
+
+    def should_stop(self) -> bool:
+        stopping = self.config.early_stopping
+        return stopping is not None and self.stale >= stopping.patience
+
+    def best_network(self) -> Network:
+        """The network with the weights of the epoch with the lowest validation loss."""
+        self.network.load_state_dict(self.best_state)
+        self.network.eval()
+        return self.network
 
 
 def _evaluations(
