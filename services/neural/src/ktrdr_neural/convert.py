@@ -115,12 +115,14 @@ def training(status: TrainingStatus) -> neural_pb2.Training:
     )
 
 
-def model_info(model: StoredModel) -> neural_pb2.ModelInfo:
+def model_info(model: StoredModel, *, full: bool = True) -> neural_pb2.ModelInfo:
+    """The model's summary; ``full`` adds the whole model.json (GetModel, not ListModels)."""
     meta = model.metadata
     created = Timestamp()
     created.FromJsonString(meta["created_at"])
     metadata = struct_pb2.Struct()
-    metadata.update(meta)
+    if full:
+        metadata.update(meta)
     evaluations = [Evaluation.from_dict(e) for e in meta["metrics"]["evaluations"]]
     return neural_pb2.ModelInfo(
         name=model.ref.name,
@@ -135,7 +137,7 @@ def model_info(model: StoredModel) -> neural_pb2.ModelInfo:
         device=meta.get("device", ""),
         latest=model.latest,
         evaluations=[evaluation(e) for e in evaluations],
-        metadata=metadata,
+        metadata=metadata if full else None,
     )
 
 

@@ -73,7 +73,9 @@ class NeuralServiceServicer(neural_pb2_grpc.NeuralServiceServicer):
         self, request: neural_pb2.ListModelsRequest, context: aio.ServicerContext
     ) -> neural_pb2.ListModelsResponse:
         models = await asyncio.to_thread(self._registry.list, strategy=request.strategy)
-        return neural_pb2.ListModelsResponse(models=[convert.model_info(m) for m in models])
+        return neural_pb2.ListModelsResponse(
+            models=[convert.model_info(m, full=False) for m in models]
+        )
 
     async def GetModel(
         self, request: neural_pb2.GetModelRequest, context: aio.ServicerContext
