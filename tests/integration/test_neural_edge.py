@@ -203,3 +203,21 @@ def _neural_process(layout: mesh.Layout) -> Iterator[str]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def test_training_routes_and_delete_through_the_edge(
+    edge: tuple[str, str], trained: dict[str, Any]
+) -> None:
+    url, key = edge
+    final = trained["final"]
+    with httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=30) as http:
+        got = http.get(f"/api/v1/trainings/{final['trainingId']}").json()["training"]
+        late = http.post(f"/api/v1/trainings/{final['trainingId']}:cancel", json={})
+        unpinned = http.delete(f"/api/v1/models/{STRATEGY}")
+        deleted = http.delete(f"/api/v1/models/{final['modelName']}")
+        gone = http.get(f"/api/v1/models/{final['modelName']}")
+    assert got["state"] == "TRAINING_STATE_SUCCEEDED" and got["modelName"] == final["modelName"]
+    assert late.status_code == 400 and late.json()["details"][0]["code"] == "NEURAL-008"
+    assert unpinned.status_code == 400 and final["modelName"] in unpinned.json()["message"]
+    assert deleted.status_code == 200 and deleted.json()["name"] == final["modelName"]
+    assert gone.status_code == 404
