@@ -60,8 +60,8 @@ def test_grpcurl_sees_an_unbuilt_rpc_as_unimplemented_with_a_message(mesh_layout
         [
             GRPCURL,
             "-plaintext",
-            mesh_layout.address("neural"),
-            "ktrdr.neural.v1.NeuralService/ListModels",
+            mesh_layout.address("backtest"),
+            "ktrdr.backtest.v1.BacktestService/ListBacktests",
         ],
         capture_output=True,
         text=True,

@@ -11,6 +11,7 @@ from ktrdr_gateway import contracts, envoy_config, policy
 ADMIN = {
     "/ktrdr.neural.v1.NeuralService/TrainModel",
     "/ktrdr.neural.v1.NeuralService/DeleteModel",
+    "/ktrdr.neural.v1.NeuralService/CancelTraining",
     "/ktrdr.data.v1.DataService/ReplaceSeries",
     "/ktrdr.data.v1.DataService/DeleteSeries",
 }
@@ -19,7 +20,6 @@ TRADE = {
     "/ktrdr.data.v1.DataService/ImportBars",
     "/ktrdr.data.v1.DataService/UpdateSymbolMetadata",
     "/ktrdr.backtest.v1.BacktestService/RunBacktest",
-    "/ktrdr.neural.v1.NeuralService/CancelTraining",
     "/ktrdr.ib_gateway.v1.IbGatewayService/QualifyContract",
     "/ktrdr.ib_gateway.v1.IbGatewayService/StreamHistoricalBars",
     "/ktrdr.ib_gateway.v1.IbGatewayService/StreamLiveBars",

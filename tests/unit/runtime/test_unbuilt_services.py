@@ -7,11 +7,10 @@ import pytest
 from google.protobuf import message_factory
 
 from ktrdr_backtest.app import SPEC as BACKTEST
-from ktrdr_neural.app import SPEC as NEURAL
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.server import create_server
 
-UNBUILT = [NEURAL, BACKTEST]
+UNBUILT = [BACKTEST]
 CASES = [(spec, m) for spec in UNBUILT for s in spec.services for m in s.methods]
 
 
