@@ -15,7 +15,9 @@ import ktrdr_core.strategy.errors
 import ktrdr_data.domain.errors
 import ktrdr_fuzzy.domain.errors
 import ktrdr_gateway.codes
+import ktrdr_ib_gateway.domain.errors
 import ktrdr_indicators.domain.errors
+import ktrdr_neural.domain.errors
 import ktrdr_runtime.codes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +28,8 @@ CATALOGUES: dict[str, tuple[ModuleType, ...]] = {
     "DATA": (ktrdr_core.codes, ktrdr_data.domain.errors),
     "IND": (ktrdr_indicators.domain.errors,),
     "FUZZY": (ktrdr_core.strategy.errors, ktrdr_fuzzy.domain.errors),
+    "NEURAL": (ktrdr_neural.domain.errors,),
+    "IB": (ktrdr_ib_gateway.domain.errors,),
     "RUNTIME": (ktrdr_runtime.codes,),
     "AUTH": (ktrdr_gateway.codes,),
     "GATEWAY": (ktrdr_gateway.codes,),

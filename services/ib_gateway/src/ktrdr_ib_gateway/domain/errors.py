@@ -65,6 +65,8 @@ CLIENT_ID_IN_USE = "IB-012"
 IB_REJECTED = "IB-013"
 TOO_MANY_SUBSCRIPTIONS = "IB-014"
 
+ALL_CODES: tuple[str, ...] = tuple(f"IB-{n:03d}" for n in range(1, 15))
+
 # IB's own codes the domain reacts to.
 IB_PACING_OR_NO_DATA = 162
 IB_NO_SECURITY_DEFINITION = 200
