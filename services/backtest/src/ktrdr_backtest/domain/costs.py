@@ -113,7 +113,8 @@ class PerShareCommission:
         candidates = [(budget - self.minimum) / price, budget / (price + self.per_share)]
         if self.maximum_rate is not None:
             candidates.append(budget / (price * (1.0 + self.maximum_rate)))
-        fits = [n for n in candidates if n > 0 and n * price + self.cost(n, price) <= budget]
+        slack = budget * (1 + 1e-12)  # each candidate solves its regime exactly, up to rounding
+        fits = [n for n in candidates if n > 0 and n * price + self.cost(n, price) <= slack]
         return max(fits, default=0.0)
 
 
@@ -169,10 +170,10 @@ class Costs:
         if budget <= 0:
             return 0.0
         units = self.commission.max_units(budget, fill_price)
-        if not whole_units:
-            return units
-        whole = float(math.floor(units))
-        # Floating point may put the floor one unit over budget; step back when it does.
-        while whole > 0 and whole * fill_price + self.commission.cost(whole, fill_price) > budget:
-            whole -= 1.0
-        return whole
+        step = 1.0 if whole_units else units * 1e-12
+        if whole_units:
+            units = float(math.floor(units))
+        # Rounding may leave the total a hair (or, floored, one unit) over the budget.
+        while units > 0 and units * fill_price + self.commission.cost(units, fill_price) > budget:
+            units = max(0.0, units - step)
+        return units

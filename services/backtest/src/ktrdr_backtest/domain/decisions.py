@@ -315,7 +315,7 @@ def _parse_short_selling(raw: Mapping[str, Any], problems: Problems) -> ShortSel
         problems.add(
             "short_selling",
             f"unknown policy '{value}'; use one of {', '.join(ShortSelling)}.",
-            suggestions=suggest(str(value), [p.value for p in ShortSelling], cutoff=0.4),
+            suggestions=suggest(str(value), [p.value for p in ShortSelling]),
         )
         return None
     if legacy is not None and legacy != (policy is not ShortSelling.NEVER):
