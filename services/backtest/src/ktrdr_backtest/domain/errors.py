@@ -16,8 +16,8 @@ BACKTEST-003  ValidationError           A batch of bars is malformed (column len
                                         finite and positive, high below low).
 BACKTEST-004  ValidationError           Model output malformed (signal values, probabilities
                                         shape or range, length different from the bars).
-BACKTEST-005  FailedPreconditionError   Engine used out of order (fed after ``finish``,
-                                        finished without bars).
+BACKTEST-005  FailedPreconditionError   Used out of order: an engine fed after ``finish`` or
+                                        finished without bars, a stored run completed twice.
 BACKTEST-006  ResourceExhaustedError    Too many bars (per batch or in total; see the bounds
                                         in :mod:`ktrdr_backtest.domain.engine`).
 BACKTEST-007  ValidationError           Metric inputs invalid (periods per year, risk-free rate).
