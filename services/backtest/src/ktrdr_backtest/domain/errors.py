@@ -27,6 +27,8 @@ BACKTEST-010  UnavailableError          The results database cannot be reached.
 BACKTEST-011  FailedPreconditionError   The results database schema cannot be migrated or is
                                         newer than this code.
 BACKTEST-012  ValidationError           Bad database URL (scheme not sqlite or postgresql).
+BACKTEST-013  ValidationError           A required request field is empty (``backtest_id``,
+                                        ``strategy_id``).
 ============  ========================  ======================================================
 """
 
@@ -48,8 +50,9 @@ BAD_PAGE = "BACKTEST-009"
 DATABASE_UNAVAILABLE = "BACKTEST-010"
 SCHEMA_MISMATCH = "BACKTEST-011"
 BAD_DATABASE_URL = "BACKTEST-012"
+MISSING_FIELD = "BACKTEST-013"
 
-ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 13))
+ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 14))
 
 
 class ConfigProblems(ValidationError):
