@@ -404,7 +404,7 @@ DECISIONS = st.builds(
 CONFIGS = st.builds(
     EngineConfig,
     initial_cash=st.just(CASH),
-    fill_timing=st.sampled_from(list(FillTiming)),
+    fill_timing=st.just(FillTiming.NEXT_OPEN),
     costs=st.builds(
         Costs,
         commission=COMMISSIONS,
@@ -417,6 +417,12 @@ CONFIGS = st.builds(
         st.builds(FixedUnits, units=st.integers(1, 200)),
     ),
     end_of_data=st.sampled_from(list(EndOfData)),
+) | st.builds(
+    EngineConfig,
+    initial_cash=st.just(CASH),
+    fill_timing=st.just(FillTiming.THIS_CLOSE),
+    costs=st.builds(Costs, commission=COMMISSIONS, spread_bps=st.sampled_from([0.0, 3.0])),
+    sizing=st.builds(FractionOfEquity, fraction=st.floats(0.1, 1), whole_units=st.booleans()),
 )
 
 
@@ -530,5 +536,7 @@ def test_engine_settings_report_every_problem():
     assert info.value.code == "BACKTEST-002"
     with pytest.raises(ConfigProblems):
         EngineConfig(initial_cash=0)
+    with pytest.raises(ConfigProblems, match="last_open goes with next_open"):
+        EngineConfig(fill_timing=FillTiming.THIS_CLOSE, end_of_data=EndOfData.LAST_OPEN)
     with pytest.raises(ConfigProblems):
         FixedUnits(units=1.5)

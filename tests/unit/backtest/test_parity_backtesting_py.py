@@ -23,10 +23,12 @@ from ktrdr_backtest.domain import (
     DecisionConfig,
     EndOfData,
     EngineConfig,
+    FixedPlusRateCommission,
     FractionOfEquity,
     ModelOutput,
     RateCommission,
     ShortSelling,
+    SizingConvention,
     SpreadCharging,
     backtesting_py_stats,
     crossover_signals,
@@ -35,6 +37,7 @@ from ktrdr_backtest.domain import (
 
 CASH = 10_000
 FAST, SLOW = 10, 20
+Commission = float | tuple[float, float]
 
 pytestmark = pytest.mark.filterwarnings("ignore:DatetimeIndex.dayofweek is deprecated")
 
@@ -53,7 +56,7 @@ class SmaCross(Strategy):
             self.sell()
 
 
-def _theirs(data: pd.DataFrame, commission: float, spread: float) -> pd.Series:
+def _theirs(data: pd.DataFrame, commission: Commission, spread: float) -> pd.Series:
     bt = Backtest(
         data, SmaCross, cash=CASH, commission=commission, spread=spread, finalize_trades=True
     )
@@ -61,7 +64,12 @@ def _theirs(data: pd.DataFrame, commission: float, spread: float) -> pd.Series:
 
 
 def _ours(
-    data: pd.DataFrame, commission: float, spread: float, *, batch_size: int = 5_000_000
+    data: pd.DataFrame,
+    commission: Commission,
+    spread: float,
+    *,
+    batch_size: int = 5_000_000,
+    sizing: SizingConvention = SizingConvention.BACKTESTING_PY,
 ) -> BacktestResult:
     close = data.Close.to_numpy()
     bars = BarBatch(
@@ -71,14 +79,19 @@ def _ours(
         data.Low.to_numpy(),
         close,
     )
+    model = (
+        FixedPlusRateCommission(*commission)
+        if isinstance(commission, tuple)
+        else RateCommission(commission)
+    )
     config = EngineConfig(
         initial_cash=CASH,
         costs=Costs(
-            commission=RateCommission(commission),
+            commission=model,
             spread_bps=spread * 10_000,
             spread_charging=SpreadCharging.FULL_AT_ENTRY,
         ),
-        sizing=FractionOfEquity(fraction=1 - 2**-52),
+        sizing=FractionOfEquity(fraction=1 - 2**-52, convention=sizing),
         end_of_data=EndOfData.LAST_OPEN,
     )
     signals = crossover_signals(SMA(close, FAST), SMA(close, SLOW))
@@ -91,14 +104,7 @@ def _ours(
     )
 
 
-COSTS = [(0.0, 0.0), (0.002, 0.0), (0.0, 0.001), (0.002, 0.001)]
-IDS = ["no-costs", "commission", "spread", "commission+spread"]
-
-
-@pytest.mark.parametrize(("commission", "spread"), COSTS, ids=IDS)
-def test_goog_sma_cross_trades_fills_equity_and_drawdown_equal_backtesting_py(commission, spread):
-    theirs = _theirs(GOOG, commission, spread)
-    ours = _ours(GOOG, commission, spread, batch_size=97)
+def _assert_same_trades_and_equity(ours: BacktestResult, theirs: pd.Series) -> None:
     trades = theirs._trades
     assert len(ours.trades) == len(trades) > 50
     assert [t.side * t.units for t in ours.trades] == trades.Size.tolist()
@@ -113,10 +119,42 @@ def test_goog_sma_cross_trades_fills_equity_and_drawdown_equal_backtesting_py(co
     )
     assert np.array_equal(ours.equity, theirs._equity_curve.Equity.to_numpy())
     assert ours.final_equity == theirs["Equity Final [$]"]
+
+
+COSTS = [(0.0, 0.0), (0.002, 0.0), (0.0, 0.001), (0.002, 0.001), ((2.0, 0.001), 0.001)]
+IDS = ["no-costs", "commission", "spread", "commission+spread", "fixed+rate+spread"]
+
+
+@pytest.mark.parametrize(("commission", "spread"), COSTS, ids=IDS)
+def test_goog_sma_cross_trades_fills_equity_and_drawdown_equal_backtesting_py(commission, spread):
+    theirs = _theirs(GOOG, commission, spread)
+    ours = _ours(GOOG, commission, spread, batch_size=97)
+    _assert_same_trades_and_equity(ours, theirs)
     stats = backtesting_py_stats(ours)
     assert stats.max_drawdown_pct == theirs["Max. Drawdown [%]"]
     if commission:
         assert stats.commissions == pytest.approx(theirs["Commissions [$]"], rel=1e-12)
+
+
+def test_hourly_eurusd_with_every_cost_equals_backtesting_py():
+    commission = (1.0, 0.0002)
+    theirs = _theirs(EURUSD, commission, 0.0001)
+    _assert_same_trades_and_equity(_ours(EURUSD, commission, 0.0001), theirs)
+
+
+def test_exact_sizing_never_spends_more_than_the_cash_and_differs_by_at_most_a_unit():
+    """backtesting.py estimates the commission at the quote before spread when sizing; the
+    engine's default sizes on the fill it will pay, so it never spends more than the cash."""
+    parity = _ours(EURUSD, 0.002, 0.001)
+    exact = _ours(EURUSD, 0.002, 0.001, sizing=SizingConvention.EXACT)
+    sizes = [(a.units, b.units) for a, b in zip(parity.trades, exact.trades, strict=True)]
+    assert any(a != b for a, b in sizes)
+    assert all(abs(a - b) <= 1 for a, b in sizes)
+    cash = float(CASH)
+    for t in exact.trades:
+        spent = t.units * t.entry_price * (1 + 0.002)
+        assert spent <= cash
+        cash += t.side * t.units * (t.exit_price - t.entry_price) - t.commission
 
 
 STATS = {

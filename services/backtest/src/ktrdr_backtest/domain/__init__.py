@@ -39,6 +39,7 @@ from ktrdr_backtest.domain.engine import (
     FillTiming,
     FixedUnits,
     FractionOfEquity,
+    SizingConvention,
     Trade,
 )
 from ktrdr_backtest.domain.errors import ConfigProblems
@@ -82,6 +83,7 @@ __all__ = [
     "RateCommission",
     "ShortSelling",
     "Signal",
+    "SizingConvention",
     "SpreadCharging",
     "Trade",
     "TradeStats",

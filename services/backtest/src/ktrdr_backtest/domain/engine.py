@@ -43,6 +43,7 @@ import enum
 import math
 from collections import Counter
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
 
@@ -84,19 +85,39 @@ class ExitReason(enum.StrEnum):
     RUIN = "ruin"
 
 
+class SizingConvention(enum.StrEnum):
+    """How :class:`FractionOfEquity` turns cash into units.
+
+    ``exact``: the most units whose fill value plus the commission charged on the fill fits in
+    the budget. ``backtesting.py``: ``budget // (fill + commission(fraction, quote) / fraction)``
+    as backtesting.py 0.6 sizes (commission estimated at the quote before spread, a fixed fee
+    counted per unit); it can differ from ``exact`` by a unit when both commission and spread
+    are set. Use it only to compare with backtesting.py.
+    """
+
+    EXACT = "exact"
+    BACKTESTING_PY = "backtesting.py"
+
+
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class FractionOfEquity:
     """Size each entry as ``fraction`` of the cash (the equity, since entries start flat).
 
-    ``fraction`` in (0, 1]; backtesting.py's default is ``1 - 2**-52``.
+    ``fraction`` in (0, 1]; backtesting.py's default is ``1 - 2**-52``. ``convention`` is a
+    :class:`SizingConvention` (``backtesting.py`` needs whole units).
     """
 
     fraction: float = 1.0
     whole_units: bool = True
+    convention: SizingConvention = SizingConvention.EXACT
 
     def __post_init__(self) -> None:
         problems = Problems(codes.BAD_ENGINE_CONFIG, "sizing")
         problems.check_number("fraction", self.fraction, low=0, high=1, low_open=True)
+        if not isinstance(self.convention, SizingConvention):
+            problems.add("convention", f"must be one of {', '.join(SizingConvention)}.")
+        elif self.convention is SizingConvention.BACKTESTING_PY and not self.whole_units:
+            problems.add("convention", "backtesting.py sizes in whole units only.")
         problems.raise_if_any("sizing")
 
 
@@ -134,7 +155,8 @@ class EngineConfig:
     sizing
         :class:`FractionOfEquity` (default: all of it, whole units) or :class:`FixedUnits`.
     end_of_data
-        Where the position still open at the end is closed.
+        Where the position still open at the end is closed (``last_open`` needs
+        ``next_open`` fills).
     """
 
     initial_cash: float = 100_000.0
@@ -149,6 +171,12 @@ class EngineConfig:
         for name, kind in (("fill_timing", FillTiming), ("end_of_data", EndOfData)):
             if not isinstance(getattr(self, name), kind):
                 problems.add(name, f"must be one of {', '.join(kind)}.")
+        if self.end_of_data is EndOfData.LAST_OPEN and self.fill_timing is FillTiming.THIS_CLOSE:
+            problems.add(
+                "end_of_data",
+                "last_open goes with next_open fills (backtesting.py's finalize_trades); a "
+                "position entered at the last close cannot exit at that bar's open.",
+            )
         if not isinstance(self.sizing, FractionOfEquity | FixedUnits):
             problems.add("sizing", "must be FractionOfEquity or FixedUnits.")
         if not isinstance(self.costs, Costs):
@@ -156,13 +184,13 @@ class EngineConfig:
         problems.raise_if_any("engine settings")
 
 
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Trade:
+class Trade(NamedTuple):
     """One closed trade. Bars are indices from the first bar fed; times are UTC microseconds.
 
     ``*_quote`` is the bar price the fill was based on, ``*_price`` the fill after spread and
     slippage. ``pnl`` is net of every cost, ``gross_pnl`` of none; ``return_pct`` is ``pnl``
-    over the entry value (backtesting.py's ``ReturnPct`` times 100).
+    over the entry value (backtesting.py's ``ReturnPct`` times 100). Immutable (a named tuple:
+    a run may close hundreds of thousands of trades).
     """
 
     side: int  # +1 long, -1 short
@@ -293,8 +321,9 @@ class _NextCandidates:
         self.n = n
         self.buy = self._next(mask & (signals > 0), n)
         self.sell = self._next(mask & (signals < 0), n)
-        self.prefix = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(mask, out=self.prefix[1:])
+        prefix = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(mask, out=prefix[1:])
+        self.prefix: list[int] = prefix.tolist()
 
     @staticmethod
     def _next(where: np.ndarray, n: int) -> list[int]:
@@ -307,7 +336,7 @@ class _NextCandidates:
     def count(self, start: int, stop: int) -> int:
         """Candidates in local bars ``[start, stop)``."""
         stop = min(stop, self.n)
-        return int(self.prefix[stop] - self.prefix[start]) if stop > start else 0
+        return self.prefix[stop] - self.prefix[start] if stop > start else 0
 
 
 class BacktestEngine:
@@ -522,7 +551,7 @@ class BacktestEngine:
         spread = costs.spread_fraction(entry=True)
         slip = costs.slippage_fraction
         price = quote * (1 + side * (spread + slip))
-        units = self._size(price)
+        units = self._size(price, quote)
         if units <= 0:
             self._counts["insufficient_cash"] += 1
             return
@@ -535,13 +564,17 @@ class BacktestEngine:
             stop, target, order.probabilities,
         )  # fmt: skip
 
-    def _size(self, price: float) -> float:
+    def _size(self, price: float, quote: float) -> float:
         sizing = self.config.sizing
+        commission = self._costs.commission
         if isinstance(sizing, FixedUnits):
             units = float(sizing.units)
-            cost = units * price + self._costs.commission.cost(units, price)
+            cost = units * price + commission.cost(units, price)
             return units if cost <= self._balance else 0.0
         budget = self._balance * sizing.fraction
+        if sizing.convention is SizingConvention.BACKTESTING_PY:
+            per_unit = price + commission.cost(sizing.fraction, quote) / sizing.fraction
+            return float(max(budget, 0.0) // per_unit)
         return self._costs.max_units(budget, price, whole_units=sizing.whole_units)
 
     def _level(
@@ -617,18 +650,28 @@ class BacktestEngine:
         """First local bar in ``[start, stop_at]`` where the position must exit, or -1."""
         pos = self._position
         assert pos is not None
-        if pos.stop is None and pos.target is None and pos.side > 0:
+        down, up = (pos.stop, pos.target) if pos.side > 0 else (pos.target, pos.stop)
+        # A short is ruined once a close reaches about entry + balance / units.
+        ruin = pos.entry_price + self._balance / pos.units if pos.side < 0 else None
+        if down is None and up is None and ruin is None:
             return -1
         lo, width = start, _FIRST_SCAN
         while lo <= stop_at:
             hi = min(stop_at + 1, lo + width)
-            hit = self._exit_mask(b, pos, lo, hi)
-            if hit.any():
-                return lo + int(np.argmax(hit))
+            maybe = (
+                (down is not None and b.low[lo:hi].min() <= down)
+                or (up is not None and b.high[lo:hi].max() >= up)
+                or (ruin is not None and b.bars.close[lo:hi].max() >= ruin * (1 - 1e-9))
+            )
+            if maybe:
+                hit = self._exit_mask(b, pos, lo, hi)
+                if hit.any():
+                    return lo + int(np.argmax(hit))
             lo, width = hi, width * 2
         return -1
 
     def _exit_mask(self, b: _Batch, pos: _Position, lo: int, hi: int) -> np.ndarray:
+        """Exactly which bars of ``[lo, hi)`` touch the stop or target, or ruin a short."""
         hit = np.zeros(hi - lo, dtype=bool)
         down, up = (pos.stop, pos.target) if pos.side > 0 else (pos.target, pos.stop)
         if down is not None:

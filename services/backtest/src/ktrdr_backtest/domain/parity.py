@@ -22,11 +22,12 @@ average trade           geometric mean of ``ReturnPct``                 arithmet
 equity curve            the bars only                                   the initial cash first
 ======================  ==============================================  ============================
 
-Fills and equity are the engine's and match backtesting.py exactly when the engine is configured
-as it is (next-open fills, spread at entry, whole units of ``1 - 2**-52`` of the cash, closing at
-the last open; see ``tests/unit/backtest/test_parity_backtesting_py.py``). One sizing difference
-remains with a *fixed* commission: backtesting.py sizes as if the fixed fee were charged per
-unit, the engine charges it per fill in its sizing too.
+Fills and equity are the engine's and match backtesting.py exactly, bit for bit, when the engine
+is configured as it is: next-open fills, the spread charged at entry, whole units of
+``1 - 2**-52`` of the cash sized with ``SizingConvention.BACKTESTING_PY`` (it estimates the
+commission at the quote before spread, and counts a fixed fee per unit), stop-and-reverse, the
+last trade closed at the last open (``tests/unit/backtest/test_parity_backtesting_py.py``).
+Buy & Hold, alpha and beta are not reproduced (they need the close series).
 """
 
 from __future__ import annotations

@@ -357,7 +357,7 @@ def _metric_rows(run_id: str, report: MetricsReport) -> list[MetricRow]:
 
 
 def _trade_row(run_id: str, seq: int, t: Trade) -> dict[str, Any]:
-    row = {f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
+    row = t._asdict()
     entry, exit_ = row.pop("entry_probabilities"), row.pop("exit_probabilities")
     for prefix, probs in (("entry", entry), ("exit", exit_)):
         for cls, p in zip(("buy", "hold", "sell"), probs or (None, None, None), strict=True):
