@@ -169,11 +169,18 @@ class Costs:
         """Most units whose value plus commission at ``fill_price`` fits in ``budget``."""
         if budget <= 0:
             return 0.0
+        cost = self.commission.cost
+
+        def fits(n: float) -> bool:
+            return n * fill_price + cost(n, fill_price) <= budget
+
         units = self.commission.max_units(budget, fill_price)
         step = 1.0 if whole_units else units * 1e-12
         if whole_units:
             units = float(math.floor(units))
+            if fits(units + 1):  # the solution rounded just below a whole number
+                units += 1
         # Rounding may leave the total a hair (or, floored, one unit) over the budget.
-        while units > 0 and units * fill_price + self.commission.cost(units, fill_price) > budget:
+        while units > 0 and not fits(units):
             units = max(0.0, units - step)
         return units

@@ -65,6 +65,7 @@ from ktrdr_runtime.errors import FailedPreconditionError, ResourceExhaustedError
 MAX_BATCH_BARS = 5_000_000
 MAX_TOTAL_BARS = 20_000_000
 _FIRST_SCAN = 64  # bars scanned first when looking for a stop or target; doubles after
+_NO_ATR: dict[int, float] = {}
 
 
 class FillTiming(enum.StrEnum):
@@ -296,7 +297,10 @@ class _Position:
 class _Batch:
     """One batch's arrays, indexed locally; ``offset`` is the global index of its first bar."""
 
-    __slots__ = ("atr", "bars", "confidence", "high", "low", "n", "offset", "output")
+    __slots__ = (
+        "_max_close_from", "atr", "bars", "close", "confidence", "high", "low", "n", "offset",
+        "open", "output", "probabilities", "ts",
+    )  # fmt: skip
 
     def __init__(
         self, bars: BarBatch, output: ModelOutput, offset: int, atr: dict[int, np.ndarray]
@@ -305,10 +309,21 @@ class _Batch:
         self.output = output
         self.offset = offset
         self.n = len(bars)
+        self.ts = bars.timestamps_us
+        self.open = bars.open
         self.high = bars.high
         self.low = bars.low
+        self.close = bars.close
+        self.probabilities = output.probabilities
         self.confidence = output.confidence()
         self.atr = atr
+        self._max_close_from: np.ndarray | None = None
+
+    def max_close_from(self, i: int) -> float:
+        """The highest close from local bar ``i`` to the end of the batch."""
+        if self._max_close_from is None:
+            self._max_close_from = np.maximum.accumulate(self.close[::-1])[::-1]
+        return float(self._max_close_from[i])
 
 
 class _NextCandidates:
@@ -321,22 +336,27 @@ class _NextCandidates:
         self.n = n
         self.buy = self._next(mask & (signals > 0), n)
         self.sell = self._next(mask & (signals < 0), n)
-        prefix = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(mask, out=prefix[1:])
-        self.prefix: list[int] = prefix.tolist()
+        self.prefix = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(mask, out=self.prefix[1:])
 
     @staticmethod
-    def _next(where: np.ndarray, n: int) -> list[int]:
+    def _next(where: np.ndarray, n: int) -> np.ndarray:
         index = np.where(where, np.arange(n), n)
-        return [*np.minimum.accumulate(index[::-1])[::-1].tolist(), n]
+        return np.minimum.accumulate(index[::-1])[::-1]
+
+    def next_buy(self, i: int) -> int:
+        return int(self.buy[i])
+
+    def next_sell(self, i: int) -> int:
+        return int(self.sell[i])
 
     def any(self, i: int) -> int:
-        return min(self.buy[i], self.sell[i])
+        return int(min(self.buy[i], self.sell[i]))
 
     def count(self, start: int, stop: int) -> int:
         """Candidates in local bars ``[start, stop)``."""
         stop = min(stop, self.n)
-        return self.prefix[stop] - self.prefix[start] if stop > start else 0
+        return int(self.prefix[stop] - self.prefix[start]) if stop > start else 0
 
 
 class BacktestEngine:
@@ -353,8 +373,15 @@ class BacktestEngine:
     def __init__(self, config: EngineConfig, decisions: DecisionConfig | None = None) -> None:
         self.config = config
         self.decisions = decisions if decisions is not None else DecisionConfig()
-        self._costs = config.costs
+        costs = self._costs = config.costs
         self._atrs = {p: WilderAtr(p) for p in self.decisions.atr_periods}
+        # Per-fill cost fractions, computed once (the hot path runs once per trade).
+        self._entry_spread = costs.spread_fraction(entry=True)
+        self._exit_spread = costs.spread_fraction(entry=False)
+        self._slip = costs.slippage_fraction
+        self._entry_frac = self._entry_spread + self._slip
+        self._exit_frac = self._exit_spread + self._slip
+        self._commission = costs.commission.cost
         self._balance = float(config.initial_cash)
         self._position: _Position | None = None
         self._pending: _Order | None = None
@@ -488,11 +515,11 @@ class BacktestEngine:
         if not self.decisions.position_awareness:
             return nxt.any(i), "redundant"
         if side > 0:
-            return nxt.sell[i], "redundant"
+            return nxt.next_sell(i), "redundant"
         if side < 0:
-            return nxt.buy[i], "redundant"
+            return nxt.next_buy(i), "redundant"
         if self.decisions.short_selling is ShortSelling.NEVER:
-            return nxt.buy[i], "short_blocked"
+            return nxt.next_buy(i), "short_blocked"
         return nxt.any(i), "redundant"
 
     def _decide(self, b: _Batch, j: int, signal: int) -> None:
@@ -511,25 +538,26 @@ class BacktestEngine:
             self._counts[move.noop] += 1
             return
         self._counts["acted"] += 1
+        probs = b.probabilities
         order = _Order(
             bar,
             move.close,
             move.open_side,
-            b.output.probabilities_at(j),
-            {p: float(a[j]) for p, a in b.atr.items()},
+            None if probs is None else tuple(probs[j].tolist()),  # type: ignore[arg-type]
+            {p: float(a[j]) for p, a in b.atr.items()} if b.atr else _NO_ATR,
         )
         if self.config.fill_timing is FillTiming.THIS_CLOSE:
-            self._execute(b, j, order, float(b.bars.close[j]))
+            self._execute(b, j, order, float(b.close[j]))
         else:
             self._pending = order
 
     def _fill_pending(self, b: _Batch, i: int) -> None:
         order, self._pending = self._pending, None
         assert order is not None
-        self._execute(b, i, order, float(b.bars.open[i]))
+        self._execute(b, i, order, float(b.open[i]))
 
     def _execute(self, b: _Batch, i: int, order: _Order, quote: float) -> None:
-        bar, ts = b.offset + i, int(b.bars.timestamps_us[i])
+        bar, ts = b.offset + i, int(b.ts[i])
         if order.close and self._position is not None:
             self._close(bar, ts, quote, ExitReason.SIGNAL, order.probabilities)
         if order.open_side:
@@ -540,24 +568,22 @@ class BacktestEngine:
 
     def _open(self, bar: int, ts: int, quote: float, order: _Order) -> None:
         side = order.open_side
-        stop = self._level(self.decisions.stop_loss, quote, order, -side)
-        target = self._level(self.decisions.take_profit, quote, order, side)
-        if (self.decisions.stop_loss and stop is None) or (
-            self.decisions.take_profit and target is None
-        ):
-            self._counts["atr_not_ready"] += 1
-            return
-        costs = self._costs
-        spread = costs.spread_fraction(entry=True)
-        slip = costs.slippage_fraction
-        price = quote * (1 + side * (spread + slip))
+        stop = target = None
+        decisions = self.decisions
+        if decisions.stop_loss is not None or decisions.take_profit is not None:
+            stop = self._level(decisions.stop_loss, quote, order, -side)
+            target = self._level(decisions.take_profit, quote, order, side)
+            if (decisions.stop_loss and stop is None) or (decisions.take_profit and target is None):
+                self._counts["atr_not_ready"] += 1
+                return
+        price = quote * (1 + side * self._entry_frac)
         units = self._size(price, quote)
         if units <= 0:
             self._counts["insufficient_cash"] += 1
             return
-        commission = costs.commission.cost(units, price)
+        commission = self._commission(units, price)
         self._balance -= commission
-        spread_cost, slip_cost = units * quote * spread, units * quote * slip
+        spread_cost, slip_cost = units * quote * self._entry_spread, units * quote * self._slip
         self._pay(bar, commission + spread_cost + slip_cost)
         self._position = _Position(
             side, units, bar, ts, quote, price, commission, spread_cost, slip_cost,
@@ -598,45 +624,23 @@ class BacktestEngine:
     ) -> None:
         pos = self._position
         assert pos is not None
-        costs = self._costs
-        spread = costs.spread_fraction(entry=False)
-        slip = costs.slippage_fraction
-        price = quote * (1 - pos.side * (spread + slip))
-        signed = pos.side * pos.units
-        commission = costs.commission.cost(pos.units, price)
-        self._balance += signed * (price - pos.entry_price) - commission
-        spread_cost, slip_cost = pos.units * quote * spread, pos.units * quote * slip
+        side, units, entry = pos.side, pos.units, pos.entry_price
+        price = quote * (1 - side * self._exit_frac)
+        signed = side * units
+        commission = self._commission(units, price)
+        self._balance += signed * (price - entry) - commission
+        spread_cost, slip_cost = units * quote * self._exit_spread, units * quote * self._slip
         self._pay(bar, commission + spread_cost + slip_cost)
         total_commission = commission + pos.entry_commission
-        pnl = signed * (price - pos.entry_price) - total_commission
-        ret = pos.side * (price / pos.entry_price - 1) - total_commission / (
-            pos.units * pos.entry_price
-        )
-        self._trades.append(
-            Trade(
-                side=pos.side,
-                units=pos.units,
-                entry_bar=pos.entry_bar,
-                exit_bar=bar,
-                entry_time_us=pos.entry_time_us,
-                exit_time_us=ts,
-                entry_quote=pos.entry_quote,
-                entry_price=pos.entry_price,
-                exit_quote=quote,
-                exit_price=price,
-                exit_reason=reason,
-                commission=total_commission,
-                spread_cost=pos.entry_spread + spread_cost,
-                slippage_cost=pos.entry_slippage + slip_cost,
-                gross_pnl=signed * (quote - pos.entry_quote),
-                pnl=pnl,
-                return_pct=ret * 100.0,
-                stop_price=pos.stop,
-                target_price=pos.target,
-                entry_probabilities=pos.probabilities,
-                exit_probabilities=probabilities,
-            )
-        )
+        pnl = signed * (price - entry) - total_commission
+        ret = side * (price / entry - 1) - total_commission / (units * entry)
+        trade = Trade(  # positional, in the field order of Trade (the fastest way to build it)
+            side, units, pos.entry_bar, bar, pos.entry_time_us, ts, pos.entry_quote, entry,
+            quote, price, reason, total_commission, pos.entry_spread + spread_cost,
+            pos.entry_slippage + slip_cost, signed * (quote - pos.entry_quote), pnl,
+            ret * 100.0, pos.stop, pos.target, pos.probabilities, probabilities,
+        )  # fmt: skip
+        self._trades.append(trade)
         self._position = None
 
     def _pay(self, bar: int, amount: float) -> None:
@@ -653,6 +657,8 @@ class BacktestEngine:
         down, up = (pos.stop, pos.target) if pos.side > 0 else (pos.target, pos.stop)
         # A short is ruined once a close reaches about entry + balance / units.
         ruin = pos.entry_price + self._balance / pos.units if pos.side < 0 else None
+        if ruin is not None and b.max_close_from(start) < ruin * (1 - 1e-9):
+            ruin = None  # no close left in this batch comes near it
         if down is None and up is None and ruin is None:
             return -1
         lo, width = start, _FIRST_SCAN
@@ -661,7 +667,7 @@ class BacktestEngine:
             maybe = (
                 (down is not None and b.low[lo:hi].min() <= down)
                 or (up is not None and b.high[lo:hi].max() >= up)
-                or (ruin is not None and b.bars.close[lo:hi].max() >= ruin * (1 - 1e-9))
+                or (ruin is not None and b.close[lo:hi].max() >= ruin * (1 - 1e-9))
             )
             if maybe:
                 hit = self._exit_mask(b, pos, lo, hi)

@@ -186,22 +186,18 @@ def compute_metrics(
             f"risk_free_rate must be an annual fraction in (-1, 1), got {risk_free_rate}.",
             field="risk_free_rate",
         )
-    trades = result.trades
-    ts = result.timestamps_us
-    exposure = exposure_pct(trades, result.bars)
-    run = _Run(ts, result.initial_cash, ppy, rf, exposure, trades)
-    net_returns = [t.return_pct for t in trades]
-    net = _metrics(run, "net", result.equity, [t.pnl for t in trades], net_returns)
-    gross_returns = [100 * t.gross_pnl / (t.units * t.entry_quote) for t in trades]
-    gross = _metrics(
-        run, "gross", result.gross_equity, [t.gross_pnl for t in trades], gross_returns
-    )
+    cols = trade_columns(result.trades)
+    exposure = exposure_pct(cols, result.bars)
+    run = _Run(result.timestamps_us, result.initial_cash, ppy, rf, exposure, cols)
+    net = _metrics(run, "net", result.equity, cols["pnl"], cols["return_pct"])
+    gross_returns = 100 * cols["gross_pnl"] / (cols["units"] * cols["entry_quote"])
+    gross = _metrics(run, "gross", result.gross_equity, cols["gross_pnl"], gross_returns)
     return MetricsReport(
         net=net,
         gross=gross,
-        commission=sum(t.commission for t in trades),
-        spread_cost=sum(t.spread_cost for t in trades),
-        slippage_cost=sum(t.slippage_cost for t in trades),
+        commission=float(cols["commission"].sum()),
+        spread_cost=float(cols["spread_cost"].sum()),
+        slippage_cost=float(cols["slippage_cost"].sum()),
         periods_per_year=ppy,
         periods_per_year_source=periods_per_year_source,
         risk_free_rate=rf,
@@ -215,11 +211,11 @@ class _Run:
     ppy: float
     rf: float
     exposure: float
-    trades: tuple[Trade, ...]
+    trades: dict[str, np.ndarray]
 
 
 def _metrics(
-    run: _Run, basis: str, equity: np.ndarray, pnl: list[float], returns_pct: list[float]
+    run: _Run, basis: str, equity: np.ndarray, pnl: np.ndarray, returns_pct: np.ndarray
 ) -> Metrics:
     ts, initial, ppy, rf = run.ts, run.initial, run.ppy, run.rf
     curve = np.concatenate([[initial], equity])
@@ -309,24 +305,46 @@ def drawdown(equity: np.ndarray, timestamps_us: np.ndarray) -> Drawdown:
     )
 
 
-def exposure_pct(trades: tuple[Trade, ...], bars: int) -> float:
-    """Share of bars with a position, entry bar to exit bar inclusive (as backtesting.py)."""
+_NUMERIC_FIELDS = frozenset(
+    (
+        "side", "units", "entry_bar", "exit_bar", "entry_time_us", "exit_time_us",
+        "entry_quote", "entry_price", "exit_quote", "exit_price", "commission", "spread_cost",
+        "slippage_cost", "gross_pnl", "pnl", "return_pct",
+    )
+)  # fmt: skip
+_INTEGER_FIELDS = frozenset(("side", "entry_bar", "exit_bar", "entry_time_us", "exit_time_us"))
+
+
+def trade_columns(trades: tuple[Trade, ...]) -> dict[str, np.ndarray]:
+    """The trades' numeric fields as columns (int64 for bars and times, else float64)."""
+    columns = list(zip(*trades, strict=True)) if trades else [()] * len(Trade._fields)
+    return {
+        name: np.asarray(values, dtype=np.int64 if name in _INTEGER_FIELDS else np.float64)
+        for name, values in zip(Trade._fields, columns, strict=True)
+        if name in _NUMERIC_FIELDS
+    }
+
+
+def exposure_pct(trades: dict[str, np.ndarray], bars: int) -> float:
+    """Share of bars with a position, entry bar to exit bar inclusive (as backtesting.py).
+
+    ``trades`` holds :func:`trade_columns`.
+    """
     if not bars:
         return 0.0
     marks = np.zeros(bars + 1, dtype=np.int64)
-    for t in trades:
-        marks[t.entry_bar] += 1
-        marks[t.exit_bar + 1] -= 1
+    np.add.at(marks, trades["entry_bar"], 1)
+    np.add.at(marks, trades["exit_bar"] + 1, -1)
     return float((np.cumsum(marks[:-1]) > 0).mean() * 100)
 
 
 def trade_stats(
-    pnl: list[float], returns_pct: list[float], trades: tuple[Trade, ...]
+    pnl: np.ndarray, returns_pct: np.ndarray, trades: dict[str, np.ndarray]
 ) -> TradeStats:
-    """Win rate, profit factor, averages and holding periods of the trades."""
+    """Win rate, profit factor, averages and holding periods (``trades``: trade columns)."""
     p = np.asarray(pnl, dtype=np.float64)
-    held = np.asarray([t.holding_bars for t in trades], dtype=np.int64)
-    secs = np.asarray([(t.exit_time_us - t.entry_time_us) / 1e6 for t in trades])
+    held = trades["exit_bar"] - trades["entry_bar"]
+    secs = (trades["exit_time_us"] - trades["entry_time_us"]) / 1e6
     wins, losses = p > 0, p < 0
     won, lost = float(p[wins].sum()), float(-p[losses].sum())
     nan = math.nan
@@ -341,7 +359,7 @@ def trade_stats(
         largest_win=float(p.max()) if wins.any() else nan,
         largest_loss=float(p.min()) if losses.any() else nan,
         avg_trade_pnl=_mean(p),
-        avg_trade_return_pct=_mean(np.asarray(returns_pct)),
+        avg_trade_return_pct=_mean(np.asarray(returns_pct, dtype=np.float64)),
         avg_holding_bars=_mean(held),
         avg_holding_seconds=_mean(secs),
         avg_winning_holding_bars=_mean(held[wins]),

@@ -38,7 +38,7 @@ import math
 import numpy as np
 
 from ktrdr_backtest.domain.engine import BacktestResult
-from ktrdr_backtest.domain.metrics import exposure_pct
+from ktrdr_backtest.domain.metrics import exposure_pct, trade_columns
 
 _DAY_US = 86_400 * 1_000_000
 
@@ -94,9 +94,10 @@ def backtesting_py_stats(
     max_dd = float(np.nan_to_num(dd.max()))
     downside = math.sqrt(float(np.mean(np.minimum(day_returns, 0) ** 2))) * math.sqrt(days)
     sortino = _divide(ann - rf, downside)
-    pl = np.asarray([t.pnl for t in result.trades])
-    rets = np.asarray([t.return_pct / 100 for t in result.trades])
-    spans = np.asarray([(t.exit_time_us - t.entry_time_us) / 1e6 for t in result.trades])
+    cols = trade_columns(result.trades)
+    pl = cols["pnl"]
+    rets = cols["return_pct"] / 100
+    spans = (cols["exit_time_us"] - cols["entry_time_us"]) / 1e6
     n = len(pl)
     win_rate = float((pl > 0).mean()) if n else math.nan
     losing = float(abs(rets[rets < 0].sum()))
@@ -104,10 +105,10 @@ def backtesting_py_stats(
     mean_loss = -pl[pl < 0].mean() if (pl < 0).any() else math.nan
     mean_win = pl[pl > 0].mean() if (pl > 0).any() else math.nan
     return BacktestingPyStats(
-        exposure_time_pct=exposure_pct(result.trades, result.bars),
+        exposure_time_pct=exposure_pct(cols, result.bars),
         equity_final=float(equity[-1]),
         equity_peak=float(equity.max()),
-        commissions=sum(t.commission for t in result.trades),
+        commissions=float(cols["commission"].sum()),
         return_pct=(equity[-1] - equity[0]) / equity[0] * 100,
         return_ann_pct=ann * 100,
         volatility_ann_pct=vol * 100,
@@ -174,7 +175,11 @@ def _drawdown_periods(dd: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.nd
     keep = cur > prev + 1
     prev, cur = prev[keep], cur[keep]
     durations = (ts[cur] - ts[prev]) / 1e6
-    peaks = np.asarray([dd[p : c + 1].max() for p, c in zip(prev, cur, strict=True)])
+    if not len(prev):
+        return durations, np.empty(0)
+    # Max over each [prev, cur]: reduceat on (start, stop) pairs, keeping the even slots.
+    padded = np.append(dd, -np.inf)
+    peaks = np.maximum.reduceat(padded, np.column_stack([prev, cur + 1]).ravel())[::2]
     return durations, peaks
 
 
