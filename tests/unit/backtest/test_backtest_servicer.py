@@ -22,6 +22,7 @@ from ktrdr_backtest.domain import (
     ShortSelling,
     compute_metrics,
     run_backtest,
+    settings_summary,
 )
 from ktrdr_backtest.settings import BacktestSettings
 from ktrdr_backtest.store import ResultStore, RunInfo, create_engine
@@ -33,19 +34,25 @@ from ktrdr_runtime.settings import SettingsError
 def _saved_run(url: str):
     n = 800
     probs = np.random.default_rng(3).dirichlet([1, 1, 1], n)
+    config = EngineConfig(initial_cash=50_000, costs=Costs(commission=RateCommission(0.0005)))
+    decisions = DecisionConfig(
+        short_selling=ShortSelling.REVERSE, stop_loss=ExitRule(unit=ExitUnit.PERCENT, value=2)
+    )
     result = run_backtest(
         random_bars(n, 3),
         ModelOutput.from_probabilities(probs),
-        config=EngineConfig(initial_cash=50_000, costs=Costs(commission=RateCommission(0.0005))),
-        decisions=DecisionConfig(
-            short_selling=ShortSelling.REVERSE,
-            stop_loss=ExitRule(unit=ExitUnit.PERCENT, value=2),
-        ),
+        config=config,
+        decisions=decisions,
     )
     report = compute_metrics(result, periods_per_year=6_240, periods_per_year_source="FX 24/5")
     engine = create_engine(url)
     run_id = ResultStore(engine).save_run(
-        RunInfo(strategy_id="mean_rev", symbol="EURUSD", timeframe="1h", settings={"a": 1}),
+        RunInfo(
+            strategy_id="mean_rev",
+            symbol="EURUSD",
+            timeframe="1h",
+            settings=settings_summary(config, decisions),
+        ),
         result,
         report,
     )
@@ -83,7 +90,9 @@ async def test_a_stored_run_is_served_with_its_metrics_trades_and_equity(service
     assert got.gross_metrics.basis == "gross"
     assert got.gross_metrics.final_equity == report.gross.final_equity
     assert got.signal_counts["acted"] == result.signals["acted"]
-    assert got.settings == {"a": "1"}
+    assert got.settings["fill_timing"] == "next_open"
+    assert got.settings["costs.commission"] == "RateCommission(rate=0.0005)"
+    assert got.settings["decisions.stop_loss.value"] == "2"
     assert got.start.ToMicroseconds() == result.timestamps_us[0]
 
     trades = await stub.ListTrades(backtest_pb2.ListTradesRequest(backtest_id=run_id, page_size=3))

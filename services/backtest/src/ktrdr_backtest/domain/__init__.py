@@ -53,7 +53,7 @@ from ktrdr_backtest.domain.metrics import (
 )
 from ktrdr_backtest.domain.model_output import BarBatch, ModelOutput, crossover_signals
 from ktrdr_backtest.domain.parity import BacktestingPyStats, backtesting_py_stats
-from ktrdr_backtest.domain.runner import run_backtest
+from ktrdr_backtest.domain.runner import run_backtest, settings_summary
 
 __all__ = [
     "MAX_BATCH_BARS",
@@ -93,4 +93,5 @@ __all__ = [
     "observed_periods_per_year",
     "parse_decisions",
     "run_backtest",
+    "settings_summary",
 ]

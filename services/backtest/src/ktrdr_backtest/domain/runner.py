@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from ktrdr_backtest.domain.decisions import DecisionConfig
@@ -39,3 +40,28 @@ def run_backtest(
         if on_progress is not None:
             on_progress(engine.progress)
     return engine.finish()
+
+
+def settings_summary(config: EngineConfig, decisions: DecisionConfig) -> dict[str, str]:
+    """The settings of a run as text, e.g. ``{"fill_timing": "next_open", ...}`` (for storage)."""
+    out: dict[str, str] = {}
+    for prefix, obj in (("", config), ("decisions.", decisions)):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if dataclasses.is_dataclass(value) and not isinstance(value, type):
+                out.update({f"{prefix}{f.name}.{k}": _text(v) for k, v in _shallow(value).items()})
+                out[f"{prefix}{f.name}"] = type(value).__name__
+            else:
+                out[f"{prefix}{f.name}"] = _text(value)
+    return out
+
+
+def _shallow(obj: object) -> dict[str, object]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}  # type: ignore[arg-type]
+
+
+def _text(value: object) -> str:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        inner = ", ".join(f"{k}={_text(v)}" for k, v in _shallow(value).items())
+        return f"{type(value).__name__}({inner})"
+    return str(value)
