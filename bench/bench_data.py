@@ -18,11 +18,11 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._report import table, write_section
-from ktrdr_data.domain.calendars import CALENDARS
+from ktrdr_core.calendars import CALENDARS
+from ktrdr_core.timeframes import TIMEFRAMES
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
-from ktrdr_runtime.timeframes import TIMEFRAMES
 
 N = 1_000_000
 

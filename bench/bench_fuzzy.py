@@ -15,7 +15,7 @@ import numpy as np
 import structlog
 
 from bench._report import table, write_section
-from ktrdr_fuzzy.domain.config import parse_fuzzy_sets
+from ktrdr_core.strategy.fuzzy_sets import parse_fuzzy_sets
 from ktrdr_fuzzy.domain.engine import FuzzyEngine
 from ktrdr_fuzzy.domain.inference import FuzzyInference, build_inference_system
 

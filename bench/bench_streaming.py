@@ -27,7 +27,7 @@ from bench._report import table, write_section
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_cli.mesh import check_health, find_free_base_port
-from ktrdr_data.domain.bars import to_columns
+from ktrdr_core.bars import Bars
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
 from ktrdr_indicators.domain.sets import IndicatorSet
@@ -152,7 +152,7 @@ def _batches(cols, size: int, limit: int) -> list:
 
 def main() -> None:
     bars = generate(SyntheticConfig(bars=BARS, timeframe="1m", seed=11))
-    cols = to_columns(bars)
+    cols = Bars.from_frame(bars)
     base = find_free_base_port()
     rows_bars, rows_ind = [], []
     with tempfile.TemporaryDirectory() as tmp:

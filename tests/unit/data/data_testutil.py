@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
 
 
 def make_bars(start: str, n: int, freq: str = "1h", seed: int = 0) -> pd.DataFrame:

@@ -7,19 +7,19 @@ import pandas as pd
 import pytest
 from data_testutil import make_bars
 
-from ktrdr_data.domain import bars as bars_mod
-from ktrdr_data.domain.bundled import bundled_frame
-from ktrdr_data.domain.calendars import (
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.calendars import (
     CALENDARS,
     easter_sunday,
     get_calendar,
     nyse_early_closes,
     nyse_holidays,
 )
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import TIMEFRAMES
+from ktrdr_data.domain.bundled import bundled_frame
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import TIMEFRAMES
 
 D = dt.date
 FX, EQ, CME = CALENDARS["fx_24_5"], CALENDARS["us_equity"], CALENDARS["cme_globex"]

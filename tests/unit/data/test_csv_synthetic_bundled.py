@@ -9,12 +9,12 @@ import pandas as pd
 import pytest
 from data_testutil import make_bars
 
+from ktrdr_core.calendars import CALENDARS
+from ktrdr_core.errors import ValidationError
 from ktrdr_data.domain.bundled import import_bundled
-from ktrdr_data.domain.calendars import CALENDARS
 from ktrdr_data.domain.csv_io import read_csv, write_csv
 from ktrdr_data.domain.quality import validate_bars
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
-from ktrdr_runtime.errors import ValidationError
 
 SAMPLES = Path(backtesting.test.__file__).parent
 

@@ -4,12 +4,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ktrdr_core.errors import ValidationError
 from ktrdr_data.domain.instruments import (
     InstrumentType,
     get_instrument,
     validate_symbol,
 )
-from ktrdr_runtime.errors import ValidationError
 
 
 @pytest.mark.parametrize("symbol", ["EURUSD", "GOOG", "BRK.B", "ES_Z4", "RDS-A", "7203"])

@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 from data_testutil import make_bars
 
+from ktrdr_core.errors import NotFoundError, UnavailableError, ValidationError
 from ktrdr_data.domain.loader import DataLoader, LoadMode, parse_date
-from ktrdr_runtime.errors import NotFoundError, UnavailableError, ValidationError
 
 
 class FakeSource:

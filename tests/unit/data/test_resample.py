@@ -7,11 +7,11 @@ from data_testutil import make_bars
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ktrdr_core.calendars import CALENDARS
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.resample import align_to_base, resample
+from ktrdr_core.timeframes import TIMEFRAMES as T
 from ktrdr_data.domain.bundled import bundled_frame
-from ktrdr_data.domain.calendars import CALENDARS
-from ktrdr_data.domain.resample import align_to_base, resample
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import TIMEFRAMES as T
 
 
 def test_1h_to_4h_aggregates_ohlcv_on_utc_bins():

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from data_testutil import make_bars
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.errors import DataLossError, NotFoundError, ValidationError
 from ktrdr_data.domain.storage import ParquetBarStore
-from ktrdr_runtime.errors import DataLossError, NotFoundError, ValidationError
 
 
 def test_column_round_trip_preserves_values_and_microsecond_timestamps():
     bars = make_bars("2024-01-01", 50)
-    cols = bars_mod.to_columns(bars)
+    cols = bars_mod.Bars.from_frame(bars)
     assert cols.timestamps_us.dtype == np.int64
     assert cols.timestamps_us[0] == 1_704_067_200_000_000
     back = bars_mod.from_columns(

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 import yaml
 
-from ktrdr_fuzzy.domain.config import parse_fuzzy_set, parse_fuzzy_sets
-from ktrdr_fuzzy.domain.features import feature_names, resolve_features
-from ktrdr_fuzzy.domain.strategy import (
+from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError
+from ktrdr_core.strategy.document import (
     find_strategy,
     list_strategies,
     load_strategy,
     load_strategy_text,
     parse_strategy,
 )
-from ktrdr_runtime.errors import KtrdrError, NotFoundError, ValidationError
+from ktrdr_core.strategy.features import feature_names, resolve_features
+from ktrdr_core.strategy.fuzzy_sets import parse_fuzzy_set, parse_fuzzy_sets
 
 STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 
@@ -353,7 +353,7 @@ def test_example_strategies_pass_the_real_indicator_catalogue():
 
 
 def test_original_ktrdr_single_symbol_form_is_accepted():
-    from ktrdr_fuzzy.domain.strategy import load_strategy_text
+    from ktrdr_core.strategy.document import load_strategy_text
 
     text = """
 name: upstream_style

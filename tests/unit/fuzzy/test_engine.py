@@ -10,10 +10,10 @@ import skfuzzy as fuzz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ktrdr_fuzzy.domain.config import parse_fuzzy_sets
+from ktrdr_core.errors import NotFoundError, ValidationError
+from ktrdr_core.strategy.document import parse_strategy
+from ktrdr_core.strategy.fuzzy_sets import parse_fuzzy_sets
 from ktrdr_fuzzy.domain.engine import FuzzyEngine, fuzzify_features
-from ktrdr_fuzzy.domain.strategy import parse_strategy
-from ktrdr_runtime.errors import NotFoundError, ValidationError
 
 SETS = parse_fuzzy_sets(
     {

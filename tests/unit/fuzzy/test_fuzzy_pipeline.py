@@ -55,7 +55,7 @@ async def test_calculate_fuzzy_on_stored_eurusd_matches_talib_and_skfuzzy(tmp_pa
 async def test_multi_timeframe_features_align_higher_bars_only_after_they_close(tmp_path):
     import pandas as pd
 
-    from ktrdr_fuzzy.domain.strategy import load_strategy
+    from ktrdr_core.strategy.document import load_strategy
 
     strategy_file = STRATEGIES / "mtf_trend_follow_1h_4h_1d.yaml"
     async with (

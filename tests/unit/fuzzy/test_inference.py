@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skfuzzy import control as ctrl
 
+from ktrdr_core.errors import ValidationError
 from ktrdr_fuzzy.domain.inference import (
     And,
     FuzzyInference,
@@ -21,7 +22,6 @@ from ktrdr_fuzzy.domain.inference import (
     build_inference_system,
     parse_rule,
 )
-from ktrdr_runtime.errors import ValidationError
 
 IN_TERMS = {
     "rsi": {"low": [0, 0, 50], "mid": [25, 50, 75], "high": [50, 100, 100]},

@@ -10,8 +10,8 @@ import skfuzzy as fuzz
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ktrdr_fuzzy.domain.membership import MF_TYPES, make_membership
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.strategy.membership import MF_TYPES, make_membership
 
 GRID = np.linspace(-50.0, 150.0, 20001)
 

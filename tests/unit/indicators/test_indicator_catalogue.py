@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ktrdr_core.errors import NotFoundError, ValidationError
 from ktrdr_indicators.domain.catalogue import create, get_info, list_indicators
 from ktrdr_indicators.domain.metadata import CATEGORIES
 from ktrdr_indicators.domain.native import NATIVE
-from ktrdr_runtime.errors import NotFoundError, ValidationError
 
 REQUIRED = {
     "sma",

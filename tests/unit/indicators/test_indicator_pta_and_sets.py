@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ktrdr_core.errors import NotFoundError, ValidationError
 from ktrdr_indicators.domain.catalogue import create, list_indicators
 from ktrdr_indicators.domain.pta import definitions
 from ktrdr_indicators.domain.sets import IndicatorSet
-from ktrdr_runtime.errors import NotFoundError, ValidationError
 
 FIELDS = ("open", "high", "low", "close", "volume")
 PTA = definitions()

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
-from ktrdr_runtime import errors
+from ktrdr_core import errors
 from ktrdr_runtime.channels import idempotent_methods, open_channel
 from ktrdr_runtime.context import REQUEST_ID_HEADER, request_id
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error

@@ -8,9 +8,9 @@ from typing import ClassVar
 
 import pytest
 
-from ktrdr_runtime import errors
+from ktrdr_core import errors
+from ktrdr_core.timeframes import TIMEFRAMES, parse_timeframe
 from ktrdr_runtime.settings import ServiceSettings, SettingsError, env_field
-from ktrdr_runtime.timeframes import TIMEFRAMES, parse_timeframe
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -8,7 +8,7 @@ from google.rpc import code_pb2, status_pb2
 from grpc_status import rpc_status
 
 from ktrdr.common.v1 import common_pb2
-from ktrdr_runtime import errors
+from ktrdr_core import errors
 
 _TO_GRPC: dict[errors.Status, grpc.StatusCode] = {
     s: getattr(grpc.StatusCode, s.value) for s in errors.Status

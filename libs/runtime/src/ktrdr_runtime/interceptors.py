@@ -12,7 +12,7 @@ import structlog
 from grpc import aio
 from prometheus_client import Counter, Gauge, Histogram
 
-from ktrdr_runtime import errors
+from ktrdr_core import errors
 from ktrdr_runtime.context import REQUEST_ID_HEADER, new_request_id, request_id
 from ktrdr_runtime.grpc_errors import grpc_code, to_grpc_status
 

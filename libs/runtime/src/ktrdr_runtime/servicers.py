@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from google.protobuf.descriptor import ServiceDescriptor
 
-from ktrdr_runtime.errors import NotImplementedYetError, ValidationError
+from ktrdr_core.errors import NotImplementedYetError, ValidationError
 
 C = TypeVar("C", bound=type)
 

@@ -8,7 +8,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2
-from ktrdr_data.domain.bars import to_columns
+from ktrdr_core.bars import Bars
 from ktrdr_data.domain.gaps import GapReport
 from ktrdr_data.domain.instruments import Instrument, InstrumentType
 from ktrdr_data.domain.loader import LoadMode, Provenance
@@ -57,7 +57,7 @@ def timestamp(ts: pd.Timestamp | None) -> Timestamp | None:
 
 
 def frame_to_bars(bars: pd.DataFrame) -> list[common_pb2.Bar]:
-    cols = to_columns(bars)
+    cols = Bars.from_frame(bars)
     return arrays_to_bars(
         cols.timestamps_us,
         {

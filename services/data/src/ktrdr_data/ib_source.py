@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
-from ktrdr_data.domain.bars import frame_from_arrays
+from ktrdr_core.bars import frame_from_arrays
+from ktrdr_core.errors import UnavailableError
 from ktrdr_runtime.bars import columns_to_arrays, concat_arrays
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.errors import UnavailableError
 
 IB_SERVICE = ib_gateway_pb2.DESCRIPTOR.services_by_name["IbGatewayService"]
 

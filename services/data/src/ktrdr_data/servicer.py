@@ -13,10 +13,12 @@ from grpc import aio
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
+from ktrdr_core.bars import Bars, frame_from_arrays
+from ktrdr_core.calendars import get_calendar
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import TIMEFRAMES, parse_timeframe
 from ktrdr_data import convert
 from ktrdr_data.domain import csv_io
-from ktrdr_data.domain.bars import frame_from_arrays, to_columns
-from ktrdr_data.domain.calendars import get_calendar
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.instruments import get_instrument, validate_symbol
 from ktrdr_data.domain.loader import DataLoader, parse_date
@@ -24,8 +26,6 @@ from ktrdr_data.domain.quality import validate_bars
 from ktrdr_data.domain.replay import replay_due_seconds
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import TIMEFRAMES, parse_timeframe
 
 DESCRIPTOR = data_pb2.DESCRIPTOR.services_by_name["DataService"]
 DEFAULT_BATCH = 1000
@@ -173,7 +173,7 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
         bars = await self._read(
             request.symbol, request.timeframe, request.start_date, request.end_date
         )
-        cols = to_columns(bars)
+        cols = Bars.from_frame(bars)
         n = len(cols)
         due = (
             replay_due_seconds(cols.timestamps_us + tf.seconds * 1_000_000, batch, speed)

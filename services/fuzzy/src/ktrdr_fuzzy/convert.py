@@ -9,9 +9,9 @@ import numpy as np
 from google.protobuf import struct_pb2
 
 from ktrdr.fuzzy.v1 import fuzzy_pb2
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition, parse_fuzzy_set
-from ktrdr_runtime.dates import parse_date, to_us
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.dates import parse_date, to_us
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, parse_fuzzy_set
 
 _METHODS = {
     fuzzy_pb2.INFERENCE_METHOD_MAMDANI: "mamdani",

@@ -12,17 +12,22 @@ from grpc import aio
 
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.strategy.document import (
+    IndicatorValidator,
+    Strategy,
+    find_strategy,
+    list_strategies,
+)
+from ktrdr_core.strategy.features import feature_name, resolve_features
+from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition
+from ktrdr_core.timeframes import parse_timeframe
 from ktrdr_fuzzy import convert
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition
 from ktrdr_fuzzy.domain.engine import FuzzyEngine
-from ktrdr_fuzzy.domain.features import feature_name, resolve_features
 from ktrdr_fuzzy.domain.inference import FuzzyInference, build_inference_system
-from ktrdr_fuzzy.domain.strategy import IndicatorValidator, Strategy, find_strategy, list_strategies
 from ktrdr_runtime.bars import timestamps, value_column, value_columns_to_arrays
-from ktrdr_runtime.errors import ValidationError
 from ktrdr_runtime.grpc_errors import from_rpc_error
 from ktrdr_runtime.servicers import ConfigFirstStream
-from ktrdr_runtime.timeframes import parse_timeframe
 
 DESCRIPTOR = fuzzy_pb2.DESCRIPTOR.services_by_name["FuzzyService"]
 

@@ -7,8 +7,8 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from ktrdr.indicators.v1 import indicators_pb2
+from ktrdr_core.errors import ValidationError
 from ktrdr_indicators.domain.metadata import IndicatorInfo
-from ktrdr_runtime.errors import ValidationError
 
 _CATEGORIES = {
     "trend": indicators_pb2.INDICATOR_CATEGORY_TREND,

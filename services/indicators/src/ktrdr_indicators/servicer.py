@@ -12,9 +12,12 @@ from grpc import aio
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr_data.domain.bars import frame_from_arrays, index_to_us
-from ktrdr_data.domain.calendars import TradingCalendar, get_calendar
-from ktrdr_data.domain.resample import align_to_base, resample
+from ktrdr_core.bars import frame_from_arrays, index_to_us
+from ktrdr_core.calendars import TradingCalendar, get_calendar
+from ktrdr_core.dates import parse_date, to_us
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.resample import align_to_base, resample
+from ktrdr_core.timeframes import Timeframe, parse_timeframe
 from ktrdr_indicators import convert
 from ktrdr_indicators.domain.catalogue import Indicator, create, get_info, list_indicators
 from ktrdr_indicators.domain.sets import IndicatorSet
@@ -25,11 +28,8 @@ from ktrdr_runtime.bars import (
     timestamps,
     value_column,
 )
-from ktrdr_runtime.dates import parse_date, to_us
-from ktrdr_runtime.errors import ValidationError
 from ktrdr_runtime.grpc_errors import from_rpc_error
 from ktrdr_runtime.servicers import ConfigFirstStream
-from ktrdr_runtime.timeframes import Timeframe, parse_timeframe
 
 DESCRIPTOR = indicators_pb2.DESCRIPTOR.services_by_name["IndicatorService"]
 Arrays = dict[str, np.ndarray]

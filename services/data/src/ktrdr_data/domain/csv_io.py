@@ -25,9 +25,9 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.errors import ValidationError, suggest
 from ktrdr_data.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError, suggest
 
 _TIME_NAMES = ("timestamp", "datetime", "date", "time")
 

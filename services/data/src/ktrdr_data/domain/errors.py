@@ -1,6 +1,6 @@
 """Error codes of the data service domain (``DATA-0NN``).
 
-Every error the data domain raises is one of the ``ktrdr_runtime.errors`` classes with one of the
+Every error the data domain raises is one of the ``ktrdr_core.errors`` classes with one of the
 stable codes below. Never reuse a number for another meaning.
 
 ========  ====================  ==================  ===============================================
@@ -28,6 +28,8 @@ DATA-014  ValidationError       start_date          start required (nothing stor
 
 from __future__ import annotations
 
+# Raised by the core (bar frames, calendars, resampling), which the data domain relies on.
+
 INVALID_SYMBOL = "DATA-001"
 INVALID_DATE = "DATA-002"
 START_AFTER_END = "DATA-003"
@@ -37,8 +39,5 @@ SOURCE_UNAVAILABLE = "DATA-006"
 CSV_MISSING_COLUMN = "DATA-007"
 CSV_BAD_VALUE = "DATA-008"
 INVALID_MODE = "DATA-009"
-INVALID_FRAME = "DATA-010"
-UNKNOWN_CALENDAR = "DATA-011"
-INVALID_RESAMPLE = "DATA-012"
 INVALID_SYNTHETIC = "DATA-013"
 START_REQUIRED = "DATA-014"

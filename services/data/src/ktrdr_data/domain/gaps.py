@@ -22,9 +22,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import bars as bars_mod
-from ktrdr_data.domain.calendars import TradingCalendar, _date_bounds
-from ktrdr_runtime.timeframes import Timeframe
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.calendars import TradingCalendar, _date_bounds
+from ktrdr_core.timeframes import Timeframe
 
 GAP_KINDS: tuple[str, ...] = ("weekend", "outside_trading_hours", "holiday", "unexpected")
 _KIND_CODES = np.array(GAP_KINDS, dtype=object)

@@ -15,8 +15,8 @@ import dataclasses
 import enum
 import re
 
+from ktrdr_core.errors import ValidationError
 from ktrdr_data.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError
 
 SYMBOL_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9._-]{0,31}$")
 
@@ -33,7 +33,7 @@ class InstrumentType(enum.StrEnum):
 class Instrument:
     """Metadata for one symbol.
 
-    ``calendar`` names a :mod:`ktrdr_data.domain.calendars` calendar; ``trading_hours`` is a
+    ``calendar`` names a :mod:`ktrdr_core.calendars` calendar; ``trading_hours`` is a
     human-readable summary of it. ``inferred`` is True when the metadata was guessed.
     """
 

@@ -30,16 +30,16 @@ import numpy as np
 import pandas as pd
 import structlog
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core import dates as core_dates
+from ktrdr_core.calendars import get_calendar
+from ktrdr_core.errors import UnavailableError, ValidationError
+from ktrdr_core.timeframes import Timeframe, parse_timeframe
 from ktrdr_data.domain import errors as codes
-from ktrdr_data.domain.calendars import get_calendar
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.instruments import InstrumentRegistry, validate_symbol
 from ktrdr_data.domain.quality import QualityReport, validate_bars
 from ktrdr_data.domain.storage import ParquetBarStore
-from ktrdr_runtime import dates as runtime_dates
-from ktrdr_runtime.errors import UnavailableError, ValidationError
-from ktrdr_runtime.timeframes import Timeframe, parse_timeframe
 
 log = structlog.get_logger(__name__)
 
@@ -104,7 +104,7 @@ def parse_date(value: object, field: str) -> pd.Timestamp | None:
     """
     if isinstance(value, np.datetime64):
         value = pd.Timestamp(value).to_pydatetime()
-    parsed = runtime_dates.parse_date(value, field, code=codes.INVALID_DATE)
+    parsed = core_dates.parse_date(value, field, code=codes.INVALID_DATE)
     return None if parsed is None else pd.Timestamp(parsed).as_unit("us")
 
 

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import structlog
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
 
 log = structlog.get_logger(__name__)
 

@@ -34,11 +34,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.errors import DataLossError, NotFoundError, suggest
+from ktrdr_core.timeframes import BY_ENUM_NAME, TIMEFRAMES, Timeframe, parse_timeframe
 from ktrdr_data.domain import errors as codes
 from ktrdr_data.domain.instruments import validate_symbol
-from ktrdr_runtime.errors import DataLossError, NotFoundError, suggest
-from ktrdr_runtime.timeframes import BY_ENUM_NAME, TIMEFRAMES, Timeframe, parse_timeframe
 
 log = structlog.get_logger(__name__)
 
@@ -342,14 +342,14 @@ class ParquetBarStore:
         return result
 
     def _table(self, bars: pd.DataFrame) -> pa.Table:
-        cols = bars_mod.to_columns(bars)
+        cols = bars_mod.Bars.from_frame(bars)
         arrays = [
             pa.array(cols.timestamps_us, type=pa.int64()).cast(SCHEMA.field(0).type),
             pa.array(cols.open),
             pa.array(cols.high),
             pa.array(cols.low),
             pa.array(cols.close),
-            pa.array(cols.volume),
+            pa.array(bars["volume"].to_numpy(np.int64)),
         ]
         return pa.Table.from_arrays(arrays, schema=SCHEMA)
 

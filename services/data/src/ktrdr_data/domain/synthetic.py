@@ -25,11 +25,11 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import bars as bars_mod
+from ktrdr_core import bars as bars_mod
+from ktrdr_core.calendars import TradingCalendar, get_calendar
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import Timeframe, parse_timeframe
 from ktrdr_data.domain import errors as codes
-from ktrdr_data.domain.calendars import TradingCalendar, get_calendar
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import Timeframe, parse_timeframe
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

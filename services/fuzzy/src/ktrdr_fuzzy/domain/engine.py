@@ -4,7 +4,7 @@
 * :meth:`FuzzyEngine.stream` returns a :class:`FuzzyStream` whose O(1) ``update`` takes one bar's
   indicator values and gives the same numbers as the batch path, bit for bit.
 * :func:`fuzzify_features` builds the neural-network feature matrix of a strategy from
-  per-timeframe indicator arrays, in :mod:`ktrdr_fuzzy.domain.features` order.
+  per-timeframe indicator arrays, in :mod:`ktrdr_core.strategy.features` order.
 
 Inputs are keyed by the set's indicator reference (``rsi_14``, ``macd_12_26_9.histogram``);
 the set id is accepted as a fallback key. ``NaN`` (indicator not ready) gives ``NaN`` for that
@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ktrdr_core.errors import ValidationError, suggest
+from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, find_set
 from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition, find_set
-from ktrdr_runtime.errors import ValidationError, suggest
 
 if TYPE_CHECKING:
-    from ktrdr_fuzzy.domain.strategy import Strategy
+    from ktrdr_core.strategy.document import Strategy
 
 
 class FuzzyEngine:
@@ -211,9 +211,9 @@ def fuzzify_features(
     Returns
     -------
     names, matrix
-        :func:`ktrdr_fuzzy.domain.features.feature_names` order and ``(n, n_features)``.
+        :func:`ktrdr_core.strategy.features.feature_names` order and ``(n, n_features)``.
     """
-    from ktrdr_fuzzy.domain.features import resolve_features
+    from ktrdr_core.strategy.features import resolve_features
 
     specs = resolve_features(strategy)
     engine = FuzzyEngine(strategy.fuzzy_sets)

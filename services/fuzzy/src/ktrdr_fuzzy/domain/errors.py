@@ -1,31 +1,13 @@
-"""Error codes of the fuzzy service domain.
+"""Error codes of the fuzzy service domain (inference and the fuzzy engine).
 
-Every error raised by :mod:`ktrdr_fuzzy.domain` is a :class:`ktrdr_runtime.errors.KtrdrError`
-carrying one of the stable codes below. ``field`` is a config path such as
-``fuzzy_sets.rsi_14.oversold.parameters[1]``; ``suggestions`` holds close matches of a misspelt
-name.
+Every error raised by :mod:`ktrdr_fuzzy.domain` is a :class:`ktrdr_core.errors.KtrdrError`
+carrying one of the stable codes below; the strategy grammar's codes (FUZZY-001 to FUZZY-015:
+membership functions, fuzzy sets, strategy files) are in :mod:`ktrdr_core.strategy.errors` and
+re-exported here, so this module names every ``FUZZY-`` code.
 
 =========  ==================  ===========================================================
 Code       Exception           Condition
 =========  ==================  ===========================================================
-FUZZY-001  ValidationError     Unknown membership function type (``triangle`` ...).
-FUZZY-002  ValidationError     Wrong number of parameters for the membership type.
-FUZZY-003  ValidationError     A parameter is not a finite number.
-FUZZY-004  ValidationError     Parameters out of order (``a <= b <= c [<= d]`` violated).
-FUZZY-005  ValidationError     A width/scale parameter must be > 0 (gaussian sigma, bell a,
-                               bell b) or a slope must be non-zero (sigmoid a).
-FUZZY-006  ValidationError     Unknown key in a membership or section (``paramters`` ...).
-FUZZY-007  ValidationError     Fuzzy set malformed: empty, not a mapping, bad membership
-                               value, duplicate name, bad ``shoulder``.
-FUZZY-008  ValidationError     Fuzzy set references an unknown indicator or output.
-FUZZY-009  ValidationError     Strategy file unreadable, not YAML, or not a mapping.
-FUZZY-010  ValidationError     Unknown top-level key in a strategy file.
-FUZZY-011  ValidationError     Required strategy field missing or of the wrong type/value.
-FUZZY-012  ValidationError     Indicator entry rejected (missing ``type`` or the indicator
-                               catalogue's validator refused it).
-FUZZY-013  ValidationError     ``nn_inputs`` references an unknown fuzzy set or timeframe.
-FUZZY-014  NotFoundError       Strategy (file or name) not found.
-FUZZY-015  NotFoundError       Fuzzy set not found.
 FUZZY-016  ValidationError     Rule syntax error.
 FUZZY-017  ValidationError     Rule references an unknown variable or term.
 FUZZY-018  ValidationError     Inference system malformed (universe, method names,
@@ -36,24 +18,12 @@ FUZZY-019  ValidationError     Engine input missing, of the wrong shape or lengt
 
 from __future__ import annotations
 
-UNKNOWN_MF_TYPE = "FUZZY-001"
-PARAM_COUNT = "FUZZY-002"
-PARAM_NOT_NUMBER = "FUZZY-003"
-PARAM_ORDER = "FUZZY-004"
-PARAM_SCALE = "FUZZY-005"
-UNKNOWN_KEY = "FUZZY-006"
-BAD_FUZZY_SET = "FUZZY-007"
-UNKNOWN_INDICATOR = "FUZZY-008"
-BAD_STRATEGY_FILE = "FUZZY-009"
-UNKNOWN_TOP_LEVEL_KEY = "FUZZY-010"
-BAD_STRATEGY_FIELD = "FUZZY-011"
-BAD_INDICATOR = "FUZZY-012"
-BAD_NN_INPUT = "FUZZY-013"
-STRATEGY_NOT_FOUND = "FUZZY-014"
-FUZZY_SET_NOT_FOUND = "FUZZY-015"
+from ktrdr_core.strategy.errors import *  # noqa: F403  (FUZZY-001 .. FUZZY-015)
+from ktrdr_core.strategy.errors import ALL_CODES as GRAMMAR_CODES
+
 RULE_SYNTAX = "FUZZY-016"
 RULE_UNKNOWN_NAME = "FUZZY-017"
 BAD_INFERENCE_SYSTEM = "FUZZY-018"
 BAD_ENGINE_INPUT = "FUZZY-019"
 
-ALL_CODES: tuple[str, ...] = tuple(f"FUZZY-{n:03d}" for n in range(1, 20))
+ALL_CODES: tuple[str, ...] = (*GRAMMAR_CODES, *(f"FUZZY-{n:03d}" for n in range(16, 20)))

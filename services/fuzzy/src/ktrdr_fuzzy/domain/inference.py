@@ -59,10 +59,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from ktrdr_core.errors import ValidationError, suggest
+from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, parse_membership
+from ktrdr_core.strategy.membership import MembershipFunction
 from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition, parse_membership
-from ktrdr_fuzzy.domain.membership import MembershipFunction
-from ktrdr_runtime.errors import ValidationError, suggest
 
 METHODS = ("mamdani", "sugeno")
 AND_METHODS = ("min", "product")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.metadata import INPUT_COLUMNS
 
@@ -41,9 +42,9 @@ class OHLCV:
         return arr
 
 
-def as_ohlcv(bars: OHLCV | Mapping[str, Any] | Any) -> OHLCV:
-    """Coerce ``bars`` (OHLCV, a mapping of column -> array-like, or a pandas DataFrame with
-    lower- or capitalised column names) to :class:`OHLCV` of float64 arrays.
+def as_ohlcv(bars: OHLCV | Bars | Mapping[str, Any] | Any) -> OHLCV:
+    """Coerce ``bars`` (OHLCV, core Bars, a mapping of column -> array-like, or a pandas DataFrame
+    with lower- or capitalised column names) to :class:`OHLCV` of float64 arrays.
 
     Raises
     ------
@@ -52,6 +53,8 @@ def as_ohlcv(bars: OHLCV | Mapping[str, Any] | Any) -> OHLCV:
     """
     if isinstance(bars, OHLCV):
         return bars
+    if isinstance(bars, Bars):
+        return OHLCV(bars.open, bars.high, bars.low, bars.close, bars.volume)
     cols: dict[str, np.ndarray] = {}
     keys = list(bars.keys()) if hasattr(bars, "keys") else []
     lookup = {str(k).lower(): k for k in keys}

@@ -1,6 +1,6 @@
 """Error codes of the indicator domain.
 
-Every error raised by :mod:`ktrdr_indicators.domain` is a :class:`~ktrdr_runtime.errors.KtrdrError`
+Every error raised by :mod:`ktrdr_indicators.domain` is a :class:`~ktrdr_core.errors.KtrdrError`
 subclass with one of these stable codes. Never reuse a number for another meaning.
 
 ======== ================ ==================================================== =====================
@@ -21,7 +21,7 @@ IND-010  ValidationError  the pandas-ta-classic engine rejected the parameters `
 
 from __future__ import annotations
 
-from ktrdr_runtime.errors import NotFoundError, ValidationError, suggest
+from ktrdr_core.errors import NotFoundError, ValidationError, suggest
 
 UNKNOWN_INDICATOR = "IND-001"
 UNKNOWN_PARAMETER = "IND-002"

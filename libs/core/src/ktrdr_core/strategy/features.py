@@ -18,7 +18,7 @@ import dataclasses
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ktrdr_fuzzy.domain.strategy import Strategy
+    from ktrdr_core.strategy.document import Strategy
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.errors import ValidationError
 
 
 def parse_date(value: object, field: str, *, code: str = "COMMON-003") -> dt.datetime | None:

@@ -1,4 +1,5 @@
-"""The canonical in-memory bar frame.
+"""Bars in memory: :class:`Bars` (NumPy columns), the one type domains pass to each other, and the
+canonical bar frame the data domain computes with internally.
 
 A bar frame is a ``pandas.DataFrame`` with
 
@@ -7,19 +8,19 @@ A bar frame is a ``pandas.DataFrame`` with
 * columns ``open``, ``high``, ``low``, ``close`` (float64) and ``volume`` (int64), in that order.
 
 On the wire (gRPC) bars travel as columns: ``timestamps`` are int64 microseconds since the Unix
-epoch (UTC). :func:`from_columns` / :func:`to_columns` convert without copying where possible.
+epoch (UTC). :meth:`Bars.from_frame` and :meth:`Bars.to_frame` convert between the two forms.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core import codes
+from ktrdr_core.errors import ValidationError
 
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume")
@@ -28,18 +29,90 @@ INDEX_DTYPE = "datetime64[us, UTC]"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class BarColumns:
-    """Bars as plain NumPy columns (the gRPC representation)."""
+class Bars:
+    """Bars in memory: equal-length NumPy columns, the one bar type every domain passes around.
 
-    timestamps_us: np.ndarray  # int64, microseconds since epoch UTC
-    open: np.ndarray  # float64
+    ``timestamps_us`` are int64 microseconds since the Unix epoch (UTC), each the bar's **open**
+    time; prices and volume are float64 (indicator maths wants floats; storage converts volume
+    to its integer column). The constructor coerces dtypes and checks the lengths; it does not
+    judge the values (that is the data domain's quality check).
+    """
+
+    timestamps_us: np.ndarray
+    open: np.ndarray
     high: np.ndarray
     low: np.ndarray
     close: np.ndarray
-    volume: np.ndarray  # int64
+    volume: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "timestamps_us", _column(self.timestamps_us, np.int64))
+        for name in COLUMNS:
+            object.__setattr__(self, name, _column(getattr(self, name), np.float64))
+        n = len(self.timestamps_us)
+        if any(len(getattr(self, name)) != n for name in COLUMNS):
+            lengths = ", ".join(f"{k}={len(getattr(self, k))}" for k in ("timestamps_us", *COLUMNS))
+            raise ValidationError(
+                codes.INVALID_FRAME, f"Bar columns differ in length ({lengths}).", field="bars"
+            )
 
     def __len__(self) -> int:
         return len(self.timestamps_us)
+
+    def column(self, name: str) -> np.ndarray:
+        """One price/volume column by name (``open`` ... ``volume``)."""
+        if name not in COLUMNS:
+            raise ValidationError(
+                codes.INVALID_FRAME,
+                f"Bars have no column '{name}'; columns are {', '.join(COLUMNS)}.",
+                field="bars",
+            )
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def take(self, selector: slice | np.ndarray) -> Bars:
+        """The bars at ``selector`` (a slice, boolean mask or index array)."""
+        return Bars(
+            self.timestamps_us[selector],
+            *(getattr(self, name)[selector] for name in COLUMNS),
+        )
+
+    @classmethod
+    def empty(cls) -> Bars:
+        prices = np.empty(0, np.float64)
+        return cls(np.empty(0, np.int64), prices, prices, prices, prices, prices)
+
+    @classmethod
+    def concat(cls, parts: Sequence[Bars]) -> Bars:
+        """The parts one after the other (no sorting, no de-duplication)."""
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([p.timestamps_us for p in parts]),
+            *(np.concatenate([getattr(p, name) for p in parts]) for name in COLUMNS),
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> Bars:
+        """Columns of a canonical bar frame (see :func:`canonicalize`)."""
+        return cls(
+            index_to_us(frame.index),
+            *(frame[name].to_numpy(np.float64) for name in COLUMNS),
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """A canonical bar frame (volume as int64) indexed by the open times."""
+        return from_columns(
+            self.timestamps_us, self.open, self.high, self.low, self.close, self.volume
+        )
+
+
+def _column(values: object, dtype: type) -> np.ndarray:
+    arr: np.ndarray = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    if arr.ndim != 1:
+        raise ValidationError(
+            codes.INVALID_FRAME, f"Bar columns must be 1-D, got shape {arr.shape}.", field="bars"
+        )
+    return arr
 
 
 def utc_index(timestamps_us: np.ndarray) -> pd.DatetimeIndex:
@@ -56,8 +129,9 @@ def index_to_us(index: pd.DatetimeIndex) -> np.ndarray:
 
 def empty_frame() -> pd.DataFrame:
     """A bar frame with no rows and the canonical schema."""
+    prices = np.empty(0, np.float64)
     return from_columns(
-        np.empty(0, np.int64), *(np.empty(0, np.float64) for _ in range(4)), np.empty(0, np.int64)
+        np.empty(0, np.int64), prices, prices, prices, prices, np.empty(0, np.int64)
     )
 
 
@@ -101,18 +175,6 @@ def frame_from_arrays(arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
         arrays["low"],
         arrays["close"],
         arrays["volume"],
-    )
-
-
-def to_columns(bars: pd.DataFrame) -> BarColumns:
-    """Split a bar frame into NumPy columns (timestamps as int64 epoch microseconds)."""
-    return BarColumns(
-        timestamps_us=index_to_us(bars.index),
-        open=bars["open"].to_numpy(np.float64),
-        high=bars["high"].to_numpy(np.float64),
-        low=bars["low"].to_numpy(np.float64),
-        close=bars["close"].to_numpy(np.float64),
-        volume=bars["volume"].to_numpy(np.int64),
     )
 
 

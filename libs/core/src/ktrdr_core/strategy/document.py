@@ -23,7 +23,7 @@ Indicator validation
 Indicator entries are checked by an injected :data:`IndicatorValidator`
 ``(indicator_type, params) -> output names``. At runtime the fuzzy servicer passes the indicator
 service's catalogue (e.g. ``lambda t, p: catalogue.describe(t, p).output_names``); it raises a
-:class:`~ktrdr_runtime.errors.KtrdrError` for an unknown type or bad parameter. Single-output
+:class:`~ktrdr_core.errors.KtrdrError` for an unknown type or bad parameter. Single-output
 indicators return one name. Without a validator, any ``type`` is accepted and output names are
 unknown (multi-output references are then not checked beyond the indicator id).
 """
@@ -38,10 +38,10 @@ from typing import Any
 import structlog
 import yaml
 
-from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.config import FuzzySetDefinition, find_set, parse_fuzzy_sets
-from ktrdr_runtime.errors import KtrdrError, NotFoundError, ValidationError, suggest
-from ktrdr_runtime.timeframes import parse_timeframe
+from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError, suggest
+from ktrdr_core.strategy import errors as codes
+from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, find_set, parse_fuzzy_sets
+from ktrdr_core.timeframes import parse_timeframe
 
 log = structlog.get_logger(__name__)
 
@@ -131,7 +131,7 @@ class Strategy:
 
     def feature_names(self) -> tuple[str, ...]:
         """The ordered ``{timeframe}_{set}_{membership}`` features (see features.py)."""
-        from ktrdr_fuzzy.domain.features import feature_names
+        from ktrdr_core.strategy.features import feature_names
 
         return feature_names(self)
 
@@ -375,7 +375,7 @@ def parse_strategy(
     Raises
     ------
     ValidationError
-        FUZZY-0NN codes (see :mod:`ktrdr_fuzzy.domain.errors`); COMMON-002 for a bad timeframe.
+        FUZZY-0NN codes (see :mod:`ktrdr_core.strategy.errors`); COMMON-002 for a bad timeframe.
     """
     try:
         return _parse_strategy(raw, validator, source)

@@ -39,8 +39,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_core import codes
+from ktrdr_core.errors import ValidationError, suggest
 
 US_PER_DAY = 86_400_000_000
 

@@ -14,7 +14,7 @@ Grammar
 Inside a set, ``indicator`` is the only reserved key; every other key is a membership name and
 the order written is kept (it defines feature order). A membership is a bare list (triangular)
 or a mapping with keys ``type`` (default ``triangular``), ``parameters`` and optional
-``shoulder`` (``left``/``right``, see :mod:`ktrdr_fuzzy.domain.membership`). ``indicator`` may be
+``shoulder`` (``left``/``right``, see :mod:`ktrdr_core.strategy.membership`). ``indicator`` may be
 omitted, in which case the set id is the indicator reference.
 
 Indicator references are checked when ``indicator_outputs`` is given: a mapping of indicator id
@@ -28,9 +28,9 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_fuzzy.domain.membership import MF_TYPES, MembershipFunction, make_membership
-from ktrdr_runtime.errors import NotFoundError, ValidationError, suggest
+from ktrdr_core.errors import NotFoundError, ValidationError, suggest
+from ktrdr_core.strategy import errors as codes
+from ktrdr_core.strategy.membership import MF_TYPES, MembershipFunction, make_membership
 
 MEMBERSHIP_KEYS = ("type", "parameters", "shoulder")
 RESERVED_SET_KEYS = ("indicator",)
@@ -202,7 +202,7 @@ def parse_fuzzy_set(
     Raises
     ------
     ValidationError
-        FUZZY-001..008 (see :mod:`ktrdr_fuzzy.domain.errors`).
+        FUZZY-001..008 (see :mod:`ktrdr_core.strategy.errors`).
     """
     field = field or f"fuzzy_sets.{set_id}"
     if not isinstance(set_id, str) or not set_id:

@@ -27,11 +27,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ktrdr_data.domain import bars as bars_mod
-from ktrdr_data.domain import errors as codes
-from ktrdr_data.domain.calendars import US_PER_DAY, TradingCalendar
-from ktrdr_runtime.errors import ValidationError
-from ktrdr_runtime.timeframes import Timeframe
+from ktrdr_core import bars as bars_mod
+from ktrdr_core import codes
+from ktrdr_core.calendars import US_PER_DAY, TradingCalendar
+from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import Timeframe
 
 _MONTH_FALLBACK_US = 32 * US_PER_DAY
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_core.errors import ValidationError, suggest
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -48,8 +48,8 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ktrdr_fuzzy.domain import errors as codes
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_core.errors import ValidationError, suggest
+from ktrdr_core.strategy import errors as codes
 
 _NAN = float("nan")
 _EXP_CAP = 700.0  # exp(700) is finite: keeps the sigmoid free of overflow warnings
