@@ -32,7 +32,6 @@ from backtesting.test import SMA
 
 from ktrdr_backtest.domain import (
     BacktestResult,
-    BarBatch,
     Costs,
     DecisionConfig,
     EndOfData,
@@ -44,11 +43,13 @@ from ktrdr_backtest.domain import (
     SizingConvention,
     SpreadCharging,
     backtesting_py_stats,
+    check_bars,
     compute_metrics,
     crossover_signals,
     observed_periods_per_year,
     run_backtest,
 )
+from ktrdr_core.bars import Bars
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
 
 BARS = 1_000_000
@@ -116,7 +117,7 @@ def _assert_identical(ours: BacktestResult, theirs: pd.Series) -> None:
     assert ours.final_equity == theirs["Equity Final [$]"]
 
 
-def _where_time_goes(bars: BarBatch, output: ModelOutput) -> str:
+def _where_time_goes(bars: Bars, output: ModelOutput) -> str:
     profile = cProfile.Profile()
     profile.enable()
     run_backtest(bars, output, config=CONFIG, decisions=DECISIONS)
@@ -135,10 +136,9 @@ def main() -> None:
     close = frame["close"].to_numpy()
     ts = frame.index.as_unit("us").asi8
 
-    def prepare() -> tuple[BarBatch, ModelOutput]:
-        bars = BarBatch(
-            ts, frame["open"].to_numpy(), frame["high"].to_numpy(), frame["low"].to_numpy(), close
-        )
+    def prepare() -> tuple[Bars, ModelOutput]:
+        bars = Bars.from_frame(frame)
+        check_bars(bars)
         return bars, ModelOutput(crossover_signals(SMA(close, FAST), SMA(close, SLOW)))
 
     t_prep, (bars, output) = _best(prepare, 3)
@@ -160,7 +160,7 @@ def main() -> None:
     t_ours = t_prep + t_run + t_metrics + t_parity
     speedup = t_theirs / t_ours
     rows = [
-        ["signals + bar checks (SMA, crossover, BarBatch)", f"{t_prep * 1e3:.0f}", "", ""],
+        ["signals + bar checks (SMA, crossover, check_bars)", f"{t_prep * 1e3:.0f}", "", ""],
         ["engine, one batch", f"{t_run * 1e3:.0f}", f"{BARS / t_run / 1e6:.1f}", ""],
         [f"engine, {STREAM_BATCH}-bar batches", f"{t_stream * 1e3:.0f}", "", "same result"],
         ["metrics (net + gross, KTRDR convention)", f"{t_metrics * 1e3:.0f}", "", ""],

@@ -6,18 +6,23 @@ import numpy as np
 
 from ktrdr_backtest.domain import (
     BacktestResult,
-    BarBatch,
     DecisionConfig,
     EngineConfig,
     ModelOutput,
     run_backtest,
 )
+from ktrdr_core.bars import Bars
 
 HOUR_US = 3_600 * 1_000_000
 T0_US = 1_700_000_000 * 1_000_000
 
 
-def random_bars(n: int, seed: int, *, vol: float = 0.02) -> BarBatch:
+def make_bars(ts: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, c: np.ndarray) -> Bars:
+    """Core bars without volume (the engine does not use it)."""
+    return Bars(ts, o, h, lo, c, np.zeros(len(ts)))
+
+
+def random_bars(n: int, seed: int, *, vol: float = 0.02) -> Bars:
     """A seeded random walk with gaps between bars and wicks on both sides."""
     rng = np.random.default_rng(seed)
     close = 100 * np.exp(np.cumsum(rng.normal(0, vol, n)))
@@ -25,22 +30,22 @@ def random_bars(n: int, seed: int, *, vol: float = 0.02) -> BarBatch:
     open_ = prev * np.exp(rng.normal(0, vol / 4, n))
     high = np.maximum(open_, close) * (1 + np.abs(rng.normal(0, vol / 2, n)))
     low = np.minimum(open_, close) * (1 - np.abs(rng.normal(0, vol / 2, n)))
-    return BarBatch(T0_US + np.arange(n) * HOUR_US, open_, high, low, close)
+    return make_bars(T0_US + np.arange(n) * HOUR_US, open_, high, low, close)
 
 
-def bars_from(rows: list[tuple[float, float, float, float]]) -> BarBatch:
+def bars_from(rows: list[tuple[float, float, float, float]]) -> Bars:
     """Hourly bars from (open, high, low, close) rows."""
     o, h, lo, c = (np.array(col, dtype=float) for col in zip(*rows, strict=True))
-    return BarBatch(T0_US + np.arange(len(rows)) * HOUR_US, o, h, lo, c)
+    return make_bars(T0_US + np.arange(len(rows)) * HOUR_US, o, h, lo, c)
 
 
-def flat_bars(prices: list[float]) -> BarBatch:
+def flat_bars(prices: list[float]) -> Bars:
     """Bars whose open, high, low and close are all the given price."""
     return bars_from([(p, p, p, p) for p in prices])
 
 
 def run(
-    bars: BarBatch,
+    bars: Bars,
     signals: list[int] | np.ndarray,
     *,
     config: EngineConfig | None = None,

@@ -8,13 +8,12 @@ import math
 import numpy as np
 import pytest
 import talib
-from bt_testutil import bars_from, flat_bars, random_bars, run
+from bt_testutil import bars_from, flat_bars, make_bars, random_bars, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ktrdr_backtest.domain import (
     BacktestEngine,
-    BarBatch,
     Costs,
     DecisionConfig,
     EndOfData,
@@ -35,7 +34,7 @@ from ktrdr_backtest.domain import (
 )
 from ktrdr_backtest.domain import engine as engine_module
 from ktrdr_backtest.domain.atr import WilderAtr
-from ktrdr_runtime.errors import (
+from ktrdr_core.errors import (
     FailedPreconditionError,
     ResourceExhaustedError,
     ValidationError,
@@ -451,7 +450,7 @@ def test_any_split_into_batches_gives_the_same_backtest(
     engine = BacktestEngine(config, decisions)
     edges = [0, *sorted({c for c in cuts if c < n}), n]
     for a, b in itertools.pairwise(edges):
-        engine.feed(bars.slice(a, b), output.slice(a, b))
+        engine.feed(bars.take(slice(a, b)), output.slice(a, b))
     split = engine.finish()
 
     assert np.array_equal(whole.equity, split.equity)
@@ -485,22 +484,41 @@ def test_a_batch_must_follow_the_previous_one_in_time():
     assert info.value.code == "BACKTEST-003"
 
 
+def _bars(ts, o, h, lo, c):
+    return make_bars(np.asarray(ts), np.asarray(o), np.asarray(h), np.asarray(lo), np.asarray(c))
+
+
 @pytest.mark.parametrize(
-    ("build", "code"),
+    ("bars", "field"),
     [
-        (lambda: BarBatch([1, 2], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0]), "BACKTEST-003"),
-        (lambda: BarBatch([2, 1], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0, 1]), "BACKTEST-003"),
-        (lambda: BarBatch([1], [1.0], [0.5], [0.9], [1.0]), "BACKTEST-003"),
-        (lambda: BarBatch([1], [float("nan")], [1.0], [1.0], [1.0]), "BACKTEST-003"),
-        (lambda: ModelOutput(np.array([2, 0])), "BACKTEST-004"),
-        (lambda: ModelOutput(np.zeros(2), np.ones((2, 3))), "BACKTEST-004"),
-        (lambda: ModelOutput.from_probabilities(np.ones(3)), "BACKTEST-004"),
+        (_bars([2, 1], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0]), "timestamps_us"),
+        (_bars([1], [1.0], [0.5], [0.9], [1.0]), "high"),
+        (_bars([1], [float("nan")], [1.0], [1.0], [1.0]), "open"),
+        (_bars([1], [1.0], [1.0], [0.0], [1.0]), "low"),
     ],
+    ids=["times-not-increasing", "high-below-low", "nan-open", "zero-low"],
 )
-def test_malformed_input_is_refused_with_its_code(build, code):
+def test_bars_that_cannot_be_simulated_are_refused(bars, field):
+    engine = BacktestEngine(EngineConfig(initial_cash=CASH))
+    with pytest.raises(ValidationError) as info:
+        engine.feed(bars, ModelOutput(np.zeros(len(bars))))
+    assert (info.value.code, info.value.field) == ("BACKTEST-003", field)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: ModelOutput(np.array([2, 0])),
+        lambda: ModelOutput(np.zeros(2), np.ones((2, 3))),
+        lambda: ModelOutput(np.zeros(2), np.full((2, 3), 1.5)),
+        lambda: ModelOutput.from_probabilities(np.ones(3)),
+    ],
+    ids=["bad-signal", "rows-not-summing-to-one", "out-of-range", "wrong-shape"],
+)
+def test_malformed_model_output_is_refused(build):
     with pytest.raises(ValidationError) as info:
         build()
-    assert info.value.code == code
+    assert info.value.code == "BACKTEST-004"
 
 
 def test_one_decision_per_bar_is_required():
@@ -514,16 +532,7 @@ def test_the_bar_bounds_are_enforced(monkeypatch):
     engine = BacktestEngine(EngineConfig(initial_cash=CASH))
     engine.feed(flat_bars([10] * 4), ModelOutput(np.zeros(4)))
     with pytest.raises(ResourceExhaustedError) as info:
-        engine.feed(
-            BarBatch(
-                bars_from([(10, 10, 10, 10)] * 6).timestamps_us[4:],
-                [10.0, 10.0],
-                [10.0, 10.0],
-                [10.0, 10.0],
-                [10.0, 10.0],
-            ),
-            ModelOutput(np.zeros(2)),
-        )
+        engine.feed(flat_bars([10] * 6).take(slice(4, 6)), ModelOutput(np.zeros(2)))
     assert info.value.code == "BACKTEST-006"
 
 

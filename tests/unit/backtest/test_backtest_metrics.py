@@ -17,11 +17,13 @@ from ktrdr_backtest.domain import (
     EngineConfig,
     RateCommission,
     ShortSelling,
+    calendar_periods_per_year,
     compute_metrics,
     observed_periods_per_year,
 )
 from ktrdr_backtest.domain.metrics import drawdown
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.calendars import get_calendar
+from ktrdr_core.errors import ValidationError
 
 CASH = 10_000.0
 
@@ -126,6 +128,31 @@ def test_observed_periods_per_year_follow_the_calendar():
         [d for d in range(0, 3 * 365) if (d + 3) % 7 < 5], dtype=np.int64
     )  # 1970-01-01 is a Thursday
     assert observed_periods_per_year(weekdays * 86_400 * 1_000_000) == pytest.approx(261, rel=2e-2)
+
+
+YEAR_2018_US = (1_514_764_800_000_000, 1_546_214_400_000_000)  # 2018-01-01, 2018-12-31
+
+
+@pytest.mark.parametrize(
+    ("calendar", "bar_seconds", "low", "high"),
+    [
+        ("fx_24_5", 3_600, 6_150, 6_260),  # 24 bars x ~258 weekdays (less the FX holidays)
+        ("us_equity", 86_400, 250, 253),  # trading days
+        ("us_equity", 3_600, 1_740, 1_770),  # 7 bars a session (the last one half an hour)
+        ("crypto_24_7", 3_600, 8_760, 8_760),
+        ("us_equity", 7 * 86_400, 52.1, 52.2),
+    ],
+)
+def test_periods_per_year_come_from_the_calendar_and_the_bar_length(
+    calendar, bar_seconds, low, high
+):
+    ppy = calendar_periods_per_year(
+        get_calendar(calendar),
+        bar_seconds=bar_seconds,
+        first_us=YEAR_2018_US[0],
+        last_us=YEAR_2018_US[1],
+    )
+    assert low <= ppy <= high
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from backtesting.test import EURUSD, GOOG, SMA
 
 from ktrdr_backtest.domain import (
     BacktestResult,
-    BarBatch,
     Costs,
     DecisionConfig,
     EndOfData,
@@ -34,6 +33,7 @@ from ktrdr_backtest.domain import (
     crossover_signals,
     run_backtest,
 )
+from ktrdr_core.bars import Bars
 
 CASH = 10_000
 FAST, SLOW = 10, 20
@@ -72,12 +72,13 @@ def _ours(
     sizing: SizingConvention = SizingConvention.BACKTESTING_PY,
 ) -> BacktestResult:
     close = data.Close.to_numpy()
-    bars = BarBatch(
+    bars = Bars(
         data.index.to_numpy().astype("datetime64[us]").astype(np.int64),
         data.Open.to_numpy(),
         data.High.to_numpy(),
         data.Low.to_numpy(),
         close,
+        data.Volume.to_numpy(),
     )
     model = (
         FixedPlusRateCommission(*commission)

@@ -37,7 +37,7 @@ from ktrdr_backtest.store import (
 from ktrdr_backtest.store import repository as repository_module
 from ktrdr_backtest.store.database import downgrade
 from ktrdr_backtest.store.schema import Base
-from ktrdr_runtime.errors import (
+from ktrdr_core.errors import (
     FailedPreconditionError,
     NotFoundError,
     UnavailableError,

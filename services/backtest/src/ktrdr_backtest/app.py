@@ -11,7 +11,7 @@ from ktrdr.backtest.v1 import backtest_pb2_grpc
 from ktrdr_backtest.servicer import DESCRIPTOR, BacktestServiceServicer
 from ktrdr_backtest.settings import BacktestSettings
 from ktrdr_backtest.store import ResultStore, create_engine, migrate, safe_url
-from ktrdr_runtime.errors import KtrdrError
+from ktrdr_core.errors import KtrdrError
 from ktrdr_runtime.server import Cleanup, ServiceSpec, StartupError
 
 log = structlog.get_logger("ktrdr.backtest")

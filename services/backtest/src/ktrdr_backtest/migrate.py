@@ -18,7 +18,7 @@ import structlog
 
 from ktrdr_backtest.settings import BacktestSettings
 from ktrdr_backtest.store import database
-from ktrdr_runtime.errors import KtrdrError
+from ktrdr_core.errors import KtrdrError
 from ktrdr_runtime.logging import configure_logging
 from ktrdr_runtime.settings import SettingsError
 

@@ -14,7 +14,7 @@ from ktrdr.backtest.v1 import backtest_pb2, backtest_pb2_grpc
 from ktrdr_backtest import convert
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.store import ResultStore
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.errors import ValidationError
 from ktrdr_runtime.servicers import fill_unimplemented
 
 DESCRIPTOR = backtest_pb2.DESCRIPTOR.services_by_name["BacktestService"]

@@ -6,7 +6,7 @@ import dataclasses
 from typing import ClassVar
 
 from ktrdr_backtest.store.database import default_url, normalise_url
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.errors import ValidationError
 from ktrdr_runtime.settings import ServiceSettings, env_field
 
 

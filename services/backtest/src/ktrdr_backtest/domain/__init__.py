@@ -3,11 +3,12 @@
 Run a backtest::
 
     from ktrdr_backtest.domain import (
-        BacktestEngine, BarBatch, DecisionConfig, EngineConfig, ModelOutput, compute_metrics,
+        BacktestEngine, DecisionConfig, EngineConfig, ModelOutput, compute_metrics,
     )
+    from ktrdr_core.bars import Bars
 
     engine = BacktestEngine(EngineConfig(initial_cash=10_000), DecisionConfig())
-    engine.feed(BarBatch(ts_us, open_, high, low, close), ModelOutput(signals, probabilities))
+    engine.feed(Bars(ts_us, open_, high, low, close, volume), ModelOutput(signals, probabilities))
     result = engine.finish()
     report = compute_metrics(result, periods_per_year=252)
 """
@@ -43,15 +44,16 @@ from ktrdr_backtest.domain.engine import (
     Trade,
 )
 from ktrdr_backtest.domain.errors import ConfigProblems
+from ktrdr_backtest.domain.inputs import ModelOutput, check_bars, crossover_signals
 from ktrdr_backtest.domain.metrics import (
     Annualised,
     Metrics,
     MetricsReport,
     TradeStats,
+    calendar_periods_per_year,
     compute_metrics,
     observed_periods_per_year,
 )
-from ktrdr_backtest.domain.model_output import BarBatch, ModelOutput, crossover_signals
 from ktrdr_backtest.domain.parity import BacktestingPyStats, backtesting_py_stats
 from ktrdr_backtest.domain.runner import run_backtest, settings_summary
 
@@ -62,7 +64,6 @@ __all__ = [
     "BacktestEngine",
     "BacktestResult",
     "BacktestingPyStats",
-    "BarBatch",
     "ConfigProblems",
     "Costs",
     "DecisionConfig",
@@ -88,6 +89,8 @@ __all__ = [
     "Trade",
     "TradeStats",
     "backtesting_py_stats",
+    "calendar_periods_per_year",
+    "check_bars",
     "compute_metrics",
     "crossover_signals",
     "observed_periods_per_year",

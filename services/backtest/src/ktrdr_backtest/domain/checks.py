@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ktrdr_backtest.domain.errors import ConfigProblems
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_core.errors import ValidationError, suggest
 
 
 class Problems:

@@ -42,7 +42,7 @@ import numpy as np
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.checks import Problems
 from ktrdr_backtest.domain.errors import ConfigProblems
-from ktrdr_runtime.errors import ValidationError, suggest
+from ktrdr_core.errors import ValidationError, suggest
 
 # Bounds (documented, checked): a separation longer than this many bars is a typo.
 MAX_MIN_BARS_BETWEEN_SIGNALS = 1_000_000

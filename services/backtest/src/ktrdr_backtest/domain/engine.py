@@ -4,7 +4,7 @@ One engine serves plain signal series and model decisions alike, fed incremental
 
     engine = BacktestEngine(EngineConfig(initial_cash=10_000), DecisionConfig())
     for bars, output in batches:            # any split, including all bars at once
-        engine.feed(bars, output)           # BarBatch, ModelOutput of the same length
+        engine.feed(bars, output)           # ktrdr_core Bars, ModelOutput of the same length
         engine.progress                     # bars so far, equity, open position, trades
     result = engine.finish()                # closes the position; BacktestResult
 
@@ -59,8 +59,9 @@ from ktrdr_backtest.domain.decisions import (
     candidate_mask,
     transition,
 )
-from ktrdr_backtest.domain.model_output import BarBatch, ModelOutput
-from ktrdr_runtime.errors import FailedPreconditionError, ResourceExhaustedError
+from ktrdr_backtest.domain.inputs import ModelOutput, check_bars
+from ktrdr_core.bars import Bars
+from ktrdr_core.errors import FailedPreconditionError, ResourceExhaustedError
 
 MAX_BATCH_BARS = 5_000_000
 MAX_TOTAL_BARS = 20_000_000
@@ -303,7 +304,7 @@ class _Batch:
     )  # fmt: skip
 
     def __init__(
-        self, bars: BarBatch, output: ModelOutput, offset: int, atr: dict[int, np.ndarray]
+        self, bars: Bars, output: ModelOutput, offset: int, atr: dict[int, np.ndarray]
     ) -> None:
         self.bars = bars
         self.output = output
@@ -410,7 +411,7 @@ class BacktestEngine:
         units = self._position.units * self._position.side if self._position else 0.0
         return EngineProgress(self._bars, self._last_ts, float(equity), units, len(self._trades))
 
-    def feed(self, bars: BarBatch, output: ModelOutput) -> None:
+    def feed(self, bars: Bars, output: ModelOutput) -> None:
         """Simulate the next batch of bars with the decisions taken at their closes.
 
         Raises
@@ -734,7 +735,7 @@ class BacktestEngine:
         balance, units, entry = (np.repeat(state[:, c], lengths) for c in range(3))
         return balance + (close * units - units * entry)
 
-    def _check_feed(self, bars: BarBatch, output: ModelOutput) -> None:
+    def _check_feed(self, bars: Bars, output: ModelOutput) -> None:
         if self._finished:
             raise FailedPreconditionError(
                 codes.ENGINE_STATE, "Bars were fed after the backtest finished."
@@ -746,5 +747,5 @@ class BacktestEngine:
                 f"At most {MAX_BATCH_BARS:,} bars per batch and {MAX_TOTAL_BARS:,} per backtest "
                 f"(got {n:,} after {self._bars:,}).",
             )
-        bars.check_follows(self._last_ts)
+        check_bars(bars, after_us=self._last_ts)
         output.check_length(n)

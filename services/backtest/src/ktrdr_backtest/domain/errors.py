@@ -1,6 +1,6 @@
 """Error codes of the backtest service.
 
-Every error raised by :mod:`ktrdr_backtest` is a :class:`ktrdr_runtime.errors.KtrdrError` carrying
+Every error raised by :mod:`ktrdr_backtest` is a :class:`ktrdr_core.errors.KtrdrError` carrying
 one of the stable codes below. ``field`` is a config path such as ``decisions.stop_loss.atr`` or a
 request field; ``suggestions`` holds close matches of a misspelt name.
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.errors import ValidationError
 
 BAD_DECISIONS = "BACKTEST-001"
 BAD_ENGINE_CONFIG = "BACKTEST-002"

@@ -5,9 +5,10 @@ KTRDR's convention (this module)
 - Returns are per bar: ``r_t = E_t / E_{t-1} - 1`` of the equity marked at each close, starting
   from the initial cash (so ``n`` bars give ``n`` returns).
 - ``P``, the periods per year, is an input: the number of bars a year holds for this instrument's
-  calendar and timeframe (FX 24/5 hourly about 6,200, NYSE daily 252, crypto hourly 8,760). The
-  caller derives it from the calendar, or :func:`observed_periods_per_year` counts it from the
-  timestamps. Never a fixed ``sqrt(252)`` on intraday bars.
+  calendar and timeframe (FX 24/5 hourly about 6,200, NYSE daily 252, crypto hourly 8,766):
+  :func:`calendar_periods_per_year` counts them on the core's trading calendar,
+  :func:`observed_periods_per_year` from the timestamps. Never a fixed ``sqrt(252)`` on
+  intraday bars.
 - ``rf`` is an annual risk-free rate, ``rf_p = (1 + rf) ** (1 / P) - 1`` per bar.
 - Annualised return ``(E_n / E_0) ** (P / n) - 1``; volatility ``std(r, ddof=1) * sqrt(P)``;
   Sharpe ``mean(r - rf_p) / std(r, ddof=1) * sqrt(P)``; Sortino
@@ -25,13 +26,15 @@ returns-based profit factor), is reproduced by :mod:`ktrdr_backtest.domain.parit
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 
 import numpy as np
 
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.engine import BacktestResult, Trade
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.calendars import TradingCalendar
+from ktrdr_core.errors import ValidationError
 
 SECONDS_PER_YEAR = 365.25 * 86_400
 MAX_PERIODS_PER_YEAR = 1e8  # one bar a second, all year, is 3.2e7
@@ -136,6 +139,44 @@ class MetricsReport:
         suffix = f" [P={self.periods_per_year:g} ({self.periods_per_year_source}), "
         suffix += f"rf={self.risk_free_rate:g}]"
         return {name: formula + suffix for name, formula in FORMULAS.items()}
+
+
+def calendar_periods_per_year(
+    calendar: TradingCalendar, *, bar_seconds: int, first_us: int, last_us: int
+) -> float:
+    """Bars a year holds on ``calendar``, averaged over the calendar years of a run.
+
+    Intraday bars: each session split into ``bar_seconds`` bars (a partial last bar counts);
+    daily bars: trading days; weekly 365.25 / 7; monthly (30 days or more) 12. E.g. FX 24/5
+    hourly about 6,200, NYSE daily about 252, crypto hourly 8,766 (365.25 days of 24 bars).
+
+    Raises
+    ------
+    ValidationError
+        ``BACKTEST-007`` for a bar length <= 0 or a span of more than 100 years.
+    """
+    if bar_seconds <= 0:
+        raise ValidationError(
+            codes.BAD_METRIC_INPUT, f"bar_seconds must be > 0, got {bar_seconds}.", field="bar"
+        )
+    if bar_seconds >= 30 * 86_400:
+        return 12.0
+    if bar_seconds >= 7 * 86_400:
+        return 365.25 / 7
+    first, last = (dt.datetime.fromtimestamp(t / 1e6, dt.UTC).year for t in (first_us, last_us))
+    years = last - first + 1
+    if not 1 <= years <= 100:
+        raise ValidationError(
+            codes.BAD_METRIC_INPUT,
+            f"A run spans {years} calendar years; at most 100.",
+            field="timestamps",
+        )
+    dates, opens, closes = calendar.sessions(dt.date(first, 1, 1), dt.date(last, 12, 31))
+    if bar_seconds >= 86_400:
+        return len(dates) / years
+    bar_us = bar_seconds * 1_000_000
+    bars = -((opens - closes) // bar_us)  # ceil((close - open) / bar)
+    return float(bars.sum()) / years
 
 
 def observed_periods_per_year(timestamps_us: np.ndarray) -> float:

@@ -13,11 +13,12 @@ from ktrdr_backtest.domain.engine import (
     EngineConfig,
     EngineProgress,
 )
-from ktrdr_backtest.domain.model_output import BarBatch, ModelOutput
+from ktrdr_backtest.domain.inputs import ModelOutput
+from ktrdr_core.bars import Bars
 
 
 def run_backtest(
-    bars: BarBatch,
+    bars: Bars,
     output: ModelOutput,
     *,
     config: EngineConfig,
@@ -36,7 +37,7 @@ def run_backtest(
     engine = BacktestEngine(config, decisions)
     for start in range(0, len(bars), batch_size):
         stop = start + batch_size
-        engine.feed(bars.slice(start, stop), output.slice(start, stop))
+        engine.feed(bars.take(slice(start, stop)), output.slice(start, stop))
         if on_progress is not None:
             on_progress(engine.progress)
     return engine.finish()

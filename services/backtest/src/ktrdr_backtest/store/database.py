@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 
 from ktrdr_backtest.domain import errors as codes
-from ktrdr_runtime.errors import FailedPreconditionError, UnavailableError, ValidationError
+from ktrdr_core.errors import FailedPreconditionError, UnavailableError, ValidationError
 
 log = structlog.get_logger(__name__)
 

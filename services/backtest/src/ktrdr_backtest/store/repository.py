@@ -28,7 +28,7 @@ from ktrdr_backtest.domain.engine import BacktestResult, ExitReason, Trade
 from ktrdr_backtest.domain.metrics import MetricsReport
 from ktrdr_backtest.store.database import unavailable_as_error
 from ktrdr_backtest.store.schema import EquityRow, MetricRow, RunRow, TradeRow
-from ktrdr_runtime.errors import FailedPreconditionError, NotFoundError, ValidationError
+from ktrdr_core.errors import FailedPreconditionError, NotFoundError, ValidationError
 
 T = TypeVar("T")
 

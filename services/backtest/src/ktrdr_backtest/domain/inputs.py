@@ -1,8 +1,9 @@
-"""The engine's inputs: a batch of bars and the decisions a model (or a rule) took at their closes.
+"""The engine's inputs: bars, and the decisions a model (or a rule) took at their closes.
 
-Bars are columns of NumPy arrays with UTC timestamps in int64 microseconds (the columnar wire
-form, ``ktrdr_runtime.bars.columns_to_arrays``). A model's output is a signal per bar (SELL -1,
-HOLD 0, BUY 1) and optionally its class probabilities in the model's order BUY, HOLD, SELL.
+Bars are the core's :class:`ktrdr_core.bars.Bars` (NumPy columns, UTC open times in int64
+microseconds); :func:`check_bars` adds what a simulation needs of them. A model's output is a
+signal per bar (SELL -1, HOLD 0, BUY 1) and optionally its class probabilities in the model's
+order BUY, HOLD, SELL.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.decisions import Signal
-from ktrdr_runtime.errors import ValidationError
+from ktrdr_core.bars import Bars
+from ktrdr_core.errors import ValidationError
 
 PROBABILITY_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
 
@@ -25,74 +27,29 @@ def _bad_bars(message: str, field: str) -> ValidationError:
     return ValidationError(codes.BAD_BARS, message, field=field)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class BarBatch:
-    """Consecutive bars, oldest first, stamped with their open time (UTC microseconds).
+def check_bars(bars: Bars, *, after_us: int | None = None) -> None:
+    """Check that bars can be simulated (the core's ``Bars`` checks only the lengths).
 
     Raises
     ------
     ValidationError
-        ``BACKTEST-003`` for columns of different lengths, times not strictly increasing,
-        prices not finite and positive, or a high below its low.
+        ``BACKTEST-003`` for times not strictly increasing or not after ``after_us`` (the
+        previous batch's last bar), prices not finite and positive, or a high below its low.
     """
-
-    timestamps_us: np.ndarray
-    open: np.ndarray
-    high: np.ndarray
-    low: np.ndarray
-    close: np.ndarray
-
-    def __post_init__(self) -> None:
-        ts = np.asarray(self.timestamps_us, dtype=np.int64)
-        object.__setattr__(self, "timestamps_us", ts)
-        for name in ("open", "high", "low", "close"):
-            column = np.ascontiguousarray(getattr(self, name), dtype=np.float64)
-            if column.shape != ts.shape:
-                raise _bad_bars(
-                    f"Column '{name}' has {column.shape} values for {ts.shape} timestamps.", name
-                )
-            if len(column) and not (np.isfinite(column).all() and (column > 0).all()):
-                raise _bad_bars(f"Column '{name}' holds a price that is not finite and > 0.", name)
-            object.__setattr__(self, name, column)
-        if ts.ndim != 1:
-            raise _bad_bars("Timestamps must be one-dimensional.", "timestamps_us")
-        if len(ts) > 1 and not (np.diff(ts) > 0).all():
-            raise _bad_bars("Bar timestamps must be strictly increasing.", "timestamps_us")
-        if (self.high < self.low).any():
-            at = int(np.argmax(self.high < self.low))
-            raise _bad_bars(f"Bar {at} has a high below its low.", "high")
-
-    def __len__(self) -> int:
-        return len(self.timestamps_us)
-
-    @classmethod
-    def from_columns(cls, columns: dict[str, np.ndarray]) -> BarBatch:
-        """From ``ktrdr_runtime.bars.columns_to_arrays`` (``timestamps_us``, ``open`` ...)."""
-        return cls(
-            columns["timestamps_us"],
-            columns["open"],
-            columns["high"],
-            columns["low"],
-            columns["close"],
-        )
-
-    def check_follows(self, last_timestamp_us: int | None) -> None:
-        """Raise ``BACKTEST-003`` unless this batch starts after ``last_timestamp_us``."""
-        if last_timestamp_us is None or not len(self):
-            return
-        if self.timestamps_us[0] <= last_timestamp_us:
-            raise _bad_bars(
-                "A batch must start after the previous batch's last bar.", "timestamps_us"
-            )
-
-    def slice(self, start: int, stop: int) -> BarBatch:
-        return BarBatch(
-            self.timestamps_us[start:stop],
-            self.open[start:stop],
-            self.high[start:stop],
-            self.low[start:stop],
-            self.close[start:stop],
-        )
+    ts = bars.timestamps_us
+    if not len(ts):
+        return
+    if after_us is not None and ts[0] <= after_us:
+        raise _bad_bars("A batch must start after the previous batch's last bar.", "timestamps_us")
+    if len(ts) > 1 and not (np.diff(ts) > 0).all():
+        raise _bad_bars("Bar timestamps must be strictly increasing.", "timestamps_us")
+    for name in ("open", "high", "low", "close"):
+        column = getattr(bars, name)
+        if not (np.isfinite(column).all() and (column > 0).all()):
+            raise _bad_bars(f"Column '{name}' holds a price that is not finite and > 0.", name)
+    below = bars.high < bars.low
+    if below.any():
+        raise _bad_bars(f"Bar {int(np.argmax(below))} has a high below its low.", "high")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
