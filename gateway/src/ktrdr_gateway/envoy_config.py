@@ -136,11 +136,12 @@ def lua_source(
     fds: Any = None,
 ) -> str:
     """The auth filter's Lua: generated settings + the fixed script."""
-    grpc_role = {p: policy.role_for(p) for p in grpc_paths if policy.role_for(p) != "read"}
+    needed = policy.roles(fds) if fds is not None else policy.contract_roles()
+    grpc_role = {p: needed[p] for p in grpc_paths if needed[p] != "read"}
     rest = [
-        (r.verb, r.lua_pattern(), policy.role_for(r.grpc_path))
+        (r.verb, r.lua_pattern(), needed[r.grpc_path])
         for r in routes
-        if policy.role_for(r.grpc_path) != "read"
+        if needed[r.grpc_path] != "read"
     ]
     head = [
         f"KEY_FILE = {json.dumps(cfg.key_file)}",

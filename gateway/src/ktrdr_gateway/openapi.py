@@ -12,6 +12,7 @@ from typing import Any
 from google.protobuf import descriptor_pb2
 
 from ktrdr_gateway import contracts, policy
+from ktrdr_runtime import services
 
 F = descriptor_pb2.FieldDescriptorProto
 SCALARS: dict[int, dict[str, Any]] = {
@@ -201,6 +202,7 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
                     need(f.type_name.lstrip("."))
 
     paths: dict[str, dict[str, Any]] = {}
+    role = policy.roles(fds)
     for route in contracts.http_routes(fds):
         need(route.output_type)
         req = msgs[route.input_type]
@@ -210,7 +212,7 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             "tags": [route.service],
             "summary": route.rpc,
             "description": (route.comment + "\n\n" if route.comment else "")
-            + f"gRPC: `{route.grpc_path}`. Requires the `{policy.role_for(route.grpc_path)}` "
+            + f"gRPC: `{route.grpc_path}`. Requires the `{role[route.grpc_path]}` "
             "role or higher.",
             "parameters": [],
         }
@@ -347,10 +349,7 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8080", "description": "local mesh"}],
         "security": [{"ApiKey": []}, {"Bearer": []}],
-        "tags": [
-            {"name": s}
-            for s in ("data", "indicators", "fuzzy", "neural", "backtest", "ib_gateway", "gateway")
-        ],
+        "tags": [{"name": s} for s in (*services.NAMES, "gateway")],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {

@@ -13,6 +13,7 @@ from skfuzzy import control as ctrl
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr_fuzzy.app import SPEC
+from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_runtime.bars import value_columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.testing import serve_in_process
@@ -23,9 +24,13 @@ MF = fuzzy_pb2.MembershipFunction
 
 @pytest.fixture
 async def fuzzy(tmp_path):
-    async with serve_in_process(
-        SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address="127.0.0.1:1"
-    ) as (_, channel):
+    # Strategies are validated by the indicator service's catalogue (no data service needed).
+    async with (
+        serve_in_process(INDICATORS, home=tmp_path, data_address="127.0.0.1:1") as (ind, _),
+        serve_in_process(
+            SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address=ind.address
+        ) as (_, channel),
+    ):
         yield fuzzy_pb2_grpc.FuzzyServiceStub(channel)
 
 
@@ -253,14 +258,17 @@ async def test_stream_without_config_first_is_rejected(fuzzy):
     assert error_detail_of(info.value).field == "config"
 
 
-async def test_calculate_with_indicator_service_down_is_unavailable_naming_it(fuzzy):
+async def test_calculate_with_indicator_service_down_is_unavailable_naming_it(tmp_path):
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await fuzzy.CalculateFuzzy(
-            fuzzy_pb2.CalculateFuzzyRequest(
-                symbol="EURUSD", timeframe="1h", strategy="rsi_trend_eurusd_1h"
-            ),
-            timeout=20,
-        )
+        async with serve_in_process(
+            SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address="127.0.0.1:1"
+        ) as (_, channel):
+            await fuzzy_pb2_grpc.FuzzyServiceStub(channel).CalculateFuzzy(
+                fuzzy_pb2.CalculateFuzzyRequest(
+                    symbol="EURUSD", timeframe="1h", strategy="rsi_trend_eurusd_1h"
+                ),
+                timeout=20,
+            )
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "indicators" in info.value.details()
 

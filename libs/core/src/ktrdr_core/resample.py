@@ -18,8 +18,11 @@ mid-period; :func:`align_to_base` never exposes it before its close.
 Look-ahead rule of :func:`align_to_base`: a base bar opening at t is known at ``t + base_len``;
 it sees the most recent higher bar whose close time is ``<= t + base_len``. A higher bar's close
 time is ``open + higher_len`` (exact for intraday and FX daily bars, conservative for equity
-daily bars stamped 00:00 UTC and for weekly bars) and for ``1M`` the next bar's open (the last
-one: open + 32 days). Bars before the first visible higher bar get NaN (never back-filled).
+daily bars stamped 00:00 UTC and for weekly bars) and for ``1M`` the open of the following
+calendar month (by the calendar, as :func:`period_keys` stamps it). Close times depend on the
+bar alone, never on later bars, so a value seen at bar t does not change when bars after t are
+added or removed, and an incremental stream can apply the same rule bar by bar. Bars before the
+first visible higher bar get NaN (never back-filled).
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from ktrdr_core.calendars import US_PER_DAY, TradingCalendar
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.timeframes import Timeframe
 
-_MONTH_FALLBACK_US = 32 * US_PER_DAY
+# A monthly bar opens at most a few days before the 1st of its month (session opens on the
+# evening before); adding this and flooring to the month recovers the month from the open.
+_MONTH_PROBE_US = 7 * US_PER_DAY
 
 
 def period_keys(
@@ -100,17 +105,30 @@ def resample(
     )
 
 
-def close_times_us(higher: pd.DataFrame | pd.DatetimeIndex, higher_tf: Timeframe) -> np.ndarray:
+def period_close_us(
+    opens_us: np.ndarray, target: Timeframe, calendar: TradingCalendar | None = None
+) -> np.ndarray:
+    """Close time (epoch us) of ``target`` periods opening at ``opens_us`` (as stamped by
+    :func:`period_keys` with the same calendar): ``open + length``, and for ``1M`` the open of
+    the following calendar month."""
+    opens = np.asarray(opens_us, dtype=np.int64)
+    if target.code != "1M":
+        return opens + target.seconds * 1_000_000
+    months = (opens + _MONTH_PROBE_US).astype("datetime64[us]").astype("datetime64[M]")
+    following = (months + 1).astype("datetime64[D]")
+    if calendar is None:
+        return following.astype("datetime64[us]").astype(np.int64)
+    return calendar.period_open_us(following)
+
+
+def close_times_us(
+    higher: pd.DataFrame | pd.DatetimeIndex,
+    higher_tf: Timeframe,
+    calendar: TradingCalendar | None = None,
+) -> np.ndarray:
     """Close time (epoch us) of each higher bar per the module's look-ahead rule."""
     index = higher.index if isinstance(higher, pd.DataFrame) else higher
-    opens = bars_mod.index_to_us(index)
-    if higher_tf.code != "1M":
-        return opens + higher_tf.seconds * 1_000_000
-    closes = np.empty_like(opens)
-    if len(opens):
-        closes[:-1] = opens[1:]
-        closes[-1] = opens[-1] + _MONTH_FALLBACK_US
-    return closes
+    return period_close_us(bars_mod.index_to_us(index), higher_tf, calendar)
 
 
 def align_to_base(
@@ -118,8 +136,11 @@ def align_to_base(
     higher_tf: Timeframe,
     base_index: pd.DatetimeIndex,
     base_tf: Timeframe,
+    calendar: TradingCalendar | None = None,
 ) -> pd.DataFrame:
     """For each base bar, the latest higher bar already closed when the base bar closes.
+
+    ``calendar`` is the one the higher bars were resampled with (it places monthly closes).
 
     Returns
     -------
@@ -128,7 +149,7 @@ def align_to_base(
         is visible yet) plus ``higher_timestamp`` (open time of the aligned higher bar, NaT if
         none).
     """
-    closes = close_times_us(higher, higher_tf)
+    closes = close_times_us(higher, higher_tf, calendar)
     known = bars_mod.index_to_us(base_index) + base_tf.seconds * 1_000_000
     pos = np.searchsorted(closes, known, side="right") - 1
     visible = pos >= 0

@@ -74,17 +74,25 @@ def error_detail_of(rpc_error: grpc.RpcError) -> common_pb2.ErrorDetail | None:
 def from_rpc_error(rpc_error: grpc.RpcError, *, dependency: str) -> errors.KtrdrError:
     """Turn a failed outbound call into the domain error to re-raise.
 
-    A KTRDR error from the dependency keeps its code and message; transport failures become
-    ``RUNTIME-002`` UNAVAILABLE / ``RUNTIME-003`` DEADLINE_EXCEEDED naming the dependency.
+    A KTRDR error from the dependency keeps its code, message, field and suggestions (the
+    caller puts the field under its own request's, see ``KtrdrError.under``); transport failures
+    become ``RUNTIME-002`` UNAVAILABLE / ``RUNTIME-003`` DEADLINE_EXCEEDED naming the dependency.
     """
     code = rpc_error.code()  # type: ignore[attr-defined]
     detail = error_detail_of(rpc_error)
     if detail is not None:
         cls = _CLASS_FOR.get(_FROM_GRPC.get(code, errors.Status.INTERNAL), errors.InternalError)
+        suggestions = list(detail.suggestions)
+        # The detail's message is the full one; the suggestions go back to their own field.
+        suffix = errors.suggestion_sentence(suggestions)
+        message = detail.message
+        if suffix and message.endswith(suffix) and len(message) > len(suffix):
+            message = message[: -len(suffix)]
         return cls(
             detail.code,
-            detail.message,
+            message,
             field=detail.field or None,
+            suggestions=suggestions,
             details={**detail.metadata, "dependency": dependency},
         )
     text = rpc_error.details() or code.name  # type: ignore[attr-defined]

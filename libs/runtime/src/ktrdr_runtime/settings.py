@@ -16,17 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+from ktrdr_runtime.services import NAMES
+
 T = TypeVar("T", bound="ServiceSettings")
 
-# Where each service listens by default; the local mesh and Kubernetes use the same ports.
-DEFAULT_PORTS: dict[str, int] = {
-    "data": 50051,
-    "indicators": 50052,
-    "fuzzy": 50053,
-    "neural": 50054,
-    "backtest": 50055,
-    "ib_gateway": 50056,
-}
+# Where each service listens by default (50051 upwards, in the order of the one service list);
+# the local mesh and Kubernetes use the same ports.
+DEFAULT_PORTS: dict[str, int] = {name: 50051 + i for i, name in enumerate(NAMES)}
 DEFAULT_METRICS_PORTS: dict[str, int] = {name: 9100 + i for i, name in enumerate(DEFAULT_PORTS, 1)}
 
 

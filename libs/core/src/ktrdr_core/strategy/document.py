@@ -17,15 +17,23 @@ neural/backtest services). Any other key is rejected (FUZZY-010) with suggestion
     nn_inputs:
       - {fuzzy_set: rsi_14, timeframes: all}
       - {fuzzy_set: macd_hist, timeframes: [1h, 4h]}
+      - {raw_indicator: macd_12_26_9.line, timeframes: all, normalization: zscore}
+
+An ``nn_inputs`` entry feeds the network either a fuzzy set's memberships or, with
+``raw_indicator`` (an indicator id, or ``id.output`` for a multi-output indicator), the indicator's
+values unscaled; ``normalization`` (``zscore``, ``minmax`` or ``none``, the default) says how the
+neural service scales that column once fitted on the training split.
 
 Indicator validation
 --------------------
 Indicator entries are checked by an injected :data:`IndicatorValidator`
-``(indicator_type, params) -> output names``. At runtime the fuzzy servicer passes the indicator
-service's catalogue (e.g. ``lambda t, p: catalogue.describe(t, p).output_names``); it raises a
+``(indicator_type, params) -> output names``, which raises a
 :class:`~ktrdr_core.errors.KtrdrError` for an unknown type or bad parameter. Single-output
 indicators return one name. Without a validator, any ``type`` is accepted and output names are
-unknown (multi-output references are then not checked beyond the indicator id).
+unknown (multi-output references are then not checked beyond the indicator id); a caller whose
+catalogue answers asynchronously (the fuzzy service asks the indicator service) parses without a
+validator, asks the catalogue for each indicator and then calls :func:`with_outputs`, which
+reports exactly the errors the validator would (:func:`indicator_rejected`).
 """
 
 from __future__ import annotations
@@ -40,7 +48,12 @@ import yaml
 
 from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError, suggest
 from ktrdr_core.strategy import errors as codes
-from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, find_set, parse_fuzzy_sets
+from ktrdr_core.strategy.fuzzy_sets import (
+    FuzzySetDefinition,
+    check_reference,
+    find_set,
+    parse_fuzzy_sets,
+)
 from ktrdr_core.timeframes import parse_timeframe
 
 log = structlog.get_logger(__name__)
@@ -66,7 +79,8 @@ SYMBOL_MODES = ("single_symbol", "multi_symbol")
 # The original KTRDR v3 files write `{mode: single, symbol: EURUSD}`.
 SYMBOL_MODE_ALIASES = {"single": "single_symbol", "multi": "multi_symbol"}
 TIMEFRAME_MODES = ("single_timeframe", "multi_timeframe")
-NN_INPUT_KEYS = ("fuzzy_set", "timeframes")
+NN_INPUT_KEYS = ("fuzzy_set", "raw_indicator", "timeframes", "normalization")
+NORMALIZATIONS = ("none", "zscore", "minmax")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -91,10 +105,23 @@ class TrainingData:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class NNInput:
-    """An ``nn_inputs`` entry; ``timeframes`` is ``None`` for ``all``."""
+    """An ``nn_inputs`` entry: a fuzzy set (``fuzzy_set``) or an unscaled indicator column
+    (``raw_indicator``, with its ``normalization``); ``timeframes`` is ``None`` for ``all``."""
 
-    fuzzy_set: str
+    fuzzy_set: str = ""
     timeframes: tuple[str, ...] | None = None
+    raw_indicator: str = ""
+    normalization: str = "none"
+
+    @property
+    def kind(self) -> str:
+        """``"fuzzy"`` or ``"raw"``."""
+        return "raw" if self.raw_indicator else "fuzzy"
+
+    @property
+    def key(self) -> str:
+        """The fuzzy set id or the raw indicator reference."""
+        return self.raw_indicator or self.fuzzy_set
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -287,75 +314,176 @@ def _parse_indicators(raw: Any, validator: IndicatorValidator | None) -> dict[st
             try:
                 outputs = tuple(validator(spec["type"], params))
             except KtrdrError as e:
-                sub = f".{e.field}" if e.field and not e.field.startswith(field) else ""
-                raise ValidationError(
-                    codes.BAD_INDICATOR,
-                    f"'{field}': {e.message}",
-                    field=(e.field if e.field and e.field.startswith(field) else field + sub),
-                    suggestions=e.suggestions,
-                    details={"cause_code": e.code},
-                ) from e
+                raise indicator_rejected(ind_id, e) from e
         out[ind_id] = IndicatorSpec(ind_id, spec["type"], params, outputs)
     return out
 
 
+def indicator_rejected(indicator_id: str, error: KtrdrError) -> ValidationError:
+    """FUZZY-012 for the catalogue's refusal of ``indicators.<indicator_id>``: the field path
+    put under the entry, the catalogue's suggestions and code (``details["cause_code"]``) kept."""
+    field = f"indicators.{indicator_id}"
+    if error.field and error.field.startswith(field):
+        where = error.field
+    else:
+        where = f"{field}.{error.field}" if error.field else field
+    return ValidationError(
+        codes.BAD_INDICATOR,
+        f"'{field}': {error.message}",
+        field=where,
+        suggestions=error.suggestions,
+        details={"cause_code": error.code},
+    )
+
+
+def with_outputs(strategy: Strategy, outputs: Mapping[str, tuple[str, ...]]) -> Strategy:
+    """``strategy`` with each indicator's output names (as a catalogue gave them) and every
+    reference to them checked: fuzzy sets' ``indicator`` and ``nn_inputs`` ``raw_indicator``.
+
+    Raises
+    ------
+    ValidationError
+        FUZZY-008 (fuzzy set) or FUZZY-013 (raw input) naming the reference, with close
+        matches; prefixed with the strategy's file like :func:`parse_strategy`'s errors.
+    """
+    indicators = {
+        k: dataclasses.replace(v, outputs=tuple(outputs.get(k, v.outputs)))
+        for k, v in strategy.indicators.items()
+    }
+    known = {k: v.outputs for k, v in indicators.items()}
+    try:
+        for set_id, fs in strategy.fuzzy_sets.items():
+            check_reference(fs.indicator, known, f"fuzzy_sets.{set_id}.indicator")
+        for i, item in enumerate(strategy.nn_inputs or ()):
+            if item.raw_indicator:
+                check_reference(
+                    item.raw_indicator,
+                    known,
+                    f"nn_inputs[{i}].raw_indicator",
+                    code=codes.BAD_NN_INPUT,
+                )
+    except KtrdrError as e:
+        raise in_source(e, strategy.source) from e
+    return dataclasses.replace(strategy, indicators=indicators)
+
+
+def in_source(error: KtrdrError, source: str | None) -> KtrdrError:
+    """``error`` with the strategy file (``source``) prefixed to its message and put in
+    ``details["source"]``; unchanged without a source."""
+    if source is None:
+        return error
+    return type(error)(
+        error.code,
+        f"{source}: {error.message}",
+        field=error.field,
+        suggestions=error.suggestions,
+        details={**error.details, "source": source},
+    )
+
+
 def _parse_nn_inputs(
-    raw: Any, fuzzy_sets: Mapping[str, FuzzySetDefinition], timeframes: tuple[str, ...]
+    raw: Any,
+    fuzzy_sets: Mapping[str, FuzzySetDefinition],
+    indicators: Mapping[str, IndicatorSpec],
+    timeframes: tuple[str, ...],
 ) -> tuple[NNInput, ...] | None:
     if raw is None:
         return None
     f = "nn_inputs"
     if not isinstance(raw, list) or not raw:
-        _fail(codes.BAD_NN_INPUT, f"'{f}' must be a non-empty list of {{fuzzy_set, ...}}.", f)
-    seen: set[tuple[str, str]] = set()
+        _fail(
+            codes.BAD_NN_INPUT,
+            f"'{f}' must be a non-empty list of {{fuzzy_set, ...}} or {{raw_indicator, ...}}.",
+            f,
+        )
+    seen: set[tuple[str, str, str]] = set()
     out = []
     for i, entry in enumerate(raw):
         field = f"{f}[{i}]"
-        if isinstance(entry, str):
-            entry = {"fuzzy_set": entry}
-        if not isinstance(entry, Mapping):
-            _fail(
-                codes.BAD_NN_INPUT, f"'{field}' must be a mapping {{fuzzy_set, timeframes}}.", field
-            )
-        _check_keys(entry, NN_INPUT_KEYS, field)
-        set_id = entry.get("fuzzy_set")
-        if set_id not in fuzzy_sets:
+        item = _parse_nn_input(entry, field, fuzzy_sets, indicators, timeframes)
+        for tf in item.timeframes or timeframes:
+            if (item.kind, item.key, tf) in seen:
+                what = "fuzzy set" if item.kind == "fuzzy" else "raw indicator"
+                _fail(codes.BAD_NN_INPUT, f"'{field}' repeats {what} '{item.key}' on {tf}.", field)
+            seen.add((item.kind, item.key, tf))
+        out.append(item)
+    return tuple(out)
+
+
+def _parse_nn_input(
+    entry: Any,
+    field: str,
+    fuzzy_sets: Mapping[str, FuzzySetDefinition],
+    indicators: Mapping[str, IndicatorSpec],
+    timeframes: tuple[str, ...],
+) -> NNInput:
+    if isinstance(entry, str):
+        entry = {"fuzzy_set": entry}
+    if not isinstance(entry, Mapping):
+        _fail(codes.BAD_NN_INPUT, f"'{field}' must be a mapping {{fuzzy_set, timeframes}}.", field)
+    _check_keys(entry, NN_INPUT_KEYS, field)
+    selected = _nn_timeframes(entry.get("timeframes", "all"), f"{field}.timeframes", timeframes)
+    if "raw_indicator" in entry:
+        if "fuzzy_set" in entry:
             _fail(
                 codes.BAD_NN_INPUT,
-                f"'{field}.fuzzy_set' references unknown fuzzy set {set_id!r}; defined sets are "
-                f"{', '.join(fuzzy_sets)}.",
-                f"{field}.fuzzy_set",
-                suggest(str(set_id), fuzzy_sets),
+                f"'{field}' takes either 'fuzzy_set' or 'raw_indicator', not both.",
+                field,
             )
-        tfs = entry.get("timeframes", "all")
-        selected: tuple[str, ...] | None
-        if tfs == "all":
-            selected = None
-        else:
-            listed = _str_list(tfs, f"{field}.timeframes")
-            codes_ = []
-            for j, t in enumerate(listed):
-                code = parse_timeframe(t, field=f"{field}.timeframes[{j}]").code
-                if code not in timeframes:
-                    _fail(
-                        codes.BAD_NN_INPUT,
-                        f"'{field}.timeframes[{j}]' {code} is not a strategy timeframe "
-                        f"({', '.join(timeframes)}).",
-                        f"{field}.timeframes[{j}]",
-                        suggest(code, timeframes, cutoff=0.3),
-                    )
-                codes_.append(code)
-            selected = tuple(codes_)
-        for tf in selected or timeframes:
-            if (set_id, tf) in seen:
-                _fail(
-                    codes.BAD_NN_INPUT,
-                    f"'{field}' repeats fuzzy set '{set_id}' on timeframe {tf}.",
-                    field,
-                )
-            seen.add((set_id, tf))
-        out.append(NNInput(set_id, selected))
-    return tuple(out)
+        reference = entry["raw_indicator"]
+        if not isinstance(reference, str) or not reference:
+            _fail(
+                codes.BAD_NN_INPUT,
+                f"'{field}.raw_indicator' must be an indicator id such as 'rsi_14' or "
+                f"'macd_12_26_9.line', got {reference!r}.",
+                f"{field}.raw_indicator",
+            )
+        outputs = {k: v.outputs for k, v in indicators.items()}
+        check_reference(reference, outputs, f"{field}.raw_indicator", code=codes.BAD_NN_INPUT)
+        normalization = entry.get("normalization", "none")
+        if normalization not in NORMALIZATIONS:
+            _fail(
+                codes.BAD_NN_INPUT,
+                f"'{field}.normalization' must be one of {', '.join(NORMALIZATIONS)}, got "
+                f"{normalization!r}.",
+                f"{field}.normalization",
+                suggest(str(normalization), NORMALIZATIONS),
+            )
+        return NNInput("", selected, reference, normalization)
+    if "normalization" in entry:
+        _fail(
+            codes.BAD_NN_INPUT,
+            f"'{field}.normalization' applies to a 'raw_indicator' only: memberships are "
+            "already in [0, 1].",
+            f"{field}.normalization",
+        )
+    set_id = entry.get("fuzzy_set")
+    if set_id not in fuzzy_sets:
+        _fail(
+            codes.BAD_NN_INPUT,
+            f"'{field}.fuzzy_set' references unknown fuzzy set {set_id!r}; defined sets are "
+            f"{', '.join(fuzzy_sets)}.",
+            f"{field}.fuzzy_set",
+            suggest(str(set_id), fuzzy_sets),
+        )
+    return NNInput(set_id, selected)
+
+
+def _nn_timeframes(raw: Any, field: str, timeframes: tuple[str, ...]) -> tuple[str, ...] | None:
+    if raw == "all":
+        return None
+    selected = []
+    for j, t in enumerate(_str_list(raw, field)):
+        code = parse_timeframe(t, field=f"{field}[{j}]").code
+        if code not in timeframes:
+            _fail(
+                codes.BAD_NN_INPUT,
+                f"'{field}[{j}]' {code} is not a strategy timeframe ({', '.join(timeframes)}).",
+                f"{field}[{j}]",
+                suggest(code, timeframes, cutoff=0.3),
+            )
+        selected.append(code)
+    return tuple(selected)
 
 
 def parse_strategy(
@@ -382,13 +510,7 @@ def parse_strategy(
     except KtrdrError as e:
         if source is None:
             raise
-        raise type(e)(
-            e.code,
-            f"{source}: {e.message}",
-            field=e.field,
-            suggestions=e.suggestions,
-            details={**e.details, "source": source},
-        ) from e
+        raise in_source(e, source) from e
 
 
 def _parse_strategy(raw: Any, validator: IndicatorValidator | None, source: str | None) -> Strategy:
@@ -412,7 +534,9 @@ def _parse_strategy(raw: Any, validator: IndicatorValidator | None, source: str 
     fuzzy_sets = parse_fuzzy_sets(
         raw["fuzzy_sets"], indicator_outputs={k: v.outputs for k, v in indicators.items()}
     )
-    nn_inputs = _parse_nn_inputs(raw.get("nn_inputs"), fuzzy_sets, training_data.timeframes)
+    nn_inputs = _parse_nn_inputs(
+        raw.get("nn_inputs"), fuzzy_sets, indicators, training_data.timeframes
+    )
     return Strategy(
         name=name,
         description=description,

@@ -142,13 +142,25 @@ def parse_membership(name: str, raw: Any, *, field: str) -> MembershipDefinition
     )
 
 
-def _check_reference(
-    reference: str, indicator_outputs: Mapping[str, tuple[str, ...]], field: str
+def check_reference(
+    reference: str,
+    indicator_outputs: Mapping[str, tuple[str, ...]],
+    field: str,
+    *,
+    code: str = codes.UNKNOWN_INDICATOR,
 ) -> None:
+    """Check that ``reference`` (``id`` or ``id.output``) names an indicator of the strategy and,
+    when its outputs are known, one of its outputs (a multi-output indicator needs ``.output``).
+
+    Raises
+    ------
+    ValidationError
+        ``code`` (default FUZZY-008) naming ``field``, with close matches.
+    """
     ind_id, _, output = reference.partition(".")
     if ind_id not in indicator_outputs:
         raise ValidationError(
-            codes.UNKNOWN_INDICATOR,
+            code,
             f"'{field}' references unknown indicator '{ind_id}'; the strategy defines "
             f"{', '.join(indicator_outputs) or 'no indicators'}.",
             field=field,
@@ -161,7 +173,7 @@ def _check_reference(
         if len(outputs) > 1:
             choices = [f"{ind_id}.{o}" for o in outputs]
             raise ValidationError(
-                codes.UNKNOWN_INDICATOR,
+                code,
                 f"'{field}': indicator '{ind_id}' has several outputs; name one of "
                 f"{', '.join(choices)}.",
                 field=field,
@@ -170,7 +182,7 @@ def _check_reference(
         return
     if output not in outputs:
         raise ValidationError(
-            codes.UNKNOWN_INDICATOR,
+            code,
             f"'{field}': indicator '{ind_id}' has no output '{output}'; its outputs are "
             f"{', '.join(outputs)}.",
             field=field,
@@ -244,7 +256,7 @@ def parse_fuzzy_set(
             field=field,
         )
     if indicator_outputs is not None:
-        _check_reference(indicator, indicator_outputs, f"{field}.indicator")
+        check_reference(indicator, indicator_outputs, f"{field}.indicator")
     return FuzzySetDefinition(set_id, indicator, tuple(memberships))
 
 
@@ -281,6 +293,7 @@ __all__ = [
     "MF_TYPES",
     "FuzzySetDefinition",
     "MembershipDefinition",
+    "check_reference",
     "parse_fuzzy_set",
     "parse_fuzzy_sets",
     "parse_membership",

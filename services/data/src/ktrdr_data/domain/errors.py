@@ -23,6 +23,9 @@ DATA-011  ValidationError       calendar            unknown trading calendar nam
 DATA-012  ValidationError       timeframe           resample target not higher than the source
 DATA-013  ValidationError       (config key)        invalid synthetic-generator configuration
 DATA-014  ValidationError       start_date          start required (nothing stored to anchor on)
+DATA-015  ValidationError       csv_content         an import without bars (neither CSV nor columns)
+DATA-016  ValidationError       batch_size          stream batch size outside [1, 10000]
+DATA-017  ValidationError       replay_speed        replay speed negative or not finite
 ========  ====================  ==================  ===============================================
 """
 
@@ -41,3 +44,8 @@ CSV_BAD_VALUE = "DATA-008"
 INVALID_MODE = "DATA-009"
 INVALID_SYNTHETIC = "DATA-013"
 START_REQUIRED = "DATA-014"
+NOTHING_TO_IMPORT = "DATA-015"
+INVALID_BATCH_SIZE = "DATA-016"
+INVALID_REPLAY_SPEED = "DATA-017"
+
+ALL_CODES: tuple[str, ...] = tuple(f"DATA-{n:03d}" for n in range(1, 18))
