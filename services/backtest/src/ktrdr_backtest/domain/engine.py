@@ -17,8 +17,10 @@ Conventions
   with next-open fills is never filled (there is no next bar).
 - One position at a time, long or short. Opposite signals close it (and reverse it under
   ``short_selling: reverse``: close, then open, at the same quote).
-- Sizing: a fraction of the cash when flat (whole units by default, as backtesting.py) or fixed
-  units; an order that cannot buy one unit is cancelled (counted as ``insufficient_cash``).
+- Sizing: a fraction of the cash when flat (whole units by default, as backtesting.py; the most
+  units whose fill plus commission fits, or backtesting.py's own estimate, see
+  :class:`SizingConvention`) or fixed units; an order that cannot buy one unit is cancelled
+  (counted as ``insufficient_cash``).
 - Stops and targets are fixed at entry from the quoted entry price. Inside a bar: an open beyond
   the stop (or target) fills at the open (gap); otherwise, when both levels lie inside the bar's
   range, the stop wins (pessimistic). They are watched from the entry bar on (the rest of that
