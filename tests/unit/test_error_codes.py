@@ -9,6 +9,7 @@ from types import ModuleType
 
 import pytest
 
+import ktrdr_backtest.domain.errors
 import ktrdr_client.codes
 import ktrdr_core.codes
 import ktrdr_core.strategy.errors
@@ -30,6 +31,7 @@ CATALOGUES: dict[str, tuple[ModuleType, ...]] = {
     "FUZZY": (ktrdr_core.strategy.errors, ktrdr_fuzzy.domain.errors),
     "NEURAL": (ktrdr_neural.domain.errors,),
     "IB": (ktrdr_ib_gateway.domain.errors,),
+    "BACKTEST": (ktrdr_backtest.domain.errors,),
     "RUNTIME": (ktrdr_runtime.codes,),
     "AUTH": (ktrdr_gateway.codes,),
     "GATEWAY": (ktrdr_gateway.codes,),
