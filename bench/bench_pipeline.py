@@ -26,9 +26,9 @@ from bench.bench_streaming import _start
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr_cli.mesh import find_free_base_port
 from ktrdr_core.bars import Bars
-from ktrdr_core.strategy.features import FeatureRequest
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
+from ktrdr_fuzzy.domain.features import FeatureRequest
 from ktrdr_pipeline import Pipeline
 from ktrdr_runtime.channels import open_channel
 from ktrdr_runtime.streams import GrpcStrategyStream

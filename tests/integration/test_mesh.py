@@ -55,21 +55,23 @@ def test_grpcurl_lists_and_describes_each_service(mesh_layout, service):
     assert checked == {"status": "SERVING"}
 
 
-def test_grpcurl_sees_an_unbuilt_rpc_as_unimplemented_with_a_message(mesh_layout):
+def test_grpcurl_sees_a_domain_error_with_its_stable_code_and_suggestion(mesh_layout):
     done = subprocess.run(
         [
             GRPCURL,
             "-plaintext",
-            mesh_layout.address("backtest"),
-            "ktrdr.backtest.v1.BacktestService/ListBacktests",
+            "-d",
+            '{"symbol": "EURUSE", "timeframe": "1h"}',
+            mesh_layout.address("data"),
+            "ktrdr.data.v1.DataService/GetDataInfo",
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert done.returncode != 0
-    assert "Unimplemented" in done.stderr
-    assert "RUNTIME-005" in done.stderr and "not available yet" in done.stderr
+    assert "NotFound" in done.stderr
+    assert "DATA-004" in done.stderr and "EURUSD" in done.stderr
 
 
 def _free_port() -> int:

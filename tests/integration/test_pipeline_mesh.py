@@ -13,9 +13,9 @@ from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_core.bars import Bars
 from ktrdr_core.dates import parse_date
-from ktrdr_core.strategy.features import FeatureRequest
 from ktrdr_core.timeframes import parse_timeframe
 from ktrdr_core.values import ValueFrame
+from ktrdr_fuzzy.domain.features import FeatureRequest
 from ktrdr_indicators.domain.calculation import CalculateRequest
 from ktrdr_indicators.domain.sources import StoredSelection
 from ktrdr_pipeline import Pipeline
