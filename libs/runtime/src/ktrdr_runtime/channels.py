@@ -10,8 +10,9 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc import aio
 
 from ktrdr_runtime.interceptors import ClientInterceptor
+from ktrdr_runtime.limits import MAX_MESSAGE_BYTES, MAX_METADATA_BYTES
 
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+__all__ = ["MAX_MESSAGE_BYTES", "idempotent_methods", "open_channel", "service_config"]
 
 
 def idempotent_methods(services: Sequence[ServiceDescriptor]) -> list[dict[str, str]]:
@@ -66,5 +67,7 @@ def open_channel(
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+        ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
     ]
     return aio.insecure_channel(address, options=options, interceptors=[interceptor])

@@ -1,22 +1,51 @@
-"""Server and client interceptors: request id, access log, metrics, error mapping, deadlines."""
+"""Server and client interceptors: request id, access log, metrics, error mapping, deadlines.
+
+Every handler is wrapped once (:class:`ServerInterceptor`):
+
+- the request id comes from ``x-request-id`` (kept when it is a short token, else replaced)
+  and is echoed in the initial metadata, or in the trailers of a call that failed first;
+- requests are checked before the handler runs (:mod:`ktrdr_runtime.validation`);
+- answers too large for one message are refused with ``RUNTIME-007`` before gRPC refuses to
+  send them (``RESOURCE_EXHAUSTED``, which the REST edge would turn into a 429);
+- a server stream sends its headers with its first message, so a stream that fails before any
+  message is a trailers-only response (the REST edge then answers with the mapped HTTP status);
+  a stream the edge transcoded that fails later carries its error as JSON in the trailer
+  ``x-ktrdr-error-json``, which the edge appends as the last NDJSON line.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
 import structlog
+from google.protobuf import descriptor_pool, json_format
+from google.protobuf.message import Message
+from google.rpc import status_pb2
 from grpc import aio
+from grpc_status import rpc_status
 from prometheus_client import Counter, Gauge, Histogram
 
 from ktrdr_core import errors
+from ktrdr_runtime import codes
 from ktrdr_runtime.context import REQUEST_ID_HEADER, new_request_id, request_id
-from ktrdr_runtime.grpc_errors import grpc_code, to_grpc_status
+from ktrdr_runtime.grpc_errors import grpc_code, shorten, status_proto
+from ktrdr_runtime.limits import MAX_MESSAGE_BYTES, REST_MAX_RESPONSE_BYTES
+from ktrdr_runtime.validation import check_enums
 
 log = structlog.get_logger("ktrdr.rpc")
+
+# Set by the REST edge on the requests it transcoded from JSON.
+REST_HEADER = "x-ktrdr-rest"
+# Trailer of a transcoded stream that failed after its first message: the error as JSON.
+ERROR_JSON_TRAILER = "x-ktrdr-error-json"
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 RPC_REQUESTS = Counter(
     "ktrdr_rpc_requests_total",
@@ -43,8 +72,45 @@ def _metadata_value(metadata: Iterable[Any] | None, key: str) -> str | None:
     return None
 
 
+def valid_request_id(value: str | None) -> str:
+    """The caller's request id when it is a short token (``[A-Za-z0-9._:-]``, <= 128), else new."""
+    if value is not None and _REQUEST_ID.fullmatch(value):
+        return value
+    return new_request_id()
+
+
+@functools.cache
+def _alternatives(method: str) -> str:
+    """Where to go instead of an answer too large for one message (paging, streaming)."""
+    service_name, _, name = method.strip("/").rpartition("/")
+    try:
+        service = descriptor_pool.Default().FindServiceByName(service_name)
+    except KeyError:
+        return "ask for a shorter range"
+    hints = ["ask for a shorter range"]
+    own = service.methods_by_name.get(name)
+    if own is not None and "page_token" in own.input_type.fields_by_name:
+        hints.append("page with 'page_size' and 'page_token'")
+    streams = [m for m in service.methods if m.server_streaming and m.name != name]
+    if streams:
+        hints.append("stream it with " + " or ".join(_route(m) for m in streams))
+    return ", ".join(hints[:-1]) + " or " + hints[-1] if len(hints) > 1 else hints[0]
+
+
+def _route(method: Any) -> str:
+    from google.api import annotations_pb2
+
+    options = method.GetOptions()
+    if options.HasExtension(annotations_pb2.http):
+        rule = options.Extensions[annotations_pb2.http]
+        verb = rule.WhichOneof("pattern")
+        if verb and verb != "custom":
+            return f"{method.name} ({verb.upper()} {getattr(rule, verb)})"
+    return method.name
+
+
 class ServerInterceptor(aio.ServerInterceptor):
-    """Wraps every handler once: request id, access log, metrics, domain-error mapping."""
+    """Wraps every handler once: request id, checks, access log, metrics, error mapping."""
 
     def __init__(self, service: str) -> None:
         self._service = service
@@ -57,9 +123,14 @@ class ServerInterceptor(aio.ServerInterceptor):
         handler = await continuation(details)
         if handler is None:
             return handler
-        method: str = details.method
-        rid = _metadata_value(details.invocation_metadata, REQUEST_ID_HEADER) or new_request_id()
-        call = _Call(self._service, method, rid)
+        metadata = details.invocation_metadata  # type: ignore[attr-defined]
+        call = _Call(
+            self._service,
+            details.method,  # type: ignore[attr-defined]
+            valid_request_id(_metadata_value(metadata, REQUEST_ID_HEADER)),
+            rest=_metadata_value(metadata, REST_HEADER) is not None,
+            streaming_request=handler.request_streaming,
+        )
         if handler.request_streaming and handler.response_streaming:
             return grpc.stream_stream_rpc_method_handler(
                 call.wrap_stream(handler.stream_stream),
@@ -85,24 +156,58 @@ class ServerInterceptor(aio.ServerInterceptor):
         )
 
 
+async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for message in requests:
+        check_enums(message)
+        yield message
+
+
 class _Call:
-    def __init__(self, service: str, method: str, rid: str) -> None:
+    def __init__(
+        self, service: str, method: str, rid: str, *, rest: bool, streaming_request: bool
+    ) -> None:
         self.service = service
         self.method = method
         self.rid = rid
+        self.rest = rest
+        self.streaming_request = streaming_request
+
+    def _request(self, request: Any) -> Any:
+        if self.streaming_request:
+            return _checked(request)
+        check_enums(request)
+        return request
+
+    def _check_size(self, message: Message, limit: int) -> None:
+        size = message.ByteSize()
+        if size > limit:
+            raise errors.FailedPreconditionError(
+                codes.RESPONSE_TOO_LARGE,
+                f"The answer would be {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB "
+                f"one message may carry{' through the REST edge' if self.rest else ''}; "
+                f"{_alternatives(self.method)}.",
+                details={"size_bytes": size, "limit_bytes": limit},
+            )
 
     def wrap_unary(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
+        limit = REST_MAX_RESPONSE_BYTES if self.rest else MAX_MESSAGE_BYTES - 1024
+
         async def handle(request: Any, context: aio.ServicerContext) -> Any:
             request_id.set(self.rid)
             await context.send_initial_metadata(((REQUEST_ID_HEADER, self.rid),))
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                return await behavior(request, context)
+                response = await behavior(self._request(request), context)
+                self._check_size(response, limit)
+                return response
             except BaseException as exc:
                 code, status = self._map(exc, context)
                 if status is not None:
-                    await context.abort(status.code, status.details, status.trailing_metadata)
+                    grpc_status = rpc_status.to_status(status)
+                    await context.abort(
+                        grpc_status.code, grpc_status.details, grpc_status.trailing_metadata
+                    )
                 raise
             finally:
                 self._record(code, start, context)
@@ -112,22 +217,33 @@ class _Call:
     def wrap_stream(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         async def handle(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             request_id.set(self.rid)
-            await context.send_initial_metadata(((REQUEST_ID_HEADER, self.rid),))
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             gauge = OPEN_STREAMS.labels(self.service, self.method)
             gauge.inc()
+            sent = 0
             try:
-                result = behavior(request, context)
+                result = behavior(self._request(request), context)
                 if hasattr(result, "__aiter__"):
                     async for item in result:
+                        self._check_size(item, MAX_MESSAGE_BYTES - 1024)
+                        if not sent:  # headers go with the first message, not before
+                            await context.send_initial_metadata(((REQUEST_ID_HEADER, self.rid),))
+                        sent += 1
                         yield item
                 else:
                     await result
+                if not sent:
+                    context.set_trailing_metadata(((REQUEST_ID_HEADER, self.rid),))
             except BaseException as exc:
                 code, status = self._map(exc, context)
                 if status is not None:
-                    await context.abort(status.code, status.details, status.trailing_metadata)
+                    grpc_status = rpc_status.to_status(status)
+                    await context.abort(
+                        grpc_status.code,
+                        grpc_status.details,
+                        (*grpc_status.trailing_metadata, *self._stream_trailers(status, sent)),
+                    )
                 raise
             finally:
                 gauge.dec()
@@ -135,13 +251,23 @@ class _Call:
 
         return handle
 
+    def _stream_trailers(self, status: status_pb2.Status, sent: int) -> list[tuple[str, str]]:
+        """The request id; for a transcoded stream past its first message, the error as JSON."""
+        trailers = [(REQUEST_ID_HEADER, self.rid)]
+        if sent and self.rest:
+            body = json_format.MessageToDict(status, always_print_fields_with_no_presence=True)
+            trailers.append((ERROR_JSON_TRAILER, json.dumps(body, separators=(",", ":"))))
+        return trailers
+
     def _map(
         self, exc: BaseException, context: aio.ServicerContext
-    ) -> tuple[grpc.StatusCode, grpc.Status | None]:
+    ) -> tuple[grpc.StatusCode, status_pb2.Status | None]:
         """The code for the access log, and the status to abort with (None: already set)."""
         if isinstance(exc, errors.KtrdrError):
-            log.info("rpc_error", method=self.method, error=exc.code, message=exc.full_message)
-            return grpc_code(exc), to_grpc_status(exc)
+            log.info(
+                "rpc_error", method=self.method, error=exc.code, message=shorten(exc.full_message)
+            )
+            return grpc_code(exc), status_proto(exc)
         if isinstance(exc, aio.AbortError):
             return context.code() or grpc.StatusCode.UNKNOWN, None
         if isinstance(exc, asyncio.CancelledError):
@@ -149,10 +275,10 @@ class _Call:
         if isinstance(exc, Exception):
             log.exception("rpc_unhandled_exception", method=self.method)
             internal = errors.InternalError(
-                "RUNTIME-001",
+                codes.INTERNAL,
                 f"Internal error while handling {self.method}; quote request id {self.rid}.",
             )
-            return grpc.StatusCode.INTERNAL, to_grpc_status(internal)
+            return grpc.StatusCode.INTERNAL, status_proto(internal)
         return grpc.StatusCode.UNKNOWN, None
 
     def _record(self, code: grpc.StatusCode, start: float, context: aio.ServicerContext) -> None:
