@@ -7,7 +7,6 @@ import io
 import time
 from collections.abc import AsyncIterator
 
-import numpy as np
 import pandas as pd
 from grpc import aio
 
@@ -30,6 +29,9 @@ from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
 DESCRIPTOR = data_pb2.DESCRIPTOR.services_by_name["DataService"]
 DEFAULT_BATCH = 1000
 MAX_BATCH = 10_000
+# Replay pacing, in times real time (0: no pacing); slower than 1/100 would block for months.
+MIN_REPLAY_SPEED = 0.01
+MAX_REPLAY_SPEED = 1_000_000.0
 
 
 class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
@@ -163,10 +165,11 @@ class DataServiceServicer(data_pb2_grpc.DataServiceServicer):
                 field="batch_size",
             )
         speed = request.replay_speed
-        if speed < 0 or not np.isfinite(speed):
+        if speed != 0 and not MIN_REPLAY_SPEED <= speed <= MAX_REPLAY_SPEED:
             raise ValidationError(
                 "DATA-017",
-                f"'replay_speed' {speed} must be 0 (no pacing) or a positive factor.",
+                f"'replay_speed' {speed:g} must be 0 (no pacing) or from {MIN_REPLAY_SPEED:g} to "
+                f"{MAX_REPLAY_SPEED:,.0f} (times real time).",
                 field="replay_speed",
             )
         tf = parse_timeframe(request.timeframe)

@@ -85,6 +85,24 @@ def struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return out
 
 
+def check_range(start: str, end: str) -> None:
+    """The one rule of every service: ``start_date`` after ``end_date`` is INVALID_ARGUMENT.
+
+    Raises
+    ------
+    ValidationError
+        ``FUZZY-027`` naming ``start_date`` (``COMMON-003`` for an unparsable date).
+    """
+    lo = parse_date(start or None, "start_date")
+    hi = parse_date(end or None, "end_date")
+    if lo is not None and hi is not None and lo > hi:
+        raise ValidationError(
+            "FUZZY-027",
+            f"'start_date' {lo.isoformat()} is after 'end_date' {hi.isoformat()}.",
+            field="start_date",
+        )
+
+
 def range_mask(stamps_us: np.ndarray, start: str, end: str) -> np.ndarray:
     """Bars with ``start <= t < end`` (either bound optional)."""
     keep = np.ones(len(stamps_us), dtype=bool)

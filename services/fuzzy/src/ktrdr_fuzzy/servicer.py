@@ -129,6 +129,7 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
             raise ValidationError(
                 "FUZZY-022", "'strategy' is required: it defines the fuzzy sets.", field="strategy"
             )
+        convert.check_range(request.start_date, request.end_date)
         strategy = await asyncio.to_thread(self._strategy, request.strategy)
         base = parse_timeframe(request.timeframe or strategy.training_data.base_timeframe)
         plan = _feature_plan(strategy, list(request.fuzzy_sets), base.code)
