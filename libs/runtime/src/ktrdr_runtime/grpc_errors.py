@@ -49,8 +49,8 @@ MAX_SUGGESTION_BYTES = 96
 MAX_METADATA_ENTRIES = 8
 MAX_METADATA_BYTES = 160
 # A run of more non-blank characters than this is an echoed value: cut to its first ones.
-MAX_TOKEN_CHARS = 64
-_KEEP_CHARS = 40
+MAX_TOKEN_CHARS = 160
+_KEEP_CHARS = 64
 _LONG_TOKEN = re.compile(rf"\S{{{MAX_TOKEN_CHARS + 1},}}")
 _CODE_PREFIX = re.compile(r"^\[[A-Z][A-Z_]*-\d{3}\] ")
 # Without a KTRDR detail, these codes mean the connection failed (refused, reset, the peer
@@ -63,7 +63,7 @@ _TRANSPORT_CODES = frozenset(
 def shorten(text: str, *, max_bytes: int = MAX_ERROR_BYTES) -> str:
     """``text`` with echoed values cut, at most ``max_bytes`` UTF-8 bytes long.
 
-    Every run of more than ``MAX_TOKEN_CHARS`` non-blank characters keeps its first 40 and
+    Every run of more than ``MAX_TOKEN_CHARS`` non-blank characters keeps its first 64 and
     says how long it was (``'AAAA…[20002 chars]``); the result is then cut to ``max_bytes``.
     """
     text = _LONG_TOKEN.sub(lambda m: f"{m.group(0)[:_KEEP_CHARS]}…[{len(m.group(0))} chars]", text)
