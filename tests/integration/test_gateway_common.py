@@ -47,8 +47,7 @@ def edge_config(layout: mesh.Layout, key_file: Path, **kw: Any) -> envoy_config.
         admin_port=free_port(),
         key_file=str(key_file),
         key_reload_seconds=1,
-        access_log=False,
-        **kw,
+        **{"access_log": False, **kw},
     )
 
 
