@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import ClassVar
 
 import grpc
 import pytest
@@ -14,7 +15,7 @@ from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr_core import errors
 from ktrdr_runtime import interceptors
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.context import REQUEST_ID_HEADER
+from ktrdr_runtime.context import REQUEST_ID_HEADER, request_id
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error, sentence, shorten
 from ktrdr_runtime.logging import configure_logging
 from ktrdr_runtime.server import RunningServer, ServiceSpec, create_server
@@ -39,6 +40,8 @@ def _batch(i: int) -> data_pb2.StreamBarsResponse:
 class Hostile(data_pb2_grpc.DataServiceServicer):
     """Echoes its input in errors, fails streams before or after their first message."""
 
+    seen_request_ids: ClassVar[list[str | None]] = []
+
     async def GetDataInfo(self, request, context):
         raise errors.NotFoundError(
             "DATA-002",
@@ -54,6 +57,7 @@ class Hostile(data_pb2_grpc.DataServiceServicer):
         )
 
     async def StreamBars(self, request, context) -> AsyncIterator[data_pb2.StreamBarsResponse]:
+        self.seen_request_ids.append(request_id.get())
         if request.symbol == "FAIL_FIRST":
             raise errors.NotFoundError("DATA-002", "No stored data for 'FAIL_FIRST'.")
         for i in range(3):
@@ -164,6 +168,19 @@ async def test_answer_too_large_for_rest_is_refused_pointing_to_the_stream(serve
     assert "POST /api/v1/data/stream" in info.value.details()
 
 
+async def test_request_id_follows_stream_calls_to_a_dependency(served):
+    token = request_id.set("rid-of-the-caller")
+    try:
+        async with open_channel(served.address, services=[DATA]) as channel:
+            async for _ in data_pb2_grpc.DataServiceStub(channel).StreamBars(
+                data_pb2.StreamBarsRequest(symbol="OK")
+            ):
+                pass
+    finally:
+        request_id.reset(token)
+    assert Hostile.seen_request_ids[-1] == "rid-of-the-caller"
+
+
 @pytest.mark.parametrize(
     ("sent", "kept"),
     [("client-id_1.2:3", True), ("x" * 129, False), ("bad id", False), ("", False)],
@@ -213,5 +230,5 @@ def test_logs_never_hold_a_key_or_a_30k_value(capsys):
         structlog.reset_defaults()
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert "S" * 43 not in line and "ktrdr_0123abcd_[REDACTED]" in line
-    assert "y" * 2001 not in line and "[30000 chars]" in line
-    assert len(line) < 3000
+    assert "y" * 4001 not in line and "[30000 chars]" in line
+    assert len(line) < 5000

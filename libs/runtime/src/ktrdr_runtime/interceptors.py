@@ -297,7 +297,7 @@ class _ClientDetails(aio.ClientCallDetails):
     pass
 
 
-def _with_defaults(details: aio.ClientCallDetails, timeout: float) -> aio.ClientCallDetails:
+def _with_defaults(details: aio.ClientCallDetails, timeout: float | None) -> aio.ClientCallDetails:
     metadata = aio.Metadata(*(tuple(details.metadata or ())))
     if REQUEST_ID_HEADER not in metadata:
         rid = request_id.get() or new_request_id()
@@ -311,32 +311,54 @@ def _with_defaults(details: aio.ClientCallDetails, timeout: float) -> aio.Client
     )
 
 
-class ClientInterceptor(
-    aio.UnaryUnaryClientInterceptor,
-    aio.UnaryStreamClientInterceptor,
-    aio.StreamUnaryClientInterceptor,
-    aio.StreamStreamClientInterceptor,
-):
-    """Propagates the request id and applies a default deadline to every outbound call."""
+# grpc.aio files an interceptor under the first call kind it implements only, so each kind
+# needs its own object: one class implementing all four would see unary-unary calls only.
 
-    def __init__(self, default_timeout: float, stream_timeout: float | None = None) -> None:
-        self._timeout = default_timeout
-        self._stream_timeout = stream_timeout if stream_timeout is not None else default_timeout
+
+class _UnaryUnary(aio.UnaryUnaryClientInterceptor):
+    def __init__(self, timeout: float | None) -> None:
+        self._timeout = timeout
 
     async def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
         return await continuation(_with_defaults(client_call_details, self._timeout), request)
 
+
+class _UnaryStream(aio.UnaryStreamClientInterceptor):
+    def __init__(self, timeout: float | None) -> None:
+        self._timeout = timeout
+
     async def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
-        return await continuation(
-            _with_defaults(client_call_details, self._stream_timeout), request
-        )
+        return await continuation(_with_defaults(client_call_details, self._timeout), request)
+
+
+class _StreamUnary(aio.StreamUnaryClientInterceptor):
+    def __init__(self, timeout: float | None) -> None:
+        self._timeout = timeout
 
     async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
         return await continuation(
-            _with_defaults(client_call_details, self._stream_timeout), request_iterator
+            _with_defaults(client_call_details, self._timeout), request_iterator
         )
+
+
+class _StreamStream(aio.StreamStreamClientInterceptor):
+    def __init__(self, timeout: float | None) -> None:
+        self._timeout = timeout
 
     async def intercept_stream_stream(self, continuation, client_call_details, request_iterator):  # type: ignore[no-untyped-def]
         return await continuation(
-            _with_defaults(client_call_details, self._stream_timeout), request_iterator
+            _with_defaults(client_call_details, self._timeout), request_iterator
         )
+
+
+def client_interceptors(
+    default_timeout: float, stream_timeout: float | None = None
+) -> list[aio.ClientInterceptor]:
+    """Request-id propagation on every call; a deadline on unary calls that set none, and on
+    streams when ``stream_timeout`` is given (a replay or a long history may take longer)."""
+    return [
+        _UnaryUnary(default_timeout),
+        _UnaryStream(stream_timeout),
+        _StreamUnary(stream_timeout),
+        _StreamStream(stream_timeout),
+    ]

@@ -26,8 +26,8 @@ _SECRET_KEY = re.compile(
 # The key format of ktrdr_gateway.keys: ktrdr_<8 hex id>_<43 url-safe base64 characters>.
 _API_KEY = re.compile(r"(ktrdr_[0-9a-f]{8}_)[A-Za-z0-9_-]{16,}")
 REDACTED = "[REDACTED]"
-MAX_VALUE_CHARS = 2000
-_KEEP_CHARS = 200
+MAX_VALUE_CHARS = 4000
+_KEEP_CHARS = 4000
 
 
 def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
