@@ -122,3 +122,35 @@ async def test_calculate_with_reversed_dates_is_rejected_like_data_and_indicator
             )
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_detail_of(info.value).field == "start_date"
+
+
+@pytest.mark.parametrize(
+    ("values", "memberships", "field"),
+    [(50_001, 1, "values"), (10, 33, "memberships")],
+)
+async def test_membership_requests_have_bounded_values_and_functions(
+    tmp_path, values, memberships, field
+):
+    functions = [
+        fuzzy_pb2.MembershipFunction(name=f"m{i}", type="triangular", parameters=[0, 1, 2])
+        for i in range(33)
+    ]
+    request = fuzzy_pb2.EvaluateMembershipRequest(
+        values=[1.0] * values, memberships=functions[:memberships]
+    )
+    async with serve_in_process(
+        SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address="127.0.0.1:1"
+    ) as (_, channel):
+        stub = fuzzy_pb2_grpc.FuzzyServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.EvaluateMembership(request)
+        largest = fuzzy_pb2.EvaluateMembershipRequest(
+            values=[1.0] * 50_000, memberships=functions[:32]
+        )
+        reply = await stub.EvaluateMembership(largest)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert (error_detail_of(info.value).code, error_detail_of(info.value).field) == (
+        "FUZZY-028",
+        field,
+    )
+    assert len(reply.memberships) == 32 and len(reply.memberships[0].degrees) == 50_000

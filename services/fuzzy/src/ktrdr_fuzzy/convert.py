@@ -13,6 +13,22 @@ from ktrdr_core.dates import parse_date, to_us
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, parse_fuzzy_set
 
+# Bounds of ad-hoc requests (the work and memory one call may ask for).
+MAX_MEMBERSHIPS = 32  # membership functions of one ad-hoc fuzzy set
+MAX_VALUES = 50_000  # values one EvaluateMembership call evaluates
+MAX_SETS = 64  # ad-hoc fuzzy sets of one StreamFuzzy config
+
+
+def check_count(count: int, limit: int, what: str, field: str) -> None:
+    """INVALID_ARGUMENT ``FUZZY-028`` naming ``field`` when ``count`` exceeds ``limit``."""
+    if count > limit:
+        raise ValidationError(
+            "FUZZY-028",
+            f"'{field}' has {count:,} {what}; at most {limit:,} are allowed in one request.",
+            field=field,
+        )
+
+
 _METHODS = {
     fuzzy_pb2.INFERENCE_METHOD_MAMDANI: "mamdani",
     fuzzy_pb2.INFERENCE_METHOD_SUGENO: "sugeno",
@@ -63,6 +79,7 @@ def adhoc_set(
     indicator: str = "",
 ) -> FuzzySetDefinition:
     """A fuzzy set from request messages, validated like a strategy file's."""
+    check_count(len(memberships), MAX_MEMBERSHIPS, "membership functions", field)
     raw: dict[str, Any] = {"indicator": indicator or set_id}
     for i, m in enumerate(memberships):
         if not m.name:

@@ -106,6 +106,7 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
                 "Give 'memberships' to evaluate, or a 'strategy' and its 'fuzzy_set'.",
                 field="memberships",
             )
+        convert.check_count(len(request.values), convert.MAX_VALUES, "values", "values")
         values = np.asarray(request.values, dtype=np.float64)
         degrees = FuzzyEngine([fuzzy_set]).fuzzify_set(fuzzy_set.id, values)
         return fuzzy_pb2.EvaluateMembershipResponse(
@@ -263,6 +264,9 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
                 "The config needs 'fuzzy_sets' or a 'strategy'.",
                 field="config.fuzzy_sets",
             )
+        convert.check_count(
+            len(config.fuzzy_sets), convert.MAX_SETS, "fuzzy sets", "config.fuzzy_sets"
+        )
         sets = [
             convert.adhoc_set(
                 f"config.fuzzy_sets[{i}]",
