@@ -51,6 +51,10 @@ class Hostile(data_pb2_grpc.DataServiceServicer):
             details={"symbol": request.symbol},
         )
 
+    async def ListSymbols(self, request, context):
+        interceptors.check_answer_size(int(request.ByteSize()) + 20 * 2**20)  # "20 MiB to come"
+        return data_pb2.ListSymbolsResponse()
+
     async def LoadData(self, request, context):
         return data_pb2.LoadDataResponse(
             symbol=request.symbol, bars=[common_pb2.Bar(open=1.0, volume=i) for i in range(200)]
@@ -179,6 +183,16 @@ async def test_request_id_follows_stream_calls_to_a_dependency(served):
     finally:
         request_id.reset(token)
     assert Hostile.seen_request_ids[-1] == "rid-of-the-caller"
+
+
+async def test_a_handler_refuses_a_known_oversized_answer_before_building_it(served):
+    async with open_channel(served.address, services=[DATA]) as channel:
+        stub = data_pb2_grpc.DataServiceStub(channel)
+        await stub.ListSymbols(data_pb2.ListSymbolsRequest())  # 20 MiB fits one gRPC message
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.ListSymbols(data_pb2.ListSymbolsRequest(), metadata=REST)
+    assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "20.0 MiB" in info.value.details() and "REST edge" in info.value.details()
 
 
 @pytest.mark.parametrize(

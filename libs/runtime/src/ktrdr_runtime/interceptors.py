@@ -16,6 +16,7 @@ Every handler is wrapped once (:class:`ServerInterceptor`):
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import json
 import re
@@ -109,6 +110,42 @@ def _route(method: Any) -> str:
     return method.name
 
 
+def _refuse_if_over(size: int, limit: int, *, method: str, rest: bool) -> None:
+    if size > limit:
+        raise errors.FailedPreconditionError(
+            codes.RESPONSE_TOO_LARGE,
+            f"The answer would be {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB "
+            f"one message may carry{' through the REST edge' if rest else ''}; "
+            f"{_alternatives(method)}.",
+            details={"size_bytes": size, "limit_bytes": limit},
+        )
+
+
+# The RPC being handled: (method, came through the REST edge).
+_current_call: contextvars.ContextVar[tuple[str, bool] | None] = contextvars.ContextVar(
+    "ktrdr_current_call", default=None
+)
+
+
+def check_answer_size(estimated_bytes: int) -> None:
+    """Refuse up front an answer the handler can tell will be too large for one message.
+
+    A servicer that knows the size of its answer before building it (bars x bytes per bar)
+    calls this first, so the caller gets ``RUNTIME-007`` at once instead of after the work.
+
+    Raises
+    ------
+    FailedPreconditionError
+        ``RUNTIME-007`` pointing to a shorter range, paging or the streaming route.
+    """
+    call = _current_call.get()
+    if call is None:
+        return
+    method, rest = call
+    limit = REST_MAX_RESPONSE_BYTES if rest else MAX_MESSAGE_BYTES - 1024
+    _refuse_if_over(estimated_bytes, limit, method=method, rest=rest)
+
+
 class ServerInterceptor(aio.ServerInterceptor):
     """Wraps every handler once: request id, checks, access log, metrics, error mapping."""
 
@@ -179,21 +216,14 @@ class _Call:
         return request
 
     def _check_size(self, message: Message, limit: int) -> None:
-        size = message.ByteSize()
-        if size > limit:
-            raise errors.FailedPreconditionError(
-                codes.RESPONSE_TOO_LARGE,
-                f"The answer would be {size / 2**20:.1f} MiB, over the {limit // 2**20} MiB "
-                f"one message may carry{' through the REST edge' if self.rest else ''}; "
-                f"{_alternatives(self.method)}.",
-                details={"size_bytes": size, "limit_bytes": limit},
-            )
+        _refuse_if_over(message.ByteSize(), limit, method=self.method, rest=self.rest)
 
     def wrap_unary(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         limit = REST_MAX_RESPONSE_BYTES if self.rest else MAX_MESSAGE_BYTES - 1024
 
         async def handle(request: Any, context: aio.ServicerContext) -> Any:
             request_id.set(self.rid)
+            _current_call.set((self.method, self.rest))
             await context.send_initial_metadata(((REQUEST_ID_HEADER, self.rid),))
             start = time.perf_counter()
             code = grpc.StatusCode.OK
@@ -217,6 +247,7 @@ class _Call:
     def wrap_stream(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         async def handle(request: Any, context: aio.ServicerContext) -> AsyncIterator[Any]:
             request_id.set(self.rid)
+            _current_call.set((self.method, self.rest))
             start = time.perf_counter()
             code = grpc.StatusCode.OK
             gauge = OPEN_STREAMS.labels(self.service, self.method)
