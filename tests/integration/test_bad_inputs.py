@@ -24,7 +24,7 @@ from ktrdr_cli import mesh
 from ktrdr_gateway import keys
 from ktrdr_gateway.runner import running_envoy
 
-from .test_gateway_common import CODE_RE, edge_config
+from .test_gateway_common import CODE_RE, edge_config, series_added_removed
 
 pytestmark = pytest.mark.integration
 
@@ -137,6 +137,7 @@ def http(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> 
         mesh_layout, store.path, rate_limit_per_minute=1_000_000, rate_limit_burst=1_000_000
     )
     with (
+        series_added_removed(mesh_layout),
         running_envoy(cfg, work) as url,
         httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=120) as client,
     ):

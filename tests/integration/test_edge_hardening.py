@@ -36,7 +36,7 @@ from ktrdr_runtime.server import ServiceSpec, create_server
 from ktrdr_runtime.settings import ServiceSettings
 
 from .test_gateway import SECURITY, Edge
-from .test_gateway_common import assert_error, edge_config, free_port
+from .test_gateway_common import assert_error, edge_config, free_port, series_added_removed
 
 pytestmark = pytest.mark.integration
 DATA = data_pb2.DESCRIPTOR.services_by_name["DataService"]
@@ -56,7 +56,7 @@ def edge(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> 
         auth_fail_burst=100_000,
         access_log=True,
     )
-    with running_envoy(cfg, work) as url:
+    with series_added_removed(mesh_layout), running_envoy(cfg, work) as url:
         edge = Edge(url, store, keyset)
         edge.log = work / "envoy.log"  # type: ignore[attr-defined]
         yield edge
@@ -96,7 +96,7 @@ def test_stream_failing_before_its_first_message_answers_the_mapped_status(
 
 def test_stream_of_a_corrupt_file_is_data_loss_not_an_empty_batch(
     edge: Edge, mesh_layout: mesh.Layout
-) -> None:
+) -> None:  # (the edge fixture removes the series afterwards)
     symbol = _corrupt_series(mesh_layout)
     with edge.client() as http:
         body = assert_error(
@@ -248,7 +248,7 @@ def test_huge_echoed_values_stay_a_4xx_with_a_bounded_message_and_security_heade
 
 
 @pytest.fixture(scope="module")
-def big_series(mesh_layout: mesh.Layout) -> str:
+def big_series(mesh_layout: mesh.Layout, edge: Edge) -> str:
     """A stored 1m series too large for one REST answer (~400k bars)."""
     from ktrdr_data.domain.storage import ParquetBarStore
     from ktrdr_data.domain.synthetic import SyntheticConfig, generate

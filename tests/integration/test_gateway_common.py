@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +31,19 @@ HTTP_FOR_GRPC = {
     14: 503,
     4: 504,
 }
+
+
+@contextlib.contextmanager
+def series_added_removed(layout: mesh.Layout) -> Iterator[None]:
+    """Remove afterwards every stored symbol a test module added to the shared mesh."""
+    root = layout.home / "data"
+    before = {p.name for p in root.iterdir()} if root.is_dir() else set()
+    try:
+        yield
+    finally:
+        for path in root.iterdir() if root.is_dir() else ():
+            if path.name not in before:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:

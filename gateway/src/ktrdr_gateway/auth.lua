@@ -445,14 +445,22 @@ function envoy_on_response(handle)
   local meta = handle:streamInfo():dynamicMetadata():get("ktrdr")
   if status ~= "200" or not (meta and meta.ndjson) then return end
   local state = {depth = 0, in_str = false, skip = false}
+  local framed = 0
   for chunk in handle:bodyChunks() do
     local n = chunk:length()
     if n > 0 then
-      local out, ended = to_ndjson(state, chunk:getBytes(0, n))
-      if ended then  -- (wrappers do not survive the yields between chunks: ask again)
-        local failed = handle:streamInfo():dynamicMetadata():get("ktrdr")
-        if failed and failed.error then out = out .. '{"error":' .. failed.error .. '}\n' end
+      local s = chunk:getBytes(0, n)
+      -- (wrappers do not survive the yields between chunks: ask for the metadata again)
+      local now = handle:streamInfo():dynamicMetadata():get("ktrdr") or {}
+      local out, ended
+      if (now.messages or 0) - framed == 1 and state.depth == 0 then
+        -- One whole message (the transcoder writes whole messages): "[" or "," and the object.
+        out, ended = ssub(s, (sfind(s, "{", 1, true))) .. "\n", false
+      else
+        out, ended = to_ndjson(state, s)
       end
+      framed = now.messages or framed
+      if ended and now.error then out = out .. '{"error":' .. now.error .. '}\n' end
       chunk:setBytes(out)
     end
   end
