@@ -34,6 +34,7 @@ from ktrdr_gateway import keys
 from ktrdr_gateway.runner import running_envoy
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error
 
+from .test_gateway import SECURITY
 from .test_gateway_common import assert_error, edge_config
 
 pytestmark = pytest.mark.integration
@@ -156,7 +157,9 @@ def _still_serving(faults: Faults, *, down: str) -> None:
         assert http.get("/api/v1/fuzzy/sets").status_code == 200
         for service, path in own.items():
             if service == down:
-                assert_error(http.get(path), 503)
+                reply = http.get(path)
+                assert_error(reply, 503)
+                assert all(h in reply.headers for h in SECURITY), reply.headers
             else:
                 assert http.get(path).status_code == 200, path
         path, body = dependent[down]

@@ -5,8 +5,10 @@ Every handler is wrapped once (:class:`ServerInterceptor`):
 - the request id comes from ``x-request-id`` (kept when it is a short token, else replaced)
   and is echoed in the initial metadata, or in the trailers of a call that failed first;
 - requests are checked before the handler runs (:mod:`ktrdr_runtime.validation`);
-- answers too large for one message are refused with ``RUNTIME-007`` before gRPC refuses to
-  send them (``RESOURCE_EXHAUSTED``, which the REST edge would turn into a 429);
+- unary answers too large for one message are refused with ``RUNTIME-007`` before gRPC refuses
+  to send them (``RESOURCE_EXHAUSTED``, which the REST edge would turn into a 429); the answer is
+  serialized once, by the interceptor, to measure it (stream messages are bounded by their
+  batch sizes and are not measured);
 - a server stream sends its headers with its first message, so a stream that fails before any
   message is a trailers-only response (the REST edge then answers with the mapped HTTP status);
   a stream the edge transcoded that fails later carries its error as JSON in the trailer
@@ -168,6 +170,7 @@ class ServerInterceptor(aio.ServerInterceptor):
             rest=_metadata_value(metadata, REST_HEADER) is not None,
             streaming_request=handler.request_streaming,
         )
+        serialize = _passthrough(handler.response_serializer)
         if handler.request_streaming and handler.response_streaming:
             return grpc.stream_stream_rpc_method_handler(
                 call.wrap_stream(handler.stream_stream),
@@ -182,15 +185,22 @@ class ServerInterceptor(aio.ServerInterceptor):
             )
         if handler.request_streaming:
             return grpc.stream_unary_rpc_method_handler(
-                call.wrap_unary(handler.stream_unary),
-                handler.request_deserializer,
-                handler.response_serializer,
+                call.wrap_unary(handler.stream_unary), handler.request_deserializer, serialize
             )
         return grpc.unary_unary_rpc_method_handler(
-            call.wrap_unary(handler.unary_unary),
-            handler.request_deserializer,
-            handler.response_serializer,
+            call.wrap_unary(handler.unary_unary), handler.request_deserializer, serialize
         )
+
+
+def _passthrough(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes]:
+    """The handler's serializer, letting through answers the interceptor already serialized."""
+
+    def serialize(response: Any) -> bytes:
+        if isinstance(response, bytes):
+            return response
+        return serializer(response) if serializer is not None else response
+
+    return serialize
 
 
 async def _checked(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -215,8 +225,13 @@ class _Call:
         check_enums(request)
         return request
 
-    def _check_size(self, message: Message, limit: int) -> None:
-        _refuse_if_over(message.ByteSize(), limit, method=self.method, rest=self.rest)
+    def _serialized(self, response: Any, limit: int) -> Any:
+        """The answer serialized once, here, so its size is checked without a second pass."""
+        if not isinstance(response, Message):
+            return response
+        data = response.SerializeToString()
+        _refuse_if_over(len(data), limit, method=self.method, rest=self.rest)
+        return data
 
     def wrap_unary(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         limit = REST_MAX_RESPONSE_BYTES if self.rest else MAX_MESSAGE_BYTES - 1024
@@ -229,8 +244,7 @@ class _Call:
             code = grpc.StatusCode.OK
             try:
                 response = await behavior(self._request(request), context)
-                self._check_size(response, limit)
-                return response
+                return self._serialized(response, limit)
             except BaseException as exc:
                 code, status = self._map(exc, context)
                 if status is not None:
@@ -257,7 +271,6 @@ class _Call:
                 result = behavior(self._request(request), context)
                 if hasattr(result, "__aiter__"):
                     async for item in result:
-                        self._check_size(item, MAX_MESSAGE_BYTES - 1024)
                         if not sent:  # headers go with the first message, not before
                             await context.send_initial_metadata(((REQUEST_ID_HEADER, self.rid),))
                         sent += 1
