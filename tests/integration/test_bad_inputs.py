@@ -21,10 +21,8 @@ import httpx
 import pytest
 
 from ktrdr_cli import mesh
-from ktrdr_gateway import keys
-from ktrdr_gateway.runner import running_envoy
 
-from .test_gateway_common import CODE_RE, edge_config, series_added_removed
+from .test_gateway_common import CODE_RE, infer_body, running_edge, series_added_removed
 
 pytestmark = pytest.mark.integration
 
@@ -103,43 +101,20 @@ BASES: dict[tuple[str, str], dict[str, Any]] = {
         "startDate": "2017-06-01",
         "endDate": "2017-06-08",
     },
-    ("POST", "/api/v1/fuzzy/infer"): {
-        "system": {
-            "inputs": [
-                {
-                    "name": "rsi",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "terms": [{"name": "low", "type": "triangular", "parameters": [0, 0, 50]}],
-                }
-            ],
-            "output": {
-                "name": "signal",
-                "minimum": -1,
-                "maximum": 1,
-                "resolution": 101,
-                "terms": [{"name": "buy", "type": "triangular", "parameters": [0, 1, 1]}],
-            },
-            "rules": ["IF rsi IS low THEN signal IS buy"],
-        },
-        "inputs": {"rsi": 20},
-    },
+    ("POST", "/api/v1/fuzzy/infer"): infer_body(),
 }
 PATH_VALUES = {"symbol": "EURUSD", "timeframe": "1h", "name": "rsi"}
 
 
 @pytest.fixture(scope="module")
 def http(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    work = tmp_path_factory.mktemp("bad-inputs")
-    store = keys.KeyStore(work / "api-keys")
-    key, _ = store.create("admin")
-    cfg = edge_config(
-        mesh_layout, store.path, rate_limit_per_minute=1_000_000, rate_limit_burst=1_000_000
-    )
     with (
         series_added_removed(mesh_layout),
-        running_envoy(cfg, work) as url,
-        httpx.Client(base_url=url, headers={"x-api-key": key}, timeout=120) as client,
+        running_edge(
+            mesh_layout,
+            tmp_path_factory.mktemp("bad-inputs"),
+        ) as edge,
+        edge.client() as client,
     ):
         yield client
 

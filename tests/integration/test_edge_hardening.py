@@ -35,8 +35,16 @@ from ktrdr_gateway.runner import running_envoy
 from ktrdr_runtime.server import ServiceSpec, create_server
 from ktrdr_runtime.settings import ServiceSettings
 
-from .test_gateway import SECURITY, Edge
-from .test_gateway_common import assert_error, edge_config, free_port, series_added_removed
+from .test_gateway import SECURITY
+from .test_gateway_common import (
+    Edge,
+    assert_error,
+    edge_config,
+    free_port,
+    infer_body,
+    running_edge,
+    series_added_removed,
+)
 
 pytestmark = pytest.mark.integration
 DATA = data_pb2.DESCRIPTOR.services_by_name["DataService"]
@@ -44,21 +52,16 @@ DATA = data_pb2.DESCRIPTOR.services_by_name["DataService"]
 
 @pytest.fixture(scope="module")
 def edge(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    work = tmp_path_factory.mktemp("edge-hardening")
-    store = keys.KeyStore(work / "api-keys")
-    keyset = {role: store.create(role)[0] for role in keys.ROLES}
-    cfg = edge_config(
-        mesh_layout,
-        store.path,
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
-        auth_fail_per_minute=100_000,
-        auth_fail_burst=100_000,
-        access_log=True,
-    )
-    with series_added_removed(mesh_layout), running_envoy(cfg, work) as url:
-        edge = Edge(url, store, keyset)
-        edge.log = work / "envoy.log"  # type: ignore[attr-defined]
+    with (
+        series_added_removed(mesh_layout),
+        running_edge(
+            mesh_layout,
+            tmp_path_factory.mktemp("edge-hardening"),
+            auth_fail_per_minute=100_000,
+            auth_fail_burst=100_000,
+            access_log=True,
+        ) as edge,
+    ):
         yield edge
 
 
@@ -316,7 +319,7 @@ def test_logs_hold_no_key_in_any_form_nor_a_30k_input_and_are_owner_only(
         http.post("/api/v1/indicators/calculate", json={"indicator": huge})
     time.sleep(1.0)  # let the processes flush their lines
     secret = dev_key.rsplit("_", 1)[1]
-    logs = [*mesh_layout.log_dir.glob("*.log"), edge.log]  # type: ignore[attr-defined]
+    logs = [*mesh_layout.log_dir.glob("*.log"), edge.log]
     for log in logs:
         text = log.read_text(errors="replace")
         assert secret not in text, log
@@ -396,41 +399,9 @@ def test_ambiguous_or_contradictory_requests_are_400_naming_the_field(
     assert detail["field"] == field
 
 
-def _infer_body(**changes: object) -> dict:
-    body = {
-        "system": {
-            "inputs": [
-                {
-                    "name": "rsi",
-                    "minimum": 0,
-                    "maximum": 100,
-                    "terms": [
-                        {"name": "low", "type": "triangular", "parameters": [0, 0, 50]},
-                        {"name": "high", "type": "gbell", "parameters": [20, 2, 100]},
-                    ],
-                }
-            ],
-            "output": {
-                "name": "signal",
-                "minimum": -1,
-                "maximum": 1,
-                "terms": [
-                    {"name": "sell", "type": "triangular", "parameters": [-1, -1, 0]},
-                    {"name": "buy", "type": "triangular", "parameters": [0, 1, 1]},
-                ],
-            },
-            "rules": ["IF rsi IS low THEN signal IS buy", "IF rsi IS high THEN signal IS sell"],
-        },
-        "inputs": {"rsi": 20},
-    }
-    body["system"]["output"].update(changes.pop("output", {}))  # type: ignore[union-attr]
-    body.update(changes)
-    return body
-
-
 def test_infer_takes_gbell_as_the_contract_says(edge: Edge) -> None:
     with edge.client() as http:
-        reply = http.post("/api/v1/fuzzy/infer", json=_infer_body())
+        reply = http.post("/api/v1/fuzzy/infer", json=infer_body())
     assert reply.status_code == 200, reply.text
     assert reply.json()["output"] > 0
 
@@ -451,9 +422,7 @@ def test_infer_rejects_unknown_inputs_and_unbounded_resolutions(
     edge: Edge, changes: dict, code: str, field: str, needle: str
 ) -> None:
     with edge.client() as http:
-        body = assert_error(
-            http.post("/api/v1/fuzzy/infer", json=_infer_body(**changes)), 400, code
-        )
+        body = assert_error(http.post("/api/v1/fuzzy/infer", json=infer_body(**changes)), 400, code)
     assert body["details"][0]["field"] == field
     assert needle in body["message"]
 

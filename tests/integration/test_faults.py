@@ -30,12 +30,10 @@ from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_cli import mesh
 from ktrdr_client import KtrdrClient
 from ktrdr_client.errors import StreamInterruptedError, UnavailableError
-from ktrdr_gateway import keys
-from ktrdr_gateway.runner import running_envoy
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error
 
 from .test_gateway import SECURITY
-from .test_gateway_common import assert_error, edge_config
+from .test_gateway_common import assert_error, mesh_with_series, running_edge
 
 pytestmark = pytest.mark.integration
 
@@ -120,24 +118,15 @@ class Faults:
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
     """A mesh of its own (its services are killed), with a long stored series and an edge."""
-    from ktrdr_data.domain.storage import ParquetBarStore
-    from ktrdr_data.domain.synthetic import SyntheticConfig, generate
-
     home = tmp_path_factory.mktemp("faults-home")
-    ParquetBarStore(home / "data").write(
-        BIG, "1m", generate(SyntheticConfig(bars=BIG_BARS, timeframe="1m", seed=3))
-    )
-    layout = mesh.Layout(home=home, base_port=mesh.find_free_base_port())
-    mesh.up(layout, timeout=SERVING_TIMEOUT)
-    work = tmp_path_factory.mktemp("faults-edge")
-    store = keys.KeyStore(work / "api-keys")
-    key, _ = store.create("admin")
-    cfg = edge_config(layout, store.path, rate_limit_per_minute=100_000, rate_limit_burst=100_000)
-    try:
-        with running_envoy(cfg, work) as url:
-            yield Faults(layout, url, key)
-    finally:
-        mesh.down(layout, grace=15)
+    with (
+        mesh_with_series(home, BIG, BIG_BARS, seed=3) as layout,
+        running_edge(
+            layout,
+            tmp_path_factory.mktemp("faults-edge"),
+        ) as edge,
+    ):
+        yield Faults(layout, edge.url, edge.keys["admin"])
 
 
 def _still_serving(faults: Faults, *, down: str) -> None:
@@ -165,6 +154,15 @@ def _still_serving(faults: Faults, *, down: str) -> None:
         path, body = dependent[down]
         detail = assert_error(http.post(path, json=body), 503, "RUNTIME-002")["details"][0]
         assert detail["metadata"]["dependency"] == down
+
+
+def _assert_names(err: grpc.aio.AioRpcError, dependency: str) -> None:
+    """UNAVAILABLE ``RUNTIME-002`` naming the dependency (not INTERNAL naming nothing)."""
+    assert err.code() == grpc.StatusCode.UNAVAILABLE, err
+    detail = error_detail_of(err)
+    assert detail is not None and detail.code == "RUNTIME-002"
+    assert detail.metadata["dependency"] == dependency
+    assert dependency in err.details()
 
 
 def _kill_when_streaming(faults: Faults, victim: str, watched: str, method: str) -> None:
@@ -224,11 +222,7 @@ async def test_grpc_caller_gets_unavailable_naming_data_killed_mid_stream(faults
         )
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await call
-    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
-    detail = error_detail_of(info.value)
-    assert detail is not None and detail.code == "RUNTIME-002"
-    assert detail.metadata["dependency"] == "data"
-    assert "data" in info.value.details()
+    _assert_names(info.value, "data")
     _still_serving(faults, down="data")
     faults.bring_back("data")
     async with grpc.aio.insecure_channel(
@@ -265,10 +259,7 @@ async def test_grpc_caller_gets_unavailable_naming_indicators_killed_mid_call(fa
         )
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await call
-    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
-    detail = error_detail_of(info.value)
-    assert detail is not None and detail.code == "RUNTIME-002"
-    assert detail.metadata["dependency"] == "indicators"
+    _assert_names(info.value, "indicators")
     _still_serving(faults, down="indicators")
     faults.bring_back("indicators")
     with faults.http() as http:

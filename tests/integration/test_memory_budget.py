@@ -26,11 +26,9 @@ from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr_cli import mesh
 from ktrdr_fuzzy.convert import MAX_MEMBERSHIPS, MAX_VALUES
 from ktrdr_fuzzy.domain import inference
-from ktrdr_gateway import keys
-from ktrdr_gateway.runner import running_envoy
 from ktrdr_runtime.limits import MAX_MESSAGE_BYTES
 
-from .test_gateway_common import edge_config
+from .test_gateway_common import mesh_with_series, running_edge
 
 pytestmark = pytest.mark.integration
 
@@ -61,23 +59,17 @@ def budget_mesh(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[mesh.Layout, str, str, str]]:
     from ktrdr_data.domain.storage import ParquetBarStore
-    from ktrdr_data.domain.synthetic import SyntheticConfig, generate
 
     home = tmp_path_factory.mktemp("budget-home")
-    bars = generate(SyntheticConfig(bars=LONG_BARS, timeframe="1m", seed=5))
-    ParquetBarStore(home / "data").write(LONG, "1m", bars)
-    load_end = bars.index[REST_LOAD_BARS].isoformat()
-    layout = mesh.Layout(home=home, base_port=mesh.find_free_base_port())
-    mesh.up(layout, timeout=120)
-    work = tmp_path_factory.mktemp("budget-edge")
-    store = keys.KeyStore(work / "api-keys")
-    key, _ = store.create("admin")
-    cfg = edge_config(layout, store.path, rate_limit_per_minute=100_000, rate_limit_burst=100_000)
-    try:
-        with running_envoy(cfg, work) as url:
-            yield layout, url, key, load_end
-    finally:
-        mesh.down(layout, grace=15)
+    with (
+        mesh_with_series(home, LONG, LONG_BARS, seed=5) as layout,
+        running_edge(
+            layout,
+            tmp_path_factory.mktemp("budget-edge"),
+        ) as edge,
+    ):
+        stamps = ParquetBarStore(home / "data").read(LONG, "1m").index
+        yield layout, edge.url, edge.keys["admin"], stamps[REST_LOAD_BARS].isoformat()
 
 
 def _largest_inference_system() -> dict:
