@@ -28,6 +28,7 @@ from typing import Any
 
 import grpc
 import structlog
+from google.api import annotations_pb2
 from google.protobuf import descriptor_pool, json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
@@ -101,8 +102,6 @@ def _alternatives(method: str) -> str:
 
 
 def _route(method: Any) -> str:
-    from google.api import annotations_pb2
-
     options = method.GetOptions()
     if options.HasExtension(annotations_pb2.http):
         rule = options.Extensions[annotations_pb2.http]
