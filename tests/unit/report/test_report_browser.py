@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from sample import sample_report
+from report_sample import sample_report
 
 from ktrdr_report import write_report
 from ktrdr_report.browser import check_page, find_chromium

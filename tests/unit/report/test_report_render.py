@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from sample import sample_report
+from report_sample import sample_report
 
 from ktrdr_report import ReportError, find_charts_js, render_report, write_report
 from ktrdr_report.model import Line, to_json_value
