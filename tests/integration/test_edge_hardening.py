@@ -267,11 +267,14 @@ def test_load_too_large_for_one_answer_points_to_the_stream_and_is_never_429(
     edge: Edge, big_series: str
 ) -> None:
     with edge.client() as http:
+        # Refused up front by the data service's paging: one page holds at most 100,000 bars.
         body = assert_error(
             http.post("/api/v1/data/load", json={"symbol": big_series, "timeframe": "1m"}),
             400,
-            "RUNTIME-007",
+            "DATA-022",
         )
+        assert body["details"][0]["field"] == "page_size"
+        assert "next_page_token" in body["message"]
         assert "POST /api/v1/data/stream" in body["message"]
         stream = http.post(
             "/api/v1/data/stream",

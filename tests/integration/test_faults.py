@@ -1,20 +1,20 @@
 """Faults: each dependency killed with SIGKILL mid-stream, over REST and gRPC through the edge.
 
 For each kill: the caller gets the typed error (never a quiet end, never INTERNAL naming
-nothing), the rest of the mesh keeps serving, and the service comes back.
+nothing), the rest of the mesh keeps serving, and the service comes back: the mesh supervisor
+restarts it by itself (counted in its state file), and its callers reach it again.
 
-The mesh has no supervisor yet (issue 9 item 16, being built on the CLI side): until it lands
-the test restarts a killed process itself. Set ``SUPERVISED = True`` then, and
-:func:`bring_back` only waits for the supervisor to restart it.
+The supervisor restarts a killed service within a second, so what a dead service looks like
+could only be seen by a test faster than that. Instead the supervisor is paused (SIGSTOP)
+before the kill and resumed (SIGCONT) once the checks of the dead service are done: nothing
+depends on timing, and the restart is still the supervisor's own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
-import subprocess
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
@@ -37,7 +37,6 @@ from .test_gateway_common import assert_error, mesh_with_series, running_edge
 
 pytestmark = pytest.mark.integration
 
-SUPERVISED = False  # True once `ktrdr mesh` restarts crashed services itself
 BIG = "ZZFAULT"  # a 1m series long enough for its stream to be killed while it runs
 BIG_BARS = 2_000_000
 SERVING_TIMEOUT = 120.0
@@ -50,37 +49,48 @@ class Faults:
         self.layout = layout
         self.url = url
         self.key = key
+        self._restarts_before: dict[str, int] = {}
 
-    def pid(self, service: str) -> int:
-        return int(mesh.read_state(self.layout)[service]["pid"])  # type: ignore[call-overload]
+    def record(self, service: str) -> dict[str, object]:
+        """The supervisor's record of ``service`` (pid, state, restarts, last exit)."""
+        return dict(mesh.read_state(self.layout)["services"][service])
+
+    def supervisor(self) -> int:
+        pid = mesh.supervisor_pid(mesh.read_state(self.layout))
+        assert pid, "the mesh supervisor is not running"
+        return pid
+
+    def resume_supervisor(self) -> None:
+        """Let the supervisor run again (it restarts what died meanwhile)."""
+        os.kill(self.supervisor(), signal.SIGCONT)
 
     def kill(self, service: str) -> None:
-        """SIGKILL the service and reap it (the mesh was started by this process)."""
-        pid = self.pid(service)
+        """SIGKILL the service, the supervisor paused, and wait until the service is gone.
+
+        The service stays down until :meth:`bring_back` resumes the supervisor.
+        """
+        record = self.record(service)
+        pid = int(record["pid"])  # type: ignore[call-overload]
+        self._restarts_before[service] = int(record["restarts"])  # type: ignore[call-overload]
+        os.kill(self.supervisor(), signal.SIGSTOP)
         os.kill(pid, signal.SIGKILL)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            while mesh._pid_alive(pid):
-                time.sleep(0.05)
+        deadline = time.monotonic() + SERVING_TIMEOUT
+        while mesh.pid_alive(pid):
+            assert time.monotonic() < deadline, f"{service} (pid {pid}) did not die"
+            time.sleep(0.05)
 
     def bring_back(self, service: str) -> None:
-        """The service is SERVING again: restarted by the supervisor, or here until it exists."""
-        if not SUPERVISED:
-            spec = next(s for s in mesh.process_specs(self.layout) if s.name == service)
-            with open(self.layout.log_dir / f"{service}.log", "ab") as log:
-                proc = subprocess.Popen(
-                    list(spec.argv),
-                    env=dict(spec.env),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                    cwd=str(self.layout.home),
-                )
-            state = mesh.read_state(self.layout)
-            state[service]["pid"] = proc.pid
-            self.layout.state_file.write_text(json.dumps(state, indent=2))
+        """Resume the supervisor: it restarts the killed service, SERVING and reached again."""
+        self.resume_supervisor()
+        deadline = time.monotonic() + SERVING_TIMEOUT
+        while True:
+            record = self.record(service)
+            restarted = int(record["restarts"]) > self._restarts_before[service]  # type: ignore[call-overload]
+            if restarted and record["state"] == "serving":
+                break
+            assert time.monotonic() < deadline, f"{service} was not restarted: {record}"
+            time.sleep(0.2)
+        assert record["last_exit"] == "killed by SIGKILL", record
         deadline = time.monotonic() + SERVING_TIMEOUT
         address = self.layout.address(service)
         while mesh.check_health(address) != "SERVING":
@@ -126,7 +136,11 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
             tmp_path_factory.mktemp("faults-edge"),
         ) as edge,
     ):
-        yield Faults(layout, edge.url, edge.keys["admin"])
+        faults = Faults(layout, edge.url, edge.keys["admin"])
+        try:
+            yield faults
+        finally:  # a failed test may leave it paused; mesh down needs it running
+            faults.resume_supervisor()
 
 
 def _still_serving(faults: Faults, *, down: str) -> None:

@@ -218,6 +218,7 @@ def test_training_routes_and_delete_through_the_edge(
         gone = http.get(f"/api/v1/models/{final['modelName']}")
     assert got["state"] == "TRAINING_STATE_SUCCEEDED" and got["modelName"] == final["modelName"]
     assert late.status_code == 400 and late.json()["details"][0]["code"] == "NEURAL-008"
+    assert "already ended (succeeded)" in late.json()["message"]
     assert unpinned.status_code == 400 and final["modelName"] in unpinned.json()["message"]
     assert deleted.status_code == 200 and deleted.json()["name"] == final["modelName"]
     assert gone.status_code == 404

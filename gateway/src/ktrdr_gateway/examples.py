@@ -63,6 +63,31 @@ RSI_SYSTEM: dict[str, Any] = {
 
 
 @dataclasses.dataclass(frozen=True)
+class Started:
+    """A REST stream an example starts first and leaves running (``POST path`` with ``body``).
+
+    The stream's first message defines the shell variable ``variable`` (its JSON field
+    ``field``); the stream is then closed, and the work it started goes on (a training outlives
+    its TrainModel call), so the example acts on work still in progress.
+    """
+
+    path: str
+    body: Mapping[str, Any]
+    variable: str
+    field: str
+
+    def curl(self, *, base_url: str = BASE_URL) -> str:
+        """The shell line that starts the stream and sets the variable from its first line."""
+        body = shlex.quote(json.dumps(self.body))
+        pick = shlex.quote(f's/.*"{self.field}": *"([^"]+)".*/\\1/')
+        return (
+            f'{self.variable}=$(curl -sN -H "x-api-key: $KEY" \\\n'
+            f"     -H 'content-type: application/json' -d {body} \\\n"
+            f'     "{base_url}{self.path}" | head -1 | sed -E {pick})'
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class Example:
     """One example request: path parameters, query parameters and JSON body.
 
@@ -70,7 +95,8 @@ class Example:
     connected TWS; the test then also accepts the service's "unavailable" answer.
     ``captures`` names shell variables taken from the answer (variable -> JSON field, found
     anywhere in the answer, the last message of a stream); later examples use them in path
-    parameters as ``$VARIABLE``.
+    parameters as ``$VARIABLE``. ``starts`` is a stream started (and left running) just
+    before the example, whose variable the example uses.
     """
 
     path: Mapping[str, str] = dataclasses.field(default_factory=dict)
@@ -78,6 +104,7 @@ class Example:
     body: Mapping[str, Any] | None = None
     needs: str = ""
     captures: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    starts: Started | None = None
 
 
 _EXAMPLES: dict[str, Example] = {
@@ -172,8 +199,22 @@ _EXAMPLES: dict[str, Example] = {
         captures={"TRAINING_ID": "trainingId", "MODEL": "modelName"},
     ),
     "/ktrdr.neural.v1.NeuralService/GetTraining": Example(path={"training_id": "$TRAINING_ID"}),
+    # The training above has ended: cancel one started (and left running) for the purpose.
     "/ktrdr.neural.v1.NeuralService/CancelTraining": Example(
-        path={"training_id": "$TRAINING_ID"}, body={}
+        path={"training_id": "$RUNNING_TRAINING_ID"},
+        body={},
+        starts=Started(
+            path="/api/v1/models/train",
+            body={
+                "strategy": STRATEGY,
+                "symbols": ["EURUSD"],
+                "startDate": "2017-04-19",
+                "endDate": "2017-12-01",
+                "config": {"epochs": 10_000, "early_stopping": False},
+            },
+            variable="RUNNING_TRAINING_ID",
+            field="trainingId",
+        ),
     ),
     "/ktrdr.neural.v1.NeuralService/ListModels": Example(query={"strategy": STRATEGY}),
     "/ktrdr.neural.v1.NeuralService/GetModel": Example(path={"name": "$MODEL"}),
@@ -258,7 +299,8 @@ def url_path(route: HttpRoute, example: Example, variables: Mapping[str, str] | 
 
 
 def curl(route: HttpRoute, example: Example, *, base_url: str = BASE_URL) -> str:
-    """The example as a shell command (``$KEY`` holds an API key)."""
+    """The example as a shell command (``$KEY`` holds an API key), after the line starting
+    its ``starts`` stream if it has one."""
     parts = ["curl -s"]
     if route.verb != "GET" and (route.verb != "POST" or example.body is None):
         parts.append(f"-X {route.verb}")
@@ -268,7 +310,10 @@ def curl(route: HttpRoute, example: Example, *, base_url: str = BASE_URL) -> str
         body = json.dumps(example.body)
         lines.append(f"-H 'content-type: application/json' -d {shlex.quote(body)}")
     lines.append(f'"{base_url}{url_path(route, example)}"')  # double quotes: $VARIABLEs expand
-    return " \\\n     ".join(lines)
+    command = " \\\n     ".join(lines)
+    if example.starts is None:
+        return command
+    return f"{example.starts.curl(base_url=base_url)}\n{command}"
 
 
 def captured(answer: Any, captures: Mapping[str, str]) -> dict[str, str]:

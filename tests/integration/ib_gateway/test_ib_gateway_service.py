@@ -14,7 +14,7 @@ import pytest
 from ktrdr.common.v1 import common_pb2
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2 as pb
 from ktrdr_ib_gateway.ib_adapter import IB_LOGGERS
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from tests.faketws import PACING_TEXT, FakeTws
 from tests.faketws.market import intraday_bars
 from tests.integration.ib_gateway.support import connected, eventually, ib_gateway, status
@@ -86,8 +86,9 @@ async def test_an_unknown_symbol_is_not_found_with_ibs_message(tws):
     for e in (error, stream_error):
         assert e.code() == grpc.StatusCode.NOT_FOUND
         detail = error_detail_of(e)
-        assert detail.code == "IB-006" and "AAPX (STK on SMART, USD)" in detail.message
-        assert "No security definition has been found for the request" in detail.message
+        message = error_message_of(e)
+        assert detail.code == "IB-006" and "AAPX (STK on SMART, USD)" in message
+        assert "No security definition has been found for the request" in message
 
 
 async def test_qualified_contracts_carry_ibs_details(tws):
@@ -178,7 +179,7 @@ async def test_tws_down_is_unavailable_in_time_while_status_keeps_answering(tws)
         up = await status(stub)
     assert error.code() == grpc.StatusCode.UNAVAILABLE
     assert error_detail_of(error).code in ("IB-001", "IB-002")
-    assert f"127.0.0.1:{port}" in error_detail_of(error).message
+    assert f"127.0.0.1:{port}" in error_message_of(error)
     assert not down.connected and down.state == pb.CONNECTION_STATE_DISCONNECTED
     assert "refused" in down.last_error.message and down.consecutive_failures >= 1
     assert not health.healthy and "not connected" in health.message

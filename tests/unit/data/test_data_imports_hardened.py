@@ -13,7 +13,7 @@ from ktrdr_core.calendars import CALENDARS
 from ktrdr_data.app import SPEC
 from ktrdr_data.domain.csv_io import write_csv
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.testing import serve_in_process
 
 HEADER = "Date,Open,High,Low,Close,Volume\n"
@@ -73,7 +73,8 @@ async def test_a_file_of_only_bad_rows_is_refused_and_changes_nothing(data):
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-021", "csv_content")
-    assert "timestamp_out_of_range" in detail.message and "rows [0, 1]" in detail.message
+    message = error_message_of(err)
+    assert "timestamp_out_of_range" in message and "rows [0, 1]" in message
     info = await data.GetDataInfo(data_pb2.GetDataInfoRequest(symbol="TEST", timeframe="1h"))
     assert info.series.bar_count == 6
     err = await rpc_error(data.ImportBars(_import("NEWSYM", csv)))  # no empty series is created
@@ -115,6 +116,11 @@ async def test_column_imports_are_held_to_the_same_rules(data):
         ),
         (
             {"csv_content": HEADER + "2024-01-01,1,2,1,2,5\n", "time_zone": "../../etc/passwd"},
+            "DATA-019",
+            "time_zone",
+        ),
+        (  # longer than a file name may be: still the unknown zone, not an OSError
+            {"csv_content": HEADER + "2024-01-01,1,2,1,2,5\n", "time_zone": "x" * 10_000},
             "DATA-019",
             "time_zone",
         ),
@@ -174,7 +180,7 @@ async def test_a_file_mixing_day_first_and_month_first_dates_is_refused(data):
     err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-020", "date_order")
-    assert "row 0" in detail.message and "row 1" in detail.message
+    assert "row 0" in error_message_of(err) and "row 1" in error_message_of(err)
 
 
 async def test_one_order_per_file_detected_from_a_deciding_row(data):
@@ -189,7 +195,7 @@ async def test_undecidable_dates_ask_for_the_order_and_a_declared_order_is_used(
     err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-020", "date_order")
-    assert "DATE_ORDER_DAY_FIRST" in detail.message
+    assert "DATE_ORDER_DAY_FIRST" in error_message_of(err)
     await data.ImportBars(_import("TEST", csv, "1d", date_order=data_pb2.DATE_ORDER_MONTH_FIRST))
     loaded = await data.LoadData(data_pb2.LoadDataRequest(symbol="TEST", timeframe="1d"))
     assert [b.timestamp.ToJsonString()[:10] for b in loaded.bars] == ["2020-01-02", "2020-03-04"]
@@ -279,9 +285,16 @@ async def test_symbol_metadata_route_declares_a_future_and_keeps_other_fields(da
             "instrument.time_zone",
             "Europe/Paris",
         ),
+        (common_pb2.Instrument(time_zone="x" * 10_000), "DATA-019", "instrument.time_zone", None),
         (common_pb2.Instrument(symbol="OTHER"), "DATA-024", "instrument.symbol", None),
         (common_pb2.Instrument(trading_hours="24/7"), "DATA-024", "instrument.trading_hours", None),
-        (common_pb2.Instrument(instrument_type=99), "DATA-024", "instrument.instrument_type", None),
+        # An undefined enum number is refused by the runtime for every request (one rule).
+        (
+            common_pb2.Instrument(instrument_type=99),
+            "RUNTIME-006",
+            "instrument.instrument_type",
+            None,
+        ),
     ],
 )
 async def test_invalid_instrument_metadata_is_refused_and_nothing_is_written(
@@ -310,4 +323,4 @@ async def test_an_import_of_more_rows_than_allowed_is_refused_before_parsing(dat
     err = await rpc_error(data.ImportBars(_import("TEST", csv, "1d")))
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-026", "csv_content")
-    assert "1000001" in detail.message and "1000000" in detail.message
+    assert "1000001" in error_message_of(err) and "1000000" in error_message_of(err)

@@ -23,7 +23,7 @@ from ktrdr_fuzzy.app import SPEC as FUZZY
 from ktrdr_gateway.policy import role_for
 from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_runtime.bars import columns_to_arrays
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.testing import serve_in_process
 
 STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
@@ -59,7 +59,7 @@ async def test_dates_outside_the_supported_range_are_400_naming_field_and_range(
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-002", field)
-    assert "1900-01-01" in detail.message and "2200-01-01" in detail.message
+    assert "1900-01-01" in error_message_of(err) and "2200-01-01" in error_message_of(err)
 
 
 async def test_indicator_source_and_fuzzy_calculate_refuse_out_of_range_dates(tmp_path):
@@ -93,7 +93,7 @@ async def test_indicator_source_and_fuzzy_calculate_refuse_out_of_range_dates(tm
     for err, field in ((ind_err, "source.end_date"), (fuzzy_err, "start_date")):
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
         detail = error_detail_of(err)
-        assert detail.field == field and "1900-01-01" in detail.message
+        assert detail.field == field and "1900-01-01" in error_message_of(err)
 
 
 # ------------------------------------------------------------------ item 1: bounds
@@ -146,8 +146,8 @@ async def test_an_unpaged_load_too_large_for_one_response_points_to_paging(big):
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT  # 400, never 429
     detail = error_detail_of(err)
     assert (detail.code, detail.field) == ("DATA-022", "page_size")
-    assert "119880" in detail.message and "next_page_token" in detail.message
-    assert "StreamBars" in detail.message
+    message = error_message_of(err)
+    assert "119880" in message and "next_page_token" in message and "StreamBars" in message
 
 
 async def test_paged_load_returns_every_bar_once_in_order(big):

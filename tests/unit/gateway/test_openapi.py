@@ -121,6 +121,14 @@ def test_every_operation_has_an_example_that_fits_its_request_message(doc: dict[
             json_format.ParseDict({key: value}, getattr(module, name)())
         if route.body == "*" and not route.path_params:
             assert example.body, f"{route.path} takes a body; its example needs one"
+        if example.starts is not None:  # the stream it starts first: a POST route with a body
+            started = next(r for r in routes if r.verb == "POST" and r.path == example.starts.path)
+            assert started.server_streaming, started.path
+            package, _, name = started.input_type.rpartition(".")
+            domain = package.split(".")[1]
+            module = importlib.import_module(f"ktrdr.{domain}.v1.{domain}_pb2")
+            json_format.ParseDict(dict(example.starts.body), getattr(module, name)())
+            assert f"${example.starts.variable}" in example.path.values()
         op = doc["paths"][route.path][route.verb.lower()]
         assert op["x-ktrdr-example"]["curl"] == examples.curl(route, example)
 

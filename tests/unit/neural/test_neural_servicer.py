@@ -20,7 +20,7 @@ from ktrdr_fuzzy.app import SPEC as FUZZY
 from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_neural.app import SPEC as NEURAL
 from ktrdr_runtime.bars import timestamp_us
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.testing import serve_in_process
 
 STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
@@ -175,6 +175,7 @@ async def test_cancel_leaves_no_version_and_says_why(tmp_path):
                 neural_pb2.CancelTrainingRequest(training_id=first.training_id)
             )
         assert error_detail_of(info.value).code == "NEURAL-008"
+        assert "already ended (cancelled)" in error_message_of(info.value)
 
 
 async def test_training_goes_on_when_the_client_disconnects(tmp_path):
@@ -196,33 +197,34 @@ async def test_training_goes_on_when_the_client_disconnects(tmp_path):
         assert got.training.model_name.endswith("_v1")
 
 
-async def _error(coro) -> tuple[grpc.StatusCode, object]:
+async def _error(coro) -> tuple[grpc.StatusCode, object, str]:
+    """The status code, ErrorDetail and sentence a call fails with."""
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await coro
-    return info.value.code(), error_detail_of(info.value)
+    return info.value.code(), error_detail_of(info.value), error_message_of(info.value)
 
 
 async def test_bad_input_answers_with_stable_codes(tmp_path):
     async with mesh(tmp_path) as (stub, _):
-        code, detail = await _error(
+        code, detail, _ = await _error(
             stub.TrainModel(neural_pb2.TrainModelRequest(strategy="rsi_trend_eurusd")).read()
         )
         assert code == grpc.StatusCode.NOT_FOUND and STRATEGY in detail.suggestions
-        code, detail = await _error(
+        code, detail, _ = await _error(
             stub.TrainModel(
                 neural_pb2.TrainModelRequest(strategy=STRATEGY, config=_config(epoch=3))
             ).read()
         )
         assert code == grpc.StatusCode.INVALID_ARGUMENT
         assert detail.code == "NEURAL-001" and list(detail.suggestions) == ["epochs"]
-        code, detail = await _error(
+        code, detail, message = await _error(
             stub.TrainModel(
                 neural_pb2.TrainModelRequest(strategy=STRATEGY, symbols=["GBPUSD"])
             ).read()
         )
         assert code == grpc.StatusCode.FAILED_PRECONDITION and detail.code == "NEURAL-006"
-        assert "ktrdr data load GBPUSD 1h" in detail.message
-        code, detail = await _error(
+        assert "ktrdr data load GBPUSD 1h" in message
+        code, detail, _ = await _error(
             stub.TrainModel(
                 neural_pb2.TrainModelRequest(
                     strategy=STRATEGY, start_date="2017-06-01", end_date="2017-06-10"
@@ -230,15 +232,15 @@ async def test_bad_input_answers_with_stable_codes(tmp_path):
             ).read()
         )
         assert code == grpc.StatusCode.FAILED_PRECONDITION and detail.code == "NEURAL-005"
-        code, detail = await _error(
+        code, detail, _ = await _error(
             stub.Predict(neural_pb2.PredictRequest(model=f"{STRATEGY}.EURUSD_1h_v7"))
         )
         assert code == grpc.StatusCode.NOT_FOUND and detail.code == "NEURAL-002"
-        code, detail = await _error(
+        code, detail, _ = await _error(
             stub.GetTraining(neural_pb2.GetTrainingRequest(training_id="x"))
         )
         assert code == grpc.StatusCode.NOT_FOUND and detail.code == "NEURAL-007"
-        code, detail = await _error(stub.DeleteModel(neural_pb2.DeleteModelRequest(name="../x")))
+        code, detail, _ = await _error(stub.DeleteModel(neural_pb2.DeleteModelRequest(name="../x")))
         assert code == grpc.StatusCode.INVALID_ARGUMENT and detail.code == "NEURAL-003"
 
 
@@ -247,9 +249,9 @@ async def test_feature_mismatch_is_failed_precondition_and_restart_reloads(tmp_p
         final = (await _train(stub))[-1]
         stamps, columns = await _features(fuzzy, "2017-12-04", "2017-12-05")
         swapped = [columns[1], columns[0], *columns[2:]]
-        code, detail = await _error(_stream(stub, final.model_name, stamps, swapped))
+        code, detail, message = await _error(_stream(stub, final.model_name, stamps, swapped))
         assert code == grpc.StatusCode.FAILED_PRECONDITION and detail.code == "NEURAL-004"
-        assert "feature 0 is '1h_rsi_14_neutral'" in detail.message
+        assert "feature 0 is '1h_rsi_14_neutral'" in message
         before = await _stream(stub, final.model_name, stamps, columns)
     async with mesh(tmp_path) as (stub, _):  # a new service process reads the registry
         after = await _stream(stub, final.model_name, stamps, columns)
@@ -258,5 +260,5 @@ async def test_feature_mismatch_is_failed_precondition_and_restart_reloads(tmp_p
         ]
         deleted = await stub.DeleteModel(neural_pb2.DeleteModelRequest(name=final.model_name))
         assert deleted.name == final.model_name
-        code, _ = await _error(stub.GetModel(neural_pb2.GetModelRequest(name=final.model_name)))
+        code, _, _ = await _error(stub.GetModel(neural_pb2.GetModelRequest(name=final.model_name)))
         assert code == grpc.StatusCode.NOT_FOUND

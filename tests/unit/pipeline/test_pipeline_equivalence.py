@@ -25,7 +25,7 @@ from ktrdr_indicators.domain.calculation import CalculateRequest
 from ktrdr_indicators.domain.sources import StoredSelection
 from ktrdr_pipeline import Pipeline
 from ktrdr_runtime.bars import parameters_struct, timestamps_to_us, value_columns_to_frame
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.streams import GrpcStrategyStream
 from ktrdr_runtime.testing import serve_in_process
 
@@ -143,7 +143,8 @@ async def test_a_misspelt_symbol_keeps_its_suggestions_through_each_hop(mesh):
         "source.symbol",
         ["EURUSD"],
     )
-    assert detail.message.count("Did you mean") == 1
+    message = error_message_of(err)
+    assert message.count("Did you mean") == 1
     with pytest.raises(KtrdrError) as local:
         await pipeline.calculate_indicator(
             CalculateRequest(
@@ -153,7 +154,7 @@ async def test_a_misspelt_symbol_keeps_its_suggestions_through_each_hop(mesh):
     assert (local.value.code, local.value.field, local.value.full_message) == (
         detail.code,
         detail.field,
-        detail.message,
+        message,
     )
     # one hop further: the fuzzy request's own field is "symbol"
     err = await _grpc_error(
@@ -169,7 +170,10 @@ async def test_a_misspelt_symbol_keeps_its_suggestions_through_each_hop(mesh):
     )
     with pytest.raises(KtrdrError) as local:
         await pipeline.calculate_fuzzy(MTF, FeatureRequest(symbol="EURUSE"))
-    assert (local.value.field, local.value.full_message) == (detail.field, detail.message)
+    assert (local.value.field, local.value.full_message) == (
+        detail.field,
+        error_message_of(err),
+    )
 
 
 async def test_a_strategy_with_a_misspelt_parameter_is_refused_alike_by_both_catalogues(
@@ -202,6 +206,6 @@ async def test_a_strategy_with_a_misspelt_parameter_is_refused_alike_by_both_cat
     assert (local.value.code, local.value.field, local.value.full_message) == (
         detail.code,
         detail.field,
-        detail.message,
+        error_message_of(err),
     )
     assert local.value.details["cause_code"] == detail.metadata["cause_code"] == "IND-002"

@@ -127,6 +127,19 @@ def error_detail_of(rpc_error: grpc.RpcError) -> common_pb2.ErrorDetail | None:
     return None
 
 
+def error_message_of(rpc_error: grpc.RpcError) -> str:
+    """The sentence of a failed call, as a user reads it (suggestions included).
+
+    The sentence is carried once, in the status message ``[CODE] sentence``; this returns it
+    without the code prefix. (A detail from an older peer that still fills
+    ``ErrorDetail.message`` is read first.)
+    """
+    detail = error_detail_of(rpc_error)
+    if detail is not None and detail.message:
+        return detail.message
+    return sentence(rpc_error.details() or "")  # type: ignore[attr-defined]
+
+
 def from_rpc_error(rpc_error: grpc.RpcError, *, dependency: str) -> errors.KtrdrError:
     """Turn a failed outbound call into the domain error to re-raise.
 
@@ -143,9 +156,9 @@ def from_rpc_error(rpc_error: grpc.RpcError, *, dependency: str) -> errors.Ktrdr
     if detail is not None:
         cls = _CLASS_FOR.get(_FROM_GRPC.get(code, errors.Status.INTERNAL), errors.InternalError)
         suggestions = list(detail.suggestions)
-        # The detail's message is the full one; the suggestions go back to their own field.
+        # The sentence is the full message; the suggestions go back to their own field.
         suffix = errors.suggestion_sentence(suggestions)
-        message = detail.message or sentence(text)
+        message = shorten(error_message_of(rpc_error)) or code.name
         if suffix and message.endswith(suffix) and len(message) > len(suffix):
             message = message[: -len(suffix)]
         return cls(

@@ -27,7 +27,7 @@ def check_count(count: int, limit: int, what: str, field: str) -> None:
     """INVALID_ARGUMENT ``FUZZY-028`` naming ``field`` when ``count`` exceeds ``limit``."""
     if count > limit:
         raise ValidationError(
-            "FUZZY-028",
+            codes.TOO_MANY,
             f"'{field}' has {count:,} {what}; at most {limit:,} are allowed in one request.",
             field=field,
         )
@@ -115,7 +115,7 @@ def feature_request(message: fuzzy_pb2.CalculateFuzzyRequest) -> FeatureRequest:
     end = parse_date(message.end_date or None, "end_date")
     if start is not None and end is not None and start > end:
         raise ValidationError(
-            "FUZZY-027",
+            codes.REVERSED_DATES,
             f"'start_date' {start.isoformat()} is after 'end_date' {end.isoformat()}.",
             field="start_date",
         )

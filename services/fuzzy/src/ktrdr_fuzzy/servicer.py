@@ -79,8 +79,10 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
         self, request: fuzzy_pb2.CalculateFuzzyRequest, context: aio.ServicerContext
     ) -> fuzzy_pb2.CalculateFuzzyResponse:
         """The strategy's features on stored bars (see ``FeatureCalculator``)."""
+        # The request's own fields first: a bad date is refused without asking a dependency.
+        selection = convert.feature_request(request)
         strategy = await operations.required_strategy(self._strategies, request.strategy)
-        result = await self._features.calculate(strategy, convert.feature_request(request))
+        result = await self._features.calculate(strategy, selection)
         return await self._offload(convert.features, result)
 
     async def Infer(

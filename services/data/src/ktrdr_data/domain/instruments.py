@@ -221,19 +221,26 @@ def _zone_names() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+# Longer than any IANA name (the longest is 32 characters): refused without a file lookup.
+MAX_TIME_ZONE_CHARS = 64
+
+
 def check_time_zone(tz: str, *, field: str = "time_zone") -> str:
     """Return ``tz`` if it is an IANA time zone name, else raise ``DATA-019`` with suggestions."""
-    try:
-        zoneinfo.ZoneInfo(tz)
-        return tz
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError(
-            codes.UNKNOWN_TIME_ZONE,
-            f"'{field}' {tz[:60]!r} is not an IANA time zone name (e.g. America/New_York, "
-            "Europe/London, UTC).",
-            field=field,
-            suggestions=suggest(tz, _zone_names(), cutoff=0.5),
-        ) from None
+    if len(tz) <= MAX_TIME_ZONE_CHARS:
+        try:
+            zoneinfo.ZoneInfo(tz)
+            return tz
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+            pass
+    short = len(tz) <= MAX_TIME_ZONE_CHARS
+    raise ValidationError(
+        codes.UNKNOWN_TIME_ZONE,
+        f"'{field}' {tz[:60]!r} is not an IANA time zone name (e.g. America/New_York, "
+        "Europe/London, UTC).",
+        field=field,
+        suggestions=suggest(tz, _zone_names(), cutoff=0.5) if short else (),
+    )
 
 
 class InstrumentStore(Protocol):

@@ -25,6 +25,10 @@ FUZZY-024  ValidationError     A stream without its config first, a second confi
 FUZZY-025  ValidationError     A stream batch's value columns differ in length.
 FUZZY-026  ValidationError     Features asked on bars longer than a timeframe the strategy
                                uses (``timeframe`` above the strategy's shortest).
+FUZZY-027  ValidationError     ``start_date`` after ``end_date`` (the one rule of every
+                               service: reversed dates name ``start_date``).
+FUZZY-028  ValidationError     An ad-hoc request larger than its bound (membership functions
+                               of one set, values of one call, sets of one stream config).
 =========  ==================  ===========================================================
 
 Errors of another domain passed on by a calculation (the indicator and data services'
@@ -48,5 +52,7 @@ MISSING_INPUT = "FUZZY-023"
 BAD_STREAM = "FUZZY-024"
 BAD_STREAM_VALUES = "FUZZY-025"
 TIMEFRAME_TOO_LONG = "FUZZY-026"
+REVERSED_DATES = "FUZZY-027"
+TOO_MANY = "FUZZY-028"
 
-ALL_CODES = (*GRAMMAR_CODES, *(f"FUZZY-{n:03d}" for n in range(16, 27)))
+ALL_CODES = (*GRAMMAR_CODES, *(f"FUZZY-{n:03d}" for n in range(16, 29)))

@@ -231,10 +231,14 @@ class TrainingManager:
         """Cancel a queued or running training (NEURAL-008 once it is finished or storing)."""
         record = self._record(training_id)
         if record.status.done or record.publishing:
+            why = (
+                f"it has already ended ({record.status.state})"
+                if record.status.done
+                else "it is storing its model"
+            )
             raise FailedPreconditionError(
                 codes.NOT_CANCELLABLE,
-                f"Training {training_id} cannot be cancelled: it is "
-                f"{'storing its model' if record.publishing else record.status.state}.",
+                f"Training {training_id} cannot be cancelled: {why}.",
                 field="training_id",
             )
         record.cancel_requested = True
