@@ -80,6 +80,8 @@ async def create_server(
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
             ("grpc.so_reuseport", 0),
+            # Clients re-resolve and rebalance after this; calls in flight are not cut short.
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
         ],
     )
     cleanup = await spec.setup(server, settings)
