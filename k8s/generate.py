@@ -69,6 +69,10 @@ class Endpoint:
     pod: str
     namespace: str | None = None
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise ValueError(f"endpoint {self.name}: port {self.port} is not in 1..65535")
+
     @property
     def peer(self) -> Doc:
         """The NetworkPolicy peer of the in-cluster endpoint."""
@@ -155,7 +159,9 @@ ENCRYPTION_KEY = secret_files("encryption", "ktrdr-encryption-key", optional=Tru
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Profile:
-    """What one service needs. ``autoscale`` is (min, max) replicas of its HPA."""
+    """What one service needs: ``cpu`` and ``memory`` as (request, limit); ``autoscale`` the
+    (min, max) pods of its HPA, else ``ha_replicas`` pods in the high-availability component;
+    ``single``: one pod, never two at once; ``grace_seconds``: its KTRDR_GRACE_SECONDS."""
 
     cpu: tuple[str, str]
     memory: tuple[str, str]
@@ -166,6 +172,14 @@ class Profile:
     ha_replicas: int = 1
     single: bool = False
     startup_seconds: int = 60
+
+    def __post_init__(self) -> None:
+        if self.autoscale and not 1 <= self.autoscale[0] <= self.autoscale[1]:
+            raise ValueError(f"autoscale {self.autoscale}: need 1 <= min <= max")
+        if self.single and (self.autoscale or self.ha_replicas != 1):
+            raise ValueError("a single-pod service neither autoscales nor has more replicas")
+        if self.grace_seconds <= 0 or self.startup_seconds < 5 or self.ha_replicas < 1:
+            raise ValueError("grace_seconds > 0, startup_seconds >= 5 and ha_replicas >= 1")
 
 
 PROFILES: dict[str, Profile] = {
