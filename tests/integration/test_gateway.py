@@ -219,6 +219,7 @@ def test_roles(edge: Edge) -> None:
         assert http.get("/api/v1/models/list").status_code not in (401, 403)
     with edge.client("trade") as http:
         assert_error(http.post("/api/v1/models/train", json={}), 403, "AUTH-003")
+        assert_error(http.post("/api/v1/trainings/zz:cancel", json={}), 403, "AUTH-003")
         assert http.post("/api/v1/data/load", json={}).status_code not in (401, 403)
     with edge.client("admin") as http:
         assert http.delete("/api/v1/models/zz_does_not_exist").status_code not in (401, 403)

@@ -9,13 +9,16 @@ from types import ModuleType
 
 import pytest
 
+import ktrdr_backtest.domain.errors
 import ktrdr_client.codes
 import ktrdr_core.codes
 import ktrdr_core.strategy.errors
 import ktrdr_data.domain.errors
 import ktrdr_fuzzy.domain.errors
 import ktrdr_gateway.codes
+import ktrdr_ib_gateway.domain.errors
 import ktrdr_indicators.domain.errors
+import ktrdr_neural.domain.errors
 import ktrdr_runtime.codes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,13 +29,16 @@ CATALOGUES: dict[str, tuple[ModuleType, ...]] = {
     "DATA": (ktrdr_core.codes, ktrdr_data.domain.errors),
     "IND": (ktrdr_indicators.domain.errors,),
     "FUZZY": (ktrdr_core.strategy.errors, ktrdr_fuzzy.domain.errors),
+    "NEURAL": (ktrdr_neural.domain.errors,),
+    "IB": (ktrdr_ib_gateway.domain.errors,),
+    "BACKTEST": (ktrdr_backtest.domain.errors,),
     "RUNTIME": (ktrdr_runtime.codes,),
     "AUTH": (ktrdr_gateway.codes,),
     "GATEWAY": (ktrdr_gateway.codes,),
     "CLIENT": (ktrdr_client.codes,),
 }
-# Not error codes, though they look like one ("SHA-256").
-NOT_CODES = {"SHA"}
+# Not error codes, though they look like one.
+NOT_CODES = {"SHA", "AIP"}  # SHA-256, AIP-158 (Google API design guide)
 
 
 def _sources() -> list[Path]:

@@ -8,12 +8,18 @@ import pytest
 from ktrdr.common.v1 import common_pb2
 from ktrdr_gateway import contracts, envoy_config, policy
 
-ADMIN = {"/ktrdr.neural.v1.NeuralService/TrainModel", "/ktrdr.neural.v1.NeuralService/DeleteModel"}
+ADMIN = {
+    "/ktrdr.neural.v1.NeuralService/TrainModel",
+    "/ktrdr.neural.v1.NeuralService/DeleteModel",
+    "/ktrdr.neural.v1.NeuralService/CancelTraining",
+    "/ktrdr.data.v1.DataService/ReplaceSeries",
+    "/ktrdr.data.v1.DataService/DeleteSeries",
+}
 TRADE = {
     "/ktrdr.data.v1.DataService/LoadData",
     "/ktrdr.data.v1.DataService/ImportBars",
+    "/ktrdr.data.v1.DataService/UpdateSymbolMetadata",
     "/ktrdr.backtest.v1.BacktestService/RunBacktest",
-    "/ktrdr.neural.v1.NeuralService/CancelTraining",
     "/ktrdr.ib_gateway.v1.IbGatewayService/QualifyContract",
     "/ktrdr.ib_gateway.v1.IbGatewayService/StreamHistoricalBars",
     "/ktrdr.ib_gateway.v1.IbGatewayService/StreamLiveBars",

@@ -197,7 +197,8 @@ def test_bars_out_of_order_or_repeated_are_rejected():
     stream.update(bars.take(slice(0, 10)))
     with pytest.raises(ValidationError) as info:
         stream.update(bars.take(slice(5, 12)))
-    assert info.value.code == "IND-015" and info.value.field == "bars"
+    assert info.value.code == "COMMON-005" and info.value.field == "bars"
+    assert info.value.details == {"row": "0", "rule": "not_increasing"}
 
 
 @pytest.mark.parametrize(

@@ -47,7 +47,13 @@ def _params(**values: float) -> struct_pb2.Struct:
 
 
 def run_demo(layout: mesh.Layout, *, echo: Echo, timeout: float = 90.0) -> int:
-    """Start the mesh, run the steps, always stop the mesh; 0 when every step succeeded."""
+    """Start the mesh, run the steps, stop the mesh; 0 when every step succeeded.
+
+    A mesh already running in this home is used as it is and left running.
+    """
+    if mesh.supervisor_pid(mesh.read_state(layout)):
+        echo(f"Using the running KTRDR mesh (home {layout.home}); it is left running.")
+        return asyncio.run(_steps(layout, echo))
     echo(f"Starting the KTRDR mesh (home {layout.home}) ...")
     try:
         mesh.up(layout, timeout=timeout, echo=echo)
@@ -276,7 +282,7 @@ def _rest_step(layout: mesh.Layout, echo: Echo) -> None:
     from ktrdr_client import KtrdrClient
     from ktrdr_client.errors import AuthenticationError
 
-    url = f"http://{layout.host}:{layout.extra_port(0, 8080)}"
+    url = mesh.edge_url(layout)
     echo("")
     echo(f"== 5. REST edge (Envoy) at {url}")
     with KtrdrClient(url, home=layout.home) as client:

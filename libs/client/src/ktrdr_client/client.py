@@ -52,6 +52,17 @@ def _query(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def proto_enum(prefix: str, value: str) -> str:
+    """An enum value in the API's form: ``local`` or ``LOAD_MODE_LOCAL`` -> ``LOAD_MODE_LOCAL``.
+
+    ``prefix`` is the enum's value prefix (``LOAD_MODE``); empty stays empty (the default).
+    """
+    if not value:
+        return ""
+    upper = value.strip().upper().replace("-", "_")
+    return upper if upper.startswith(prefix + "_") else f"{prefix}_{upper}"
+
+
 def _unreachable(base_url: httpx.URL, exc: httpx.TransportError) -> UnavailableError:
     """A transport failure (refused, reset, timed out) as the API's 503 error kind."""
     return UnavailableError(
@@ -162,20 +173,80 @@ class _Operations(_Base):
                 "timeframe": timeframe,
                 "startDate": start,
                 "endDate": end,
-                "mode": mode,
+                "mode": proto_enum("LOAD_MODE", mode),
             }
         )
         return self._run(
             Call("POST", "/api/v1/data/load", body=body, parse=models.LoadResult.from_json)
         )
 
-    def data_info(self, symbol: str, timeframe: str) -> dict[str, Any]:
-        return self._run(Call("GET", f"/api/v1/data/{symbol}/{timeframe}/info"))
+    def data_info(self, symbol: str, timeframe: str) -> models.DataInfo:
+        return self._run(
+            Call("GET", f"/api/v1/data/{symbol}/{timeframe}/info", parse=models.DataInfo.from_json)
+        )
+
+    def analyze_gaps(
+        self,
+        symbol: str,
+        timeframe: str,
+        *,
+        start: str = "",
+        end: str = "",
+        include_expected: bool = False,
+    ) -> models.GapReport:
+        """Gaps of a stored series, classified; only unexpected ones unless asked."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/data/{symbol}/{timeframe}/gaps",
+                params={"startDate": start, "endDate": end, "includeExpected": include_expected},
+                parse=models.GapReport.from_json,
+            )
+        )
+
+    def import_bars(
+        self, symbol: str, timeframe: str, *, csv_content: str, time_zone: str = ""
+    ) -> models.ImportResult:
+        """Import CSV text (Date/Datetime/Timestamp + Open/High/Low/Close/Volume); trade role."""
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "csvContent": csv_content,
+                "timeZone": time_zone,
+            }
+        )
+        return self._run(
+            Call("POST", "/api/v1/data/import", body=body, parse=models.ImportResult.from_json)
+        )
+
+    def export_bars(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = ""
+    ) -> models.ExportResult:
+        """A stored range as CSV text."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/data/{symbol}/{timeframe}/export",
+                params={"startDate": start, "endDate": end},
+                parse=models.ExportResult.from_json,
+            )
+        )
 
     def stream_bars(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
+        self,
+        symbol: str,
+        timeframe: str,
+        *,
+        start: str = "",
+        end: str = "",
+        batch_size: int = 0,
+        replay_speed: float = 0.0,
     ) -> Iterator[dict[str, Any]]:
-        """Stored bars in time order: one columnar batch (timestampsUs, open, ...) per item."""
+        """Stored bars in time order: one columnar batch (timestampsUs, open, ...) per item.
+
+        ``replay_speed`` paces the stream as if live (1.0 real time, 60 sixty times faster).
+        """
         body = _query(
             {
                 "symbol": symbol,
@@ -183,6 +254,7 @@ class _Operations(_Base):
                 "startDate": start,
                 "endDate": end,
                 "batchSize": batch_size,
+                "replaySpeed": replay_speed,
             }
         )
         return self._run(
@@ -224,7 +296,9 @@ class _Operations(_Base):
         start: str = "",
         end: str = "",
         parameters: Mapping[str, Any] | None = None,
+        compute_timeframe: str = "",
     ) -> models.ColumnsResult:
+        """One indicator over a stored range (``compute_timeframe``: computed there, aligned)."""
         body = {
             "indicator": indicator,
             "parameters": dict(parameters or {}),
@@ -232,6 +306,8 @@ class _Operations(_Base):
                 {"symbol": symbol, "timeframe": timeframe, "startDate": start, "endDate": end}
             ),
         }
+        if compute_timeframe:
+            body["computeTimeframe"] = compute_timeframe
         return self._run(
             Call(
                 "POST",
@@ -242,6 +318,35 @@ class _Operations(_Base):
         )
 
     # --- fuzzy --------------------------------------------------------------------------
+    def fuzzy_sets(self, *, strategy: str = "", symbol: str = "") -> list[models.FuzzySet]:
+        """Fuzzy sets defined by the strategies (optionally one strategy or symbol)."""
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/fuzzy/sets",
+                params={"strategy": strategy, "symbol": symbol},
+                parse=_many("fuzzySets", models.FuzzySet),
+            )
+        )
+
+    def symbol_fuzzy_sets(self, symbol: str, *, strategy: str = "") -> models.SymbolFuzzySets:
+        """The fuzzy sets of the strategies that trade ``symbol``."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/fuzzy/{symbol}",
+                params={"strategy": strategy},
+                parse=models.SymbolFuzzySets.from_json,
+            )
+        )
+
+    def infer(self, system: Mapping[str, Any], inputs: Mapping[str, float]) -> models.InferResult:
+        """Run a fuzzy rule system (the API's ``RuleSystem`` JSON) on crisp inputs."""
+        body = {"system": dict(system), "inputs": {k: float(v) for k, v in inputs.items()}}
+        return self._run(
+            Call("POST", "/api/v1/fuzzy/infer", body=body, parse=models.InferResult.from_json)
+        )
+
     def fuzzy_membership(
         self,
         values: list[float],
@@ -341,6 +446,15 @@ class _Operations(_Base):
                 parse=_many("points", models.EquityPoint),
             )
         )
+
+    # --- IB gateway ---------------------------------------------------------------------
+    def ib_status(self) -> dict[str, Any]:
+        """Connection to TWS, circuit breaker, pacing budget, farms and last error."""
+        return self._run(Call("GET", "/api/v1/ib/status"))
+
+    def ib_health(self) -> dict[str, Any]:
+        """A round trip to TWS: ``healthy``, ``message``, ``roundTripMs``."""
+        return self._run(Call("GET", "/api/v1/ib/health"))
 
     # --- models -------------------------------------------------------------------------
     def train_model(

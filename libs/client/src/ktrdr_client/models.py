@@ -330,3 +330,154 @@ class Training:
             d.get("modelName", ""),
             d.get("error", ""),
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class DataInfo:
+    """One stored series (GetDataInfo)."""
+
+    instrument: Instrument
+    series: SeriesInfo
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> DataInfo:
+        return cls(Instrument.from_json(d.get("instrument")), SeriesInfo.from_json(d.get("series")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Gap:
+    """Missing bars between two stored bars; ``kind`` is the API's enum name."""
+
+    start: dt.datetime | None
+    end: dt.datetime | None
+    kind: str
+    missing_bars: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Gap:
+        return cls(
+            _ts(d.get("start")),
+            _ts(d.get("end")),
+            d.get("kind", "GAP_KIND_UNSPECIFIED"),
+            _int(d.get("missingBars")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class GapReport:
+    """AnalyzeGaps: the listed gaps and a summary over all of them."""
+
+    gaps: list[Gap]
+    bar_count: int
+    gap_count: int
+    by_kind: dict[str, int]
+    coverage_pct: float
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> GapReport:
+        summary = d.get("summary") or {}
+        return cls(
+            [Gap.from_json(g) for g in d.get("gaps") or []],
+            _int(summary.get("barCount")),
+            _int(summary.get("gapCount")),
+            {
+                c.get("kind", "GAP_KIND_UNSPECIFIED"): _int(c.get("count"))
+                for c in summary.get("byKind") or []
+            },
+            _float(summary.get("coveragePct")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    """ImportBars: bars stored, the quality report, and the series afterwards."""
+
+    imported: int
+    quality: dict[str, Any]
+    series: SeriesInfo
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ImportResult:
+        return cls(
+            _int(d.get("imported")), d.get("quality") or {}, SeriesInfo.from_json(d.get("series"))
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportResult:
+    """ExportBars: the range as CSV text (ISO-8601 UTC timestamps)."""
+
+    csv_content: str
+    bar_count: int
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ExportResult:
+        return cls(d.get("csvContent", ""), _int(d.get("barCount")))
+
+
+@dataclasses.dataclass(frozen=True)
+class MembershipFunction:
+    name: str
+    type: str
+    parameters: list[float]
+    shoulder: str = ""
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> MembershipFunction:
+        return cls(
+            d.get("name", ""),
+            d.get("type", ""),
+            [_float(p) for p in d.get("parameters") or []],
+            d.get("shoulder", ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class FuzzySet:
+    """A fuzzy set of a strategy: the indicator column it reads and its memberships."""
+
+    id: str
+    indicator: str
+    memberships: list[MembershipFunction]
+    strategy: str
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FuzzySet:
+        return cls(
+            d.get("id", ""),
+            d.get("indicator", ""),
+            [MembershipFunction.from_json(m) for m in d.get("memberships") or []],
+            d.get("strategy", ""),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class SymbolFuzzySets:
+    """GetFuzzySets: the sets of the strategies that trade a symbol."""
+
+    symbol: str
+    fuzzy_sets: list[FuzzySet]
+    strategies: list[str]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> SymbolFuzzySets:
+        return cls(
+            d.get("symbol", ""),
+            [FuzzySet.from_json(s) for s in d.get("fuzzySets") or []],
+            list(d.get("strategies") or []),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class InferResult:
+    """Infer: the crisp output and each rule's firing strength."""
+
+    output: float
+    activations: dict[str, float]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> InferResult:
+        return cls(
+            _float(d.get("output")),
+            {a.get("rule", ""): _float(a.get("strength")) for a in d.get("activations") or []},
+        )

@@ -13,7 +13,9 @@ Bin boundaries (what we chose):
 
 Aggregation: open=first, high=max, low=min, close=last, volume=sum. Only periods containing at
 least one source bar are output (no invented bars). The last bar may be partial if the data ends
-mid-period; :func:`align_to_base` never exposes it before its close.
+mid-period; :func:`align_to_base` never exposes it before its close, and :func:`closed_bars`
+drops it: a period has closed when the source reaches its end or the market is closed from the
+source's last close to the period's end (the close of its last session, per the calendar).
 
 Look-ahead rule of :func:`align_to_base`: a base bar opening at t is known at ``t + base_len``;
 it sees the most recent higher bar whose close time is ``<= t + base_len``. A higher bar's close
@@ -26,6 +28,8 @@ first visible higher bar get NaN (never back-filled).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -103,6 +107,60 @@ def resample(
         c[ends - 1],
         np.add.reduceat(v, starts),
     )
+
+
+def period_end_us(key_us: int, *, target: Timeframe, calendar: TradingCalendar | None) -> int:
+    """When the ``target`` period opening at ``key_us`` ends (epoch us).
+
+    Intraday: ``key + length``. Daily and longer with a calendar: the close of the last session
+    whose trading date falls in the period; without one, the next UTC day/week/month.
+    """
+    if target.is_intraday:
+        return key_us + target.seconds * 1_000_000
+    day = np.datetime64(key_us, "us").astype("datetime64[D]")
+    if calendar is not None:
+        lo = (day - np.timedelta64(1, "D")).astype(dt.date)
+        hi = (day + np.timedelta64(40, "D")).astype(dt.date)
+        _, opens, closes = calendar.sessions(lo, hi)
+        mine = period_keys(opens, target, calendar) == key_us
+        if mine.any():
+            return int(closes[mine].max())
+    if target.code == "1M":
+        nxt = (day.astype("datetime64[M]") + 1).astype("datetime64[D]")
+    else:
+        nxt = day + np.timedelta64(7 if target.code == "1w" else 1, "D")
+    return int(nxt.astype("datetime64[us]").astype(np.int64))
+
+
+def closed_bars(
+    resampled: pd.DataFrame,
+    *,
+    target: Timeframe,
+    calendar: TradingCalendar | None,
+    source_end_us: int,
+) -> pd.DataFrame:
+    """``resampled`` without its last bar when that bar's period has not closed.
+
+    Parameters
+    ----------
+    resampled
+        The output of :func:`resample`.
+    target
+        Its timeframe.
+    calendar
+        The instrument's calendar (None: the period must be over in full).
+    source_end_us
+        Close time of the last source bar that exists (epoch us).
+    """
+    if len(resampled) == 0:
+        return resampled
+    key = int(bars_mod.index_to_us(resampled.index)[-1])
+    end = period_end_us(key, target=target, calendar=calendar)
+    if source_end_us >= end:
+        return resampled
+    if calendar is not None and not calendar.open_us_between(source_end_us, end)[0]:
+        return resampled
+    return resampled.iloc[:-1]
 
 
 def period_close_us(

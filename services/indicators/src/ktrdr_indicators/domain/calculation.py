@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ktrdr_core.bars import Bars
+from ktrdr_core.bars import Bars, check_bars
 from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.errors import KtrdrError
 from ktrdr_core.offload import Offload
@@ -123,6 +123,7 @@ class IndicatorCalculator:
                 field="data",
             )
         if request.bars is not None:
+            check_bars(request.bars, field="data")
             return request.bars, 0, None, request.bars_timeframe, "data_timeframe"
         if request.source is None:
             raise E.ValidationError(

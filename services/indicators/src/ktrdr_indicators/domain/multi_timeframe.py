@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from ktrdr_core.bars import Bars
+from ktrdr_core.bars import Bars, check_bars
 from ktrdr_core.calendars import TradingCalendar
 from ktrdr_core.resample import align_to_base, period_close_us, period_keys, resample
 from ktrdr_core.timeframes import Timeframe
@@ -126,20 +126,14 @@ class MultiTimeframeStream:
         Raises
         ------
         ValidationError
-            IND-015 naming ``bars`` for bars out of time order, or a bar inside a higher bar
-            that has already closed (bars closer together than the base timeframe).
+            COMMON-005 naming ``bars`` and the first bad row for bars that break a bar rule
+            (out of time order, at or before the previous batch's last bar, bad prices or
+            volume: the rules imports are held to); IND-015 for a bar inside a higher bar that
+            has already closed (bars closer together than the base timeframe).
         """
         stamps = bars.timestamps_us
+        check_bars(bars, field="bars", after_us=self._last_us)
         if len(stamps):
-            previous = self._last_us
-            if np.any(stamps[1:] <= stamps[:-1]) or (
-                previous is not None and stamps[0] <= previous
-            ):
-                raise E.ValidationError(
-                    E.BARS_OUT_OF_ORDER,
-                    "Stream bars must come in time order, each after the previous one.",
-                    field="bars",
-                )
             self._last_us = int(stamps[-1])
         blocks = [part.update(bars) for part in self._parts]
         values = np.hstack(blocks) if blocks else np.empty((len(bars), 0))

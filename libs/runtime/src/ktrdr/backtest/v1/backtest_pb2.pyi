@@ -24,6 +24,15 @@ class Side(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SIDE_UNSPECIFIED: _ClassVar[Side]
     SIDE_LONG: _ClassVar[Side]
     SIDE_SHORT: _ClassVar[Side]
+
+class ExitReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXIT_REASON_UNSPECIFIED: _ClassVar[ExitReason]
+    EXIT_REASON_SIGNAL: _ClassVar[ExitReason]
+    EXIT_REASON_STOP: _ClassVar[ExitReason]
+    EXIT_REASON_TARGET: _ClassVar[ExitReason]
+    EXIT_REASON_END: _ClassVar[ExitReason]
+    EXIT_REASON_RUIN: _ClassVar[ExitReason]
 BACKTEST_STATE_UNSPECIFIED: BacktestState
 BACKTEST_STATE_RUNNING: BacktestState
 BACKTEST_STATE_SUCCEEDED: BacktestState
@@ -31,6 +40,12 @@ BACKTEST_STATE_FAILED: BacktestState
 SIDE_UNSPECIFIED: Side
 SIDE_LONG: Side
 SIDE_SHORT: Side
+EXIT_REASON_UNSPECIFIED: ExitReason
+EXIT_REASON_SIGNAL: ExitReason
+EXIT_REASON_STOP: ExitReason
+EXIT_REASON_TARGET: ExitReason
+EXIT_REASON_END: ExitReason
+EXIT_REASON_RUIN: ExitReason
 
 class StrategySummary(_message.Message):
     __slots__ = ("strategy_id", "name", "description", "version", "symbols", "timeframes", "valid", "errors")
@@ -97,7 +112,14 @@ class ValidateStrategyResponse(_message.Message):
     def __init__(self, valid: _Optional[bool] = ..., errors: _Optional[_Iterable[_Union[_common_pb2.ErrorDetail, _Mapping]]] = ..., features: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PerformanceMetrics(_message.Message):
-    __slots__ = ("initial_equity", "final_equity", "total_return_pct", "annualized_return_pct", "volatility_annualized_pct", "sharpe_ratio", "sortino_ratio", "calmar_ratio", "max_drawdown_pct", "total_trades", "winning_trades", "losing_trades", "win_rate_pct", "profit_factor", "avg_trade_return_pct", "exposure_pct", "commissions_paid")
+    __slots__ = ("initial_equity", "final_equity", "total_return_pct", "annualized_return_pct", "volatility_annualized_pct", "sharpe_ratio", "sortino_ratio", "calmar_ratio", "max_drawdown_pct", "total_trades", "winning_trades", "losing_trades", "win_rate_pct", "profit_factor", "avg_trade_return_pct", "exposure_pct", "commissions_paid", "basis", "max_drawdown", "max_drawdown_duration_bars", "max_drawdown_duration_seconds", "avg_win", "avg_loss", "largest_win", "largest_loss", "avg_trade_pnl", "avg_holding_bars", "avg_holding_seconds", "avg_winning_holding_bars", "avg_losing_holding_bars", "max_holding_bars", "spread_paid", "slippage_paid", "total_costs", "periods_per_year", "periods_per_year_source", "risk_free_rate", "formulas")
+    class FormulasEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     INITIAL_EQUITY_FIELD_NUMBER: _ClassVar[int]
     FINAL_EQUITY_FIELD_NUMBER: _ClassVar[int]
     TOTAL_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
@@ -115,6 +137,27 @@ class PerformanceMetrics(_message.Message):
     AVG_TRADE_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
     EXPOSURE_PCT_FIELD_NUMBER: _ClassVar[int]
     COMMISSIONS_PAID_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DRAWDOWN_FIELD_NUMBER: _ClassVar[int]
+    MAX_DRAWDOWN_DURATION_BARS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DRAWDOWN_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AVG_WIN_FIELD_NUMBER: _ClassVar[int]
+    AVG_LOSS_FIELD_NUMBER: _ClassVar[int]
+    LARGEST_WIN_FIELD_NUMBER: _ClassVar[int]
+    LARGEST_LOSS_FIELD_NUMBER: _ClassVar[int]
+    AVG_TRADE_PNL_FIELD_NUMBER: _ClassVar[int]
+    AVG_HOLDING_BARS_FIELD_NUMBER: _ClassVar[int]
+    AVG_HOLDING_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    AVG_WINNING_HOLDING_BARS_FIELD_NUMBER: _ClassVar[int]
+    AVG_LOSING_HOLDING_BARS_FIELD_NUMBER: _ClassVar[int]
+    MAX_HOLDING_BARS_FIELD_NUMBER: _ClassVar[int]
+    SPREAD_PAID_FIELD_NUMBER: _ClassVar[int]
+    SLIPPAGE_PAID_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COSTS_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_PER_YEAR_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_PER_YEAR_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    RISK_FREE_RATE_FIELD_NUMBER: _ClassVar[int]
+    FORMULAS_FIELD_NUMBER: _ClassVar[int]
     initial_equity: float
     final_equity: float
     total_return_pct: float
@@ -132,10 +175,45 @@ class PerformanceMetrics(_message.Message):
     avg_trade_return_pct: float
     exposure_pct: float
     commissions_paid: float
-    def __init__(self, initial_equity: _Optional[float] = ..., final_equity: _Optional[float] = ..., total_return_pct: _Optional[float] = ..., annualized_return_pct: _Optional[float] = ..., volatility_annualized_pct: _Optional[float] = ..., sharpe_ratio: _Optional[float] = ..., sortino_ratio: _Optional[float] = ..., calmar_ratio: _Optional[float] = ..., max_drawdown_pct: _Optional[float] = ..., total_trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate_pct: _Optional[float] = ..., profit_factor: _Optional[float] = ..., avg_trade_return_pct: _Optional[float] = ..., exposure_pct: _Optional[float] = ..., commissions_paid: _Optional[float] = ...) -> None: ...
+    basis: str
+    max_drawdown: float
+    max_drawdown_duration_bars: int
+    max_drawdown_duration_seconds: float
+    avg_win: float
+    avg_loss: float
+    largest_win: float
+    largest_loss: float
+    avg_trade_pnl: float
+    avg_holding_bars: float
+    avg_holding_seconds: float
+    avg_winning_holding_bars: float
+    avg_losing_holding_bars: float
+    max_holding_bars: int
+    spread_paid: float
+    slippage_paid: float
+    total_costs: float
+    periods_per_year: float
+    periods_per_year_source: str
+    risk_free_rate: float
+    formulas: _containers.ScalarMap[str, str]
+    def __init__(self, initial_equity: _Optional[float] = ..., final_equity: _Optional[float] = ..., total_return_pct: _Optional[float] = ..., annualized_return_pct: _Optional[float] = ..., volatility_annualized_pct: _Optional[float] = ..., sharpe_ratio: _Optional[float] = ..., sortino_ratio: _Optional[float] = ..., calmar_ratio: _Optional[float] = ..., max_drawdown_pct: _Optional[float] = ..., total_trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate_pct: _Optional[float] = ..., profit_factor: _Optional[float] = ..., avg_trade_return_pct: _Optional[float] = ..., exposure_pct: _Optional[float] = ..., commissions_paid: _Optional[float] = ..., basis: _Optional[str] = ..., max_drawdown: _Optional[float] = ..., max_drawdown_duration_bars: _Optional[int] = ..., max_drawdown_duration_seconds: _Optional[float] = ..., avg_win: _Optional[float] = ..., avg_loss: _Optional[float] = ..., largest_win: _Optional[float] = ..., largest_loss: _Optional[float] = ..., avg_trade_pnl: _Optional[float] = ..., avg_holding_bars: _Optional[float] = ..., avg_holding_seconds: _Optional[float] = ..., avg_winning_holding_bars: _Optional[float] = ..., avg_losing_holding_bars: _Optional[float] = ..., max_holding_bars: _Optional[int] = ..., spread_paid: _Optional[float] = ..., slippage_paid: _Optional[float] = ..., total_costs: _Optional[float] = ..., periods_per_year: _Optional[float] = ..., periods_per_year_source: _Optional[str] = ..., risk_free_rate: _Optional[float] = ..., formulas: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Backtest(_message.Message):
-    __slots__ = ("backtest_id", "strategy_id", "state", "progress_pct", "symbol", "timeframe", "model", "start", "end", "metrics", "error", "created_at")
+    __slots__ = ("backtest_id", "strategy_id", "state", "progress_pct", "symbol", "timeframe", "model", "start", "end", "metrics", "error", "created_at", "gross_metrics", "finished_at", "bars", "signal_counts", "settings")
+    class SignalCountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class SettingsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -148,6 +226,11 @@ class Backtest(_message.Message):
     METRICS_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    GROSS_METRICS_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    BARS_FIELD_NUMBER: _ClassVar[int]
+    SIGNAL_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_FIELD_NUMBER: _ClassVar[int]
     backtest_id: str
     strategy_id: str
     state: BacktestState
@@ -160,7 +243,12 @@ class Backtest(_message.Message):
     metrics: PerformanceMetrics
     error: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, backtest_id: _Optional[str] = ..., strategy_id: _Optional[str] = ..., state: _Optional[_Union[BacktestState, str]] = ..., progress_pct: _Optional[float] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., model: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    gross_metrics: PerformanceMetrics
+    finished_at: _timestamp_pb2.Timestamp
+    bars: int
+    signal_counts: _containers.ScalarMap[str, int]
+    settings: _containers.ScalarMap[str, str]
+    def __init__(self, backtest_id: _Optional[str] = ..., strategy_id: _Optional[str] = ..., state: _Optional[_Union[BacktestState, str]] = ..., progress_pct: _Optional[float] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., model: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gross_metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bars: _Optional[int] = ..., signal_counts: _Optional[_Mapping[str, int]] = ..., settings: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class RunBacktestRequest(_message.Message):
     __slots__ = ("strategy_id", "symbol", "timeframe", "start_date", "end_date", "model", "initial_capital", "commission", "slippage")
@@ -191,16 +279,24 @@ class RunBacktestResponse(_message.Message):
     def __init__(self, backtest: _Optional[_Union[Backtest, _Mapping]] = ...) -> None: ...
 
 class ListBacktestsRequest(_message.Message):
-    __slots__ = ("strategy_id",)
+    __slots__ = ("strategy_id", "page_size", "page_token")
     STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     strategy_id: str
-    def __init__(self, strategy_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, strategy_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListBacktestsResponse(_message.Message):
-    __slots__ = ("backtests",)
+    __slots__ = ("backtests", "next_page_token", "total_size")
     BACKTESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     backtests: _containers.RepeatedCompositeFieldContainer[Backtest]
-    def __init__(self, backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    total_size: int
+    def __init__(self, backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class GetBacktestRequest(_message.Message):
     __slots__ = ("backtest_id",)
@@ -214,8 +310,18 @@ class GetBacktestResponse(_message.Message):
     backtest: Backtest
     def __init__(self, backtest: _Optional[_Union[Backtest, _Mapping]] = ...) -> None: ...
 
+class ClassProbabilities(_message.Message):
+    __slots__ = ("buy", "hold", "sell")
+    BUY_FIELD_NUMBER: _ClassVar[int]
+    HOLD_FIELD_NUMBER: _ClassVar[int]
+    SELL_FIELD_NUMBER: _ClassVar[int]
+    buy: float
+    hold: float
+    sell: float
+    def __init__(self, buy: _Optional[float] = ..., hold: _Optional[float] = ..., sell: _Optional[float] = ...) -> None: ...
+
 class Trade(_message.Message):
-    __slots__ = ("side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl", "return_pct", "commission")
+    __slots__ = ("side", "entry_time", "exit_time", "entry_price", "exit_price", "quantity", "pnl", "return_pct", "commission", "exit_reason", "entry_quote", "exit_quote", "spread_cost", "slippage_cost", "gross_pnl", "entry_bar", "exit_bar", "stop_price", "target_price", "entry_probabilities", "exit_probabilities")
     SIDE_FIELD_NUMBER: _ClassVar[int]
     ENTRY_TIME_FIELD_NUMBER: _ClassVar[int]
     EXIT_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -225,6 +331,18 @@ class Trade(_message.Message):
     PNL_FIELD_NUMBER: _ClassVar[int]
     RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
     COMMISSION_FIELD_NUMBER: _ClassVar[int]
+    EXIT_REASON_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_QUOTE_FIELD_NUMBER: _ClassVar[int]
+    EXIT_QUOTE_FIELD_NUMBER: _ClassVar[int]
+    SPREAD_COST_FIELD_NUMBER: _ClassVar[int]
+    SLIPPAGE_COST_FIELD_NUMBER: _ClassVar[int]
+    GROSS_PNL_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_BAR_FIELD_NUMBER: _ClassVar[int]
+    EXIT_BAR_FIELD_NUMBER: _ClassVar[int]
+    STOP_PRICE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_PRICE_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
+    EXIT_PROBABILITIES_FIELD_NUMBER: _ClassVar[int]
     side: Side
     entry_time: _timestamp_pb2.Timestamp
     exit_time: _timestamp_pb2.Timestamp
@@ -234,41 +352,73 @@ class Trade(_message.Message):
     pnl: float
     return_pct: float
     commission: float
-    def __init__(self, side: _Optional[_Union[Side, str]] = ..., entry_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entry_price: _Optional[float] = ..., exit_price: _Optional[float] = ..., quantity: _Optional[float] = ..., pnl: _Optional[float] = ..., return_pct: _Optional[float] = ..., commission: _Optional[float] = ...) -> None: ...
+    exit_reason: ExitReason
+    entry_quote: float
+    exit_quote: float
+    spread_cost: float
+    slippage_cost: float
+    gross_pnl: float
+    entry_bar: int
+    exit_bar: int
+    stop_price: float
+    target_price: float
+    entry_probabilities: ClassProbabilities
+    exit_probabilities: ClassProbabilities
+    def __init__(self, side: _Optional[_Union[Side, str]] = ..., entry_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exit_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., entry_price: _Optional[float] = ..., exit_price: _Optional[float] = ..., quantity: _Optional[float] = ..., pnl: _Optional[float] = ..., return_pct: _Optional[float] = ..., commission: _Optional[float] = ..., exit_reason: _Optional[_Union[ExitReason, str]] = ..., entry_quote: _Optional[float] = ..., exit_quote: _Optional[float] = ..., spread_cost: _Optional[float] = ..., slippage_cost: _Optional[float] = ..., gross_pnl: _Optional[float] = ..., entry_bar: _Optional[int] = ..., exit_bar: _Optional[int] = ..., stop_price: _Optional[float] = ..., target_price: _Optional[float] = ..., entry_probabilities: _Optional[_Union[ClassProbabilities, _Mapping]] = ..., exit_probabilities: _Optional[_Union[ClassProbabilities, _Mapping]] = ...) -> None: ...
 
 class ListTradesRequest(_message.Message):
-    __slots__ = ("backtest_id",)
+    __slots__ = ("backtest_id", "page_size", "page_token")
     BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     backtest_id: str
-    def __init__(self, backtest_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, backtest_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class ListTradesResponse(_message.Message):
-    __slots__ = ("trades",)
+    __slots__ = ("trades", "next_page_token", "total_size")
     TRADES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     trades: _containers.RepeatedCompositeFieldContainer[Trade]
-    def __init__(self, trades: _Optional[_Iterable[_Union[Trade, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    total_size: int
+    def __init__(self, trades: _Optional[_Iterable[_Union[Trade, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class EquityPoint(_message.Message):
-    __slots__ = ("timestamp", "equity", "drawdown_pct")
+    __slots__ = ("timestamp", "equity", "drawdown_pct", "gross_equity", "bar")
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     EQUITY_FIELD_NUMBER: _ClassVar[int]
     DRAWDOWN_PCT_FIELD_NUMBER: _ClassVar[int]
+    GROSS_EQUITY_FIELD_NUMBER: _ClassVar[int]
+    BAR_FIELD_NUMBER: _ClassVar[int]
     timestamp: _timestamp_pb2.Timestamp
     equity: float
     drawdown_pct: float
-    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., equity: _Optional[float] = ..., drawdown_pct: _Optional[float] = ...) -> None: ...
+    gross_equity: float
+    bar: int
+    def __init__(self, timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., equity: _Optional[float] = ..., drawdown_pct: _Optional[float] = ..., gross_equity: _Optional[float] = ..., bar: _Optional[int] = ...) -> None: ...
 
 class GetEquityCurveRequest(_message.Message):
-    __slots__ = ("backtest_id",)
+    __slots__ = ("backtest_id", "page_size", "page_token")
     BACKTEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     backtest_id: str
-    def __init__(self, backtest_id: _Optional[str] = ...) -> None: ...
+    page_size: int
+    page_token: str
+    def __init__(self, backtest_id: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
 
 class GetEquityCurveResponse(_message.Message):
-    __slots__ = ("points",)
+    __slots__ = ("points", "next_page_token", "total_size")
     POINTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     points: _containers.RepeatedCompositeFieldContainer[EquityPoint]
-    def __init__(self, points: _Optional[_Iterable[_Union[EquityPoint, _Mapping]]] = ...) -> None: ...
+    next_page_token: str
+    total_size: int
+    def __init__(self, points: _Optional[_Iterable[_Union[EquityPoint, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class GetStrategyPerformanceRequest(_message.Message):
     __slots__ = ("strategy_id",)
@@ -277,11 +427,25 @@ class GetStrategyPerformanceRequest(_message.Message):
     def __init__(self, strategy_id: _Optional[str] = ...) -> None: ...
 
 class GetStrategyPerformanceResponse(_message.Message):
-    __slots__ = ("strategy_id", "backtests", "latest")
+    __slots__ = ("strategy_id", "backtests", "latest", "runs", "succeeded_runs", "failed_runs", "best_total_return_pct", "worst_total_return_pct", "mean_total_return_pct", "mean_sharpe_ratio")
     STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
     BACKTESTS_FIELD_NUMBER: _ClassVar[int]
     LATEST_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    FAILED_RUNS_FIELD_NUMBER: _ClassVar[int]
+    BEST_TOTAL_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    WORST_TOTAL_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_TOTAL_RETURN_PCT_FIELD_NUMBER: _ClassVar[int]
+    MEAN_SHARPE_RATIO_FIELD_NUMBER: _ClassVar[int]
     strategy_id: str
     backtests: _containers.RepeatedCompositeFieldContainer[Backtest]
     latest: PerformanceMetrics
-    def __init__(self, strategy_id: _Optional[str] = ..., backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ..., latest: _Optional[_Union[PerformanceMetrics, _Mapping]] = ...) -> None: ...
+    runs: int
+    succeeded_runs: int
+    failed_runs: int
+    best_total_return_pct: float
+    worst_total_return_pct: float
+    mean_total_return_pct: float
+    mean_sharpe_ratio: float
+    def __init__(self, strategy_id: _Optional[str] = ..., backtests: _Optional[_Iterable[_Union[Backtest, _Mapping]]] = ..., latest: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., runs: _Optional[int] = ..., succeeded_runs: _Optional[int] = ..., failed_runs: _Optional[int] = ..., best_total_return_pct: _Optional[float] = ..., worst_total_return_pct: _Optional[float] = ..., mean_total_return_pct: _Optional[float] = ..., mean_sharpe_ratio: _Optional[float] = ...) -> None: ...

@@ -1,0 +1,83 @@
+"""Error codes of the backtest service.
+
+Every error raised by :mod:`ktrdr_backtest` is a :class:`ktrdr_core.errors.KtrdrError` carrying
+one of the stable codes below. ``field`` is a config path such as ``decisions.stop_loss.atr`` or a
+request field; ``suggestions`` holds close matches of a misspelt name.
+
+============  ========================  ======================================================
+Code          Exception                 Condition
+============  ========================  ======================================================
+BACKTEST-001  ConfigProblems            A strategy's ``decisions:`` mapping is invalid; the
+                                        error lists every problem (``problems``), each with its
+                                        field and "did you mean" suggestions.
+BACKTEST-002  ConfigProblems            Engine settings invalid (cash, costs, sizing, fills).
+BACKTEST-003  ValidationError           A batch of bars is malformed (column lengths, times not
+                                        increasing or not after the previous batch, prices not
+                                        finite and positive, high below low).
+BACKTEST-004  ValidationError           Model output malformed (signal values, probabilities
+                                        shape or range, length different from the bars).
+BACKTEST-005  FailedPreconditionError   Used out of order: an engine fed after ``finish`` or
+                                        finished without bars, a stored run completed twice.
+BACKTEST-006  ResourceExhaustedError    Too many bars (per batch or in total; see the bounds
+                                        in :mod:`ktrdr_backtest.domain.engine`).
+BACKTEST-007  ValidationError           Metric inputs invalid (periods per year, risk-free rate).
+BACKTEST-008  NotFoundError             Backtest run not found.
+BACKTEST-009  ValidationError           Bad page size or page token.
+BACKTEST-010  UnavailableError          The results database cannot be reached.
+BACKTEST-011  FailedPreconditionError   The results database schema cannot be migrated or is
+                                        newer than this code.
+BACKTEST-012  ValidationError           Bad database URL (scheme not sqlite or postgresql).
+BACKTEST-013  ValidationError           A required request field is empty (``backtest_id``,
+                                        ``strategy_id``).
+============  ========================  ======================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ktrdr_core.errors import ValidationError
+
+BAD_DECISIONS = "BACKTEST-001"
+BAD_ENGINE_CONFIG = "BACKTEST-002"
+BAD_BARS = "BACKTEST-003"
+BAD_MODEL_OUTPUT = "BACKTEST-004"
+ENGINE_STATE = "BACKTEST-005"
+TOO_MANY_BARS = "BACKTEST-006"
+BAD_METRIC_INPUT = "BACKTEST-007"
+RUN_NOT_FOUND = "BACKTEST-008"
+BAD_PAGE = "BACKTEST-009"
+DATABASE_UNAVAILABLE = "BACKTEST-010"
+SCHEMA_MISMATCH = "BACKTEST-011"
+BAD_DATABASE_URL = "BACKTEST-012"
+MISSING_FIELD = "BACKTEST-013"
+
+ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 14))
+
+
+class ConfigProblems(ValidationError):
+    """Every problem found in one configuration, reported at once.
+
+    Parameters
+    ----------
+    code
+        The configuration's code (``BACKTEST-001`` decisions, ``BACKTEST-002`` engine).
+    what
+        What was checked, e.g. ``"decisions"``.
+    problems
+        One :class:`ValidationError` per problem, each naming its field; never empty.
+    """
+
+    def __init__(self, code: str, what: str, problems: Sequence[ValidationError]) -> None:
+        if not problems:
+            raise ValueError("ConfigProblems needs at least one problem")
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        listed = "; ".join(p.full_message for p in self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(
+            code,
+            f"Invalid {what} ({count} {noun}): {listed}",
+            field=self.problems[0].field,
+            details={f"problem_{i}": p.field or "" for i, p in enumerate(self.problems)},
+        )
