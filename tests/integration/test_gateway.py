@@ -24,7 +24,7 @@ from ktrdr_cli import mesh
 from ktrdr_gateway import keys
 from ktrdr_gateway.runner import running_envoy
 
-from .test_gateway_common import HTTP_FOR_GRPC, assert_error, edge_config
+from .test_gateway_common import HTTP_FOR_GRPC, Edge, assert_error, edge_config, running_edge
 
 pytestmark = pytest.mark.integration
 SECURITY = (
@@ -35,33 +35,14 @@ SECURITY = (
 )
 
 
-class Edge:
-    def __init__(self, url: str, store: keys.KeyStore, keyset: dict[str, str]) -> None:
-        self.url = url
-        self.store = store
-        self.keys = keyset
-
-    def client(self, role: str | None = "admin", **headers: str) -> httpx.Client:
-        h = dict(headers)
-        if role:
-            h["x-api-key"] = self.keys[role]
-        return httpx.Client(base_url=self.url, headers=h, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def edge(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    work = tmp_path_factory.mktemp("edge")
-    store = keys.KeyStore(work / "api-keys")
-    keyset = {role: store.create(role)[0] for role in keys.ROLES}
-    cfg = edge_config(
+    with running_edge(
         mesh_layout,
-        store.path,
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
+        tmp_path_factory.mktemp("edge"),
         max_request_bytes=64 * 1024,
-    )
-    with running_envoy(cfg, work) as url:
-        yield Edge(url, store, keyset)
+    ) as edge:
+        yield edge
 
 
 # --- the mesh's own gateway ------------------------------------------------------------------

@@ -76,6 +76,18 @@ def local_config(layout: Layout, env: Mapping[str, str]) -> envoy_config.Gateway
     )
 
 
+def _owner_only_log(path: Path) -> None:
+    """Create the edge's log owner-only (0600, in a 0700 directory) before the mesh opens it.
+
+    The services make their own log files owner-only at start-up (``ktrdr_runtime.logging``);
+    Envoy cannot, so its file is prepared here.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    os.chmod(path, 0o600)
+
+
 def processes(layout: Layout, env: Mapping[str, str]) -> list[ProcessSpec]:
     """Write the local Envoy config and key store; return the Envoy process to start."""
     from ktrdr_cli.mesh import ProcessSpec
@@ -83,6 +95,7 @@ def processes(layout: Layout, env: Mapping[str, str]) -> list[ProcessSpec]:
     gw_dir = keys.gateway_dir(layout.home)
     gw_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(gw_dir, 0o700)
+    _owner_only_log(layout.log_dir / "gateway.log")
     dev_key = keys.ensure_dev_key(layout.home)
     cfg = local_config(layout, env)
     path = envoy_config.write(cfg, gw_dir)

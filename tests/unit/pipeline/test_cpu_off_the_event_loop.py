@@ -21,7 +21,7 @@ N = 30_000  # about a second of pure-Python stream updates
 
 async def test_health_answers_while_a_large_stream_batch_is_computed(tmp_path):
     columns = random_walk_bars(N, seed=7, volatility=0.01, spread=0.002, min_volume=100)
-    bars = Bars(np.arange(N, dtype=np.int64) * 3_600_000_000, **columns)
+    bars = Bars(1_500_000_000_000_000 + np.arange(N, dtype=np.int64) * 3_600_000_000, **columns)
     config = indicators_pb2.StreamIndicatorsConfig(
         indicators=[indicators_pb2.IndicatorSpec(indicator=s["indicator"]) for s in SPECS]
     )

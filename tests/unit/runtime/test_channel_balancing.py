@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import grpc
 import pytest
+from google.protobuf.wrappers_pb2 import StringValue
 from grpc import aio
 
 from ktrdr_runtime.channels import open_channel
@@ -68,16 +69,20 @@ def who_spec(address: str) -> ServiceSpec[WhoSettings]:
     """A service answering its own address, on the runtime's bootstrap."""
 
     async def setup(server: aio.Server, settings: WhoSettings) -> None:
-        async def name(request: bytes, context: aio.ServicerContext) -> bytes:
-            return address.encode()
+        async def name(request: StringValue, context: aio.ServicerContext) -> StringValue:
+            return StringValue(value=address)
 
-        async def slow_name(request: bytes, context: aio.ServicerContext) -> bytes:
-            await asyncio.sleep(float(request.decode()))
-            return address.encode()
+        async def slow_name(request: StringValue, context: aio.ServicerContext) -> StringValue:
+            await asyncio.sleep(float(request.value))
+            return StringValue(value=address)
 
         handlers = {
-            "Name": grpc.unary_unary_rpc_method_handler(name),
-            "SlowName": grpc.unary_unary_rpc_method_handler(slow_name),
+            rpc: grpc.unary_unary_rpc_method_handler(
+                method,
+                request_deserializer=StringValue.FromString,
+                response_serializer=StringValue.SerializeToString,
+            )
+            for rpc, method in (("Name", name), ("SlowName", slow_name))
         }
         server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler("ktrdr.test.Who", handlers),)
@@ -120,9 +125,17 @@ async def mesh(
         transport.close()
 
 
+def stub(channel: aio.Channel, method: str) -> aio.UnaryUnaryMultiCallable:
+    return channel.unary_unary(
+        method,
+        request_serializer=StringValue.SerializeToString,
+        response_deserializer=StringValue.FromString,
+    )
+
+
 async def answers(channel: aio.Channel, calls: int) -> Counter[str]:
-    who = channel.unary_unary(WHO)
-    return Counter([(await who(b"", timeout=10)).decode() for _ in range(calls)])
+    who = stub(channel, WHO)
+    return Counter([(await who(StringValue(), timeout=10)).value for _ in range(calls)])
 
 
 async def test_calls_through_the_channel_factory_spread_over_every_pod_behind_one_name():
@@ -145,10 +158,10 @@ async def test_a_pod_added_later_gets_calls_once_connections_age_out():
     ):
         before = await answers(channel, 10)
         dns.addresses = ["127.0.0.1", "127.0.0.2"]  # a replica is scheduled
-        who, seen = channel.unary_unary(WHO), set()
+        who, seen = stub(channel, WHO), set()
         deadline = time.monotonic() + 60  # expected within ~6 s: age 1 s, re-resolve 5 s
         while "127.0.0.2" not in seen and time.monotonic() < deadline:
-            seen.add((await who(b"", timeout=10)).decode())
+            seen.add((await who(StringValue(), timeout=10)).value)
             await asyncio.sleep(0.05)
     assert set(before) == {"127.0.0.1"}
     assert "127.0.0.2" in seen, "the new pod never received a call"
@@ -159,6 +172,6 @@ async def test_a_call_outliving_the_connection_age_still_completes():
         mesh(["127.0.0.1", "127.0.0.2"], age_seconds=1) as (target, _dns),
         open_channel(target) as channel,
     ):
-        slow = channel.unary_unary("/ktrdr.test.Who/SlowName")
-        answer = await slow(b"2.5", timeout=30)
-    assert answer.decode() in {"127.0.0.1", "127.0.0.2"}
+        slow = stub(channel, "/ktrdr.test.Who/SlowName")
+        answer = await slow(StringValue(value="2.5"), timeout=30)
+    assert answer.value in {"127.0.0.1", "127.0.0.2"}

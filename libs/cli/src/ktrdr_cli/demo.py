@@ -31,7 +31,7 @@ from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
 from ktrdr_cli import mesh
 from ktrdr_runtime.bars import value_columns_to_arrays
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import sentence
 
 Echo = Callable[[str], None]
 STRATEGY = "rsi_trend_eurusd_1h"
@@ -82,8 +82,7 @@ async def _steps(layout: mesh.Layout, echo: Echo) -> int:
         await asyncio.to_thread(_rest_step, layout, echo)
         await _unbuilt_step(channels, echo)
     except grpc.aio.AioRpcError as exc:
-        detail = error_detail_of(exc)
-        echo(f"error: {exc.code().name}: {detail.message if detail else exc.details()}")
+        echo(f"error: {exc.code().name}: {exc.details()}")
         return 1
     finally:
         for channel in channels.values():
@@ -321,7 +320,4 @@ async def _unbuilt_step(channels: dict[str, grpc.aio.Channel], echo: Echo) -> No
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-            detail = error_detail_of(exc)
-            echo(
-                f"  {name}: SERVING, not built yet ({detail.message if detail else exc.details()})"
-            )
+            echo(f"  {name}: SERVING, not built yet ({sentence(exc.details())})")

@@ -175,8 +175,13 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def find_free_base_port(span: int = 40, low: int = 20000, high: int = 60000) -> int:
-    """A base port whose whole block ``[base, base + span)`` is free on 127.0.0.1."""
+def find_free_base_port(span: int = 40, low: int = 20000, high: int = 32000) -> int:
+    """A base port whose whole block ``[base, base + span)`` is free on 127.0.0.1.
+
+    The default range stays below Linux's ephemeral ports (32768-60999), which the kernel hands
+    to outgoing connections at any moment: a block there can be taken between this check and
+    the services binding it.
+    """
     import random
 
     for _ in range(100):

@@ -5,6 +5,11 @@ development key file ``$KTRDR_HOME/gateway/dev-admin.key`` that ``ktrdr mesh up`
 The base URL from ``base_url``, else ``KTRDR_API_URL``, else ``http://127.0.0.1:8080``.
 503 answers are retried with exponential backoff (bounded); every other error raises the
 matching class from :mod:`ktrdr_client.errors`.
+
+Streams (newline-delimited JSON) raise too, never end quietly: an error before the first
+message is the HTTP error; one after it arrives as a last ``{"error": status}`` line and
+raises its class; a body cut off (the connection dropped, a line left unfinished) raises
+:class:`~ktrdr_client.errors.StreamInterruptedError` (``CLIENT-002``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ from typing import Any
 import httpx
 
 from ktrdr_client import models
-from ktrdr_client.errors import UnavailableError, error_from_response
+from ktrdr_client.errors import (
+    StreamInterruptedError,
+    UnavailableError,
+    error_from_response,
+    error_from_status,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -72,12 +82,39 @@ def _unreachable(base_url: httpx.URL, exc: httpx.TransportError) -> UnavailableE
     )
 
 
-def _stream_item(line: str) -> Any:
-    """One NDJSON message of a server stream; an ``{"error": ...}`` line raises it."""
-    item = json.loads(line)
-    if isinstance(item, dict) and "error" in item and len(item) == 1:
-        raise error_from_response(500, item["error"])
-    return item
+_STATUS_KEYS = {"code", "message", "details"}
+
+
+class _StreamReader:
+    """Reads one NDJSON stream: each line a message, an error line or a cut-off raises."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.received = 0
+
+    def item(self, line: str) -> Any:
+        """One message of the stream; a ``{"error": status}`` line (or a bare status) raises."""
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise self.cut(f"an unfinished line ({len(line)} characters)") from None
+        if isinstance(item, dict) and set(item) == {"error"}:
+            raise error_from_status(item["error"])
+        if isinstance(item, dict) and item and set(item) <= _STATUS_KEYS and "message" in item:
+            raise error_from_status(item)
+        self.received += 1
+        return item
+
+    def cut(self, why: object) -> StreamInterruptedError:
+        return StreamInterruptedError(
+            f"The stream from {self.path} was cut off after {self.received} message(s) "
+            f"({why}); what arrived is not the whole answer.",
+            received=self.received,
+        )
+
+    def failed(self, exc: httpx.TransportError, base_url: httpx.URL, started: bool) -> Exception:
+        """A transport error: cut off once the answer had begun, else unreachable."""
+        return self.cut(exc) if started else _unreachable(base_url, exc)
 
 
 def _raise_for(resp: httpx.Response) -> None:
@@ -529,17 +566,26 @@ class KtrdrClient(_Operations):
         raise AssertionError("unreachable")
 
     def stream(self, method: str, path: str, *, json_body: Any = None) -> Iterator[Any]:
-        """Iterate over a server stream (newline-delimited JSON), one object per message."""
+        """Iterate over a server stream (newline-delimited JSON), one object per message.
+
+        Raises
+        ------
+        KtrdrApiError
+            The error class of a failure before or during the stream;
+            ``StreamInterruptedError`` when the answer was cut off.
+        """
+        reader, started = _StreamReader(path), False
         try:
             with self._http.stream(method, path, json=json_body, timeout=None) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     _raise_for(resp)
+                started = True
                 for line in resp.iter_lines():
                     if line.strip():
-                        yield _stream_item(line)
+                        yield reader.item(line)
         except httpx.TransportError as exc:
-            raise _unreachable(self._http.base_url, exc) from exc
+            raise reader.failed(exc, self._http.base_url, started) from exc
 
     def _run(self, call: Call) -> Any:
         if call.stream:
@@ -611,16 +657,19 @@ class AsyncKtrdrClient(_Operations):
         raise AssertionError("unreachable")
 
     async def stream(self, method: str, path: str, *, json_body: Any = None) -> AsyncIterator[Any]:
+        """Iterate over a server stream; raises as :meth:`KtrdrClient.stream` does."""
+        reader, started = _StreamReader(path), False
         try:
             async with self._http.stream(method, path, json=json_body, timeout=None) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
                     _raise_for(resp)
+                started = True
                 async for line in resp.aiter_lines():
                     if line.strip():
-                        yield _stream_item(line)
+                        yield reader.item(line)
         except httpx.TransportError as exc:
-            raise _unreachable(self._http.base_url, exc) from exc
+            raise reader.failed(exc, self._http.base_url, started) from exc
 
     def _run(self, call: Call) -> Any:
         if call.stream:

@@ -1,9 +1,17 @@
-"""structlog JSON logging, configured once per process by the service bootstrap."""
+"""structlog JSON logging, configured once per process by the service bootstrap.
+
+No secret reaches a log: fields whose names look like secrets are redacted, API keys
+(``ktrdr_<id>_<secret>``) are redacted wherever they appear in a value, and no value is
+written longer than ``MAX_VALUE_CHARS`` (an echoed 30,000-character input keeps its start and
+its length). A log file the process writes to is made owner-only (0600).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -15,7 +23,11 @@ from ktrdr_runtime.context import request_id
 _SECRET_KEY = re.compile(
     r"(pass(word)?|secret|token|api[_-]?key|authorization|credential|private[_-]?key)", re.I
 )
+# The key format of ktrdr_gateway.keys: ktrdr_<8 hex id>_<43 url-safe base64 characters>.
+_API_KEY = re.compile(r"(ktrdr_[0-9a-f]{8}_)[A-Za-z0-9_-]{16,}")
 REDACTED = "[REDACTED]"
+MAX_VALUE_CHARS = 4000
+_KEEP_CHARS = 4000
 
 
 def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -23,6 +35,26 @@ def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
     for key in list(event):
         if _SECRET_KEY.search(key):
             event[key] = REDACTED
+    return event
+
+
+def _clean(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        value = _API_KEY.sub(rf"\1{REDACTED}", value)
+        if len(value) > MAX_VALUE_CHARS:
+            return f"{value[:_KEEP_CHARS]}…[{len(value)} chars]"
+        return value
+    if depth < 3 and isinstance(value, (list, tuple)):
+        return [_clean(v, depth + 1) for v in value]
+    if depth < 3 and isinstance(value, dict):
+        return {k: _clean(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def bound_values(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Redact API keys inside values and cut values longer than ``MAX_VALUE_CHARS``."""
+    for key, value in event.items():
+        event[key] = _clean(value)
     return event
 
 
@@ -43,11 +75,22 @@ class _Stderr:
         sys.stderr.flush()
 
 
+def _owner_only_log_file() -> None:
+    """When stderr is a regular file (the mesh's log), make it readable by its owner only."""
+    try:
+        fd = sys.stderr.fileno()
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)
+    except (AttributeError, OSError, ValueError):
+        pass  # not a real file (captured, a pipe, a terminal)
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """JSON lines on stderr: timestamp, level, service, request_id, event and fields."""
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
+    _owner_only_log_file()
     logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
     structlog.configure(
         processors=[
@@ -57,6 +100,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             add_request_id,
             redact_secrets,
             structlog.processors.format_exc_info,
+            bound_values,
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -17,6 +17,22 @@ from ktrdr_fuzzy.domain.features import FeatureRequest, Features
 from ktrdr_fuzzy.domain.operations import StreamSpec
 from ktrdr_runtime.bars import frame_to_value_columns, timestamps, value_columns_to_frame
 
+# Bounds of ad-hoc requests (the work and memory one call may ask for).
+MAX_MEMBERSHIPS = 32  # membership functions of one ad-hoc fuzzy set
+MAX_VALUES = 50_000  # values one EvaluateMembership call evaluates
+MAX_SETS = 64  # ad-hoc fuzzy sets of one StreamFuzzy config
+
+
+def check_count(count: int, limit: int, what: str, field: str) -> None:
+    """INVALID_ARGUMENT ``FUZZY-028`` naming ``field`` when ``count`` exceeds ``limit``."""
+    if count > limit:
+        raise ValidationError(
+            "FUZZY-028",
+            f"'{field}' has {count:,} {what}; at most {limit:,} are allowed in one request.",
+            field=field,
+        )
+
+
 _METHODS = {
     fuzzy_pb2.INFERENCE_METHOD_MAMDANI: "mamdani",
     fuzzy_pb2.INFERENCE_METHOD_SUGENO: "sugeno",
@@ -67,6 +83,7 @@ def adhoc_set(
     indicator: str = "",
 ) -> FuzzySetDefinition:
     """A fuzzy set from request messages, validated like a strategy file's."""
+    check_count(len(memberships), MAX_MEMBERSHIPS, "membership functions", field)
     raw: dict[str, Any] = {"indicator": indicator or set_id}
     for i, m in enumerate(memberships):
         if not m.name:
@@ -92,11 +109,21 @@ _NORMALIZATIONS = {
 
 
 def feature_request(message: fuzzy_pb2.CalculateFuzzyRequest) -> FeatureRequest:
+    """The request's feature selection; a start after the end is ``FUZZY-027`` (the one rule
+    of every service: reversed dates are INVALID_ARGUMENT naming ``start_date``)."""
+    start = parse_date(message.start_date or None, "start_date")
+    end = parse_date(message.end_date or None, "end_date")
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            "FUZZY-027",
+            f"'start_date' {start.isoformat()} is after 'end_date' {end.isoformat()}.",
+            field="start_date",
+        )
     return FeatureRequest(
         symbol=message.symbol,
         timeframe=parse_timeframe(message.timeframe) if message.timeframe else None,
-        start=parse_date(message.start_date or None, "start_date"),
-        end=parse_date(message.end_date or None, "end_date"),
+        start=start,
+        end=end,
         fuzzy_sets=tuple(message.fuzzy_sets),
     )
 
@@ -122,6 +149,7 @@ def features(result: Features) -> fuzzy_pb2.CalculateFuzzyResponse:
 
 
 def stream_spec(config: fuzzy_pb2.StreamFuzzyConfig) -> StreamSpec:
+    check_count(len(config.fuzzy_sets), MAX_SETS, "fuzzy sets", "config.fuzzy_sets")
     return StreamSpec(
         fuzzy_sets=tuple(
             adhoc_set(

@@ -66,6 +66,7 @@ class FuzzyServiceServicer(fuzzy_pb2_grpc.FuzzyServiceServicer):
         fuzzy_set = await operations.choose_set(
             self._strategies, adhoc=adhoc, strategy=request.strategy, fuzzy_set=request.fuzzy_set
         )
+        convert.check_count(len(request.values), convert.MAX_VALUES, "values", "values")
         degrees = await self._offload(operations.memberships, fuzzy_set, request.values)
         return fuzzy_pb2.EvaluateMembershipResponse(
             memberships=[
