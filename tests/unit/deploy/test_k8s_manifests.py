@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import json
 import re
 import subprocess
@@ -42,19 +43,6 @@ from .deploy_common import (
 SERVICE_DIRS = sorted(p.parent.name for p in (ROOT / "services").glob("*/pyproject.toml"))
 BOTH = sorted(OVERLAYS)
 AUTOSCALED = {"indicators", "fuzzy", "backtest", "gateway"}
-# Settings the manifests configure for services whose settings are being written on other
-# branches (neural, backtest-engine, ib); each is read by the settings class on that branch.
-PENDING = {
-    "neural": {
-        "KTRDR_NEURAL_DEVICE",
-        "KTRDR_NEURAL_MAX_CONCURRENT_TRAININGS",
-        "KTRDR_NEURAL_MAX_QUEUED_TRAININGS",
-        "KTRDR_NEURAL_MODEL_CACHE_SIZE",
-        "KTRDR_NEURAL_TORCH_THREADS",
-    },
-    "backtest": {"KTRDR_BACKTEST_MIGRATE_ON_START", "KTRDR_DATABASE_URL"},
-    "ib_gateway": {"KTRDR_IB_GATEWAY_IB_HOST", "KTRDR_IB_GATEWAY_IB_CLIENT_ID"},
-}
 
 
 def k8s(service: str) -> str:
@@ -303,6 +291,12 @@ def test_prod_trains_as_jobs_on_gpu_nodes_that_publish_to_the_shared_registry():
     job_pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]
     assert gpu_scheduled(job_pod)
     assert job_pod["spec"]["restartPolicy"] == "Never"
+    (trainer,) = job_pod["spec"]["containers"]
+    python, flag, module, option, request_path = trainer["command"]
+    assert (python, flag, option) == ("python", "-m", "--request")
+    assert importlib.util.find_spec(module) is not None, module  # the entry point exists
+    (mount,) = [m for m in trainer["volumeMounts"] if request_path.startswith(m["mountPath"] + "/")]
+    assert "train-request" in volume_of(job_pod, mount)["configMap"]["name"]
     serving = named(docs, "Deployment")
     for name in ("neural", "neural-gpu"):
         assert models_mount(serving[name]["spec"]["template"]) == models_mount(job_pod)
@@ -392,7 +386,7 @@ def test_no_secret_is_written_into_a_manifest(path):
 @pytest.mark.parametrize("name", BOTH)
 def test_configured_settings_are_ones_the_services_read(name):
     docs = overlay(name)
-    known = {s: variables(settings_class(s)) | PENDING.get(s, set()) for s in NAMES}
+    known = {s: variables(settings_class(s)) for s in NAMES}
     addresses = {f"KTRDR_{s.upper()}_ADDRESS" for s in NAMES}  # where each service is
     everyone = set().union(addresses, *known.values())
     for map_name, config_map in named(docs, "ConfigMap").items():
