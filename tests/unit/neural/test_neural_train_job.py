@@ -16,17 +16,14 @@ from pathlib import Path
 
 import pytest
 from google.protobuf import json_format
+from neural_testutil import STRATEGIES, feature_services
 
 from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
-from ktrdr_data.app import SPEC as DATA
-from ktrdr_fuzzy.app import SPEC as FUZZY
-from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_neural import train
 from ktrdr_neural.app import SPEC as NEURAL
 from ktrdr_neural.settings import NeuralSettings
 from ktrdr_runtime.testing import serve_in_process
 
-STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 REQUEST = {
     "strategy": "rsi_trend_eurusd_1h",
     "symbols": ["EURUSD"],
@@ -37,16 +34,10 @@ REQUEST = {
 
 
 @contextlib.asynccontextmanager
-async def feature_services(home: Path) -> AsyncIterator[dict[str, str]]:
-    """Data, indicators and fuzzy on free ports; yields the neural settings' overrides."""
-    async with (
-        serve_in_process(DATA, home=home) as (data, _),
-        serve_in_process(INDICATORS, home=home, data_address=data.address) as (ind, _),
-        serve_in_process(
-            FUZZY, home=home, strategies_dir=STRATEGIES, indicators_address=ind.address
-        ) as (fz, _),
-    ):
-        yield {"KTRDR_DATA_ADDRESS": data.address, "KTRDR_FUZZY_ADDRESS": fz.address}
+async def addresses(home: Path) -> AsyncIterator[dict[str, str]]:
+    """The real feature services; yields the neural settings that reach them."""
+    async with feature_services(home) as (data, fuzzy, _):
+        yield {"KTRDR_DATA_ADDRESS": data.address, "KTRDR_FUZZY_ADDRESS": fuzzy.address}
 
 
 def settings(home: Path, **environ: str) -> NeuralSettings:
@@ -65,8 +56,8 @@ def closed_port() -> int:
 
 
 async def test_a_training_job_publishes_a_model_the_service_then_serves(tmp_path, capsys):
-    async with feature_services(tmp_path) as addresses:
-        code = await train._run(request(), settings(tmp_path, **addresses))
+    async with addresses(tmp_path) as reach:
+        code = await train._run(request(), settings(tmp_path, **reach))
         out = capsys.readouterr().out.splitlines()  # (unconfigured logs come here too)
         progress = [json.loads(line) for line in out if line.startswith("{")]
         async with serve_in_process(

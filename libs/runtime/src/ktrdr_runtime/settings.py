@@ -136,6 +136,23 @@ class ServiceSettings:
         return settings
 
 
+def read_bounded(path: str | Path, max_bytes: int) -> bytes:
+    """The content of ``path`` if it is at most ``max_bytes`` long.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    ValueError
+        "is over <max_bytes> bytes", reading no more than one byte past the bound.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"is over {max_bytes} bytes")
+    return data
+
+
 def _raw_value(env: Mapping[str, str], name: str) -> tuple[str | None, str]:
     """The value of ``name`` (or read from the file ``<name>_FILE`` names) and how to quote it.
 
@@ -151,12 +168,11 @@ def _raw_value(env: Mapping[str, str], name: str) -> tuple[str | None, str]:
     if name in env:
         raise ValueError(f"{name} and {file_variable} are both set; set one of them")
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_VALUE_FILE_BYTES + 1)
+        data = read_bounded(path, MAX_VALUE_FILE_BYTES)
     except OSError as exc:
         raise ValueError(f"{shown} cannot be read ({exc.strerror})") from None
-    if len(data) > MAX_VALUE_FILE_BYTES:
-        raise ValueError(f"{shown} is over {MAX_VALUE_FILE_BYTES} bytes")
+    except ValueError as exc:
+        raise ValueError(f"{shown} {exc}") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

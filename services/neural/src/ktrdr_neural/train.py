@@ -27,8 +27,6 @@ from pathlib import Path
 import structlog
 from google.protobuf import json_format
 
-from ktrdr.data.v1 import data_pb2_grpc
-from ktrdr.fuzzy.v1 import fuzzy_pb2_grpc
 from ktrdr.neural.v1 import neural_pb2
 from ktrdr_core.errors import (
     DeadlineExceededError,
@@ -40,17 +38,15 @@ from ktrdr_core.errors import (
 )
 from ktrdr_core.strategy.document import find_strategy
 from ktrdr_neural import convert
-from ktrdr_neural.app import DATA, FUZZY, code_version
+from ktrdr_neural.app import code_version, feature_source
 from ktrdr_neural.domain.device import choose_device
 from ktrdr_neural.domain.features import FeatureSource
 from ktrdr_neural.domain.jobs import SUCCEEDED, TrainingManager, TrainingStatus
 from ktrdr_neural.domain.plan import plan_training
 from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
-from ktrdr_neural.feature_client import GrpcFeatureSource
 from ktrdr_neural.settings import NeuralSettings
-from ktrdr_runtime.channels import open_channel
 from ktrdr_runtime.logging import configure_logging
-from ktrdr_runtime.settings import SettingsError
+from ktrdr_runtime.settings import SettingsError, read_bounded
 
 log = structlog.get_logger("ktrdr.neural.train")
 
@@ -69,12 +65,11 @@ class RequestError(Exception):
 def read_request(path: Path) -> neural_pb2.TrainModelRequest:
     """Parse ``path`` strictly (unknown fields are errors); at most ``MAX_REQUEST_BYTES``."""
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_REQUEST_BYTES + 1)
+        data = read_bounded(path, MAX_REQUEST_BYTES)
     except OSError as exc:
         raise RequestError(f"{path}: {exc.strerror}") from None
-    if len(data) > MAX_REQUEST_BYTES:
-        raise RequestError(f"{path} is over {MAX_REQUEST_BYTES} bytes")
+    except ValueError as exc:
+        raise RequestError(f"{path} {exc}") from None
     try:
         return json_format.Parse(data, neural_pb2.TrainModelRequest())
     except json_format.ParseError as exc:
@@ -134,22 +129,14 @@ async def train_once(
 
 
 async def _run(request: neural_pb2.TrainModelRequest, settings: NeuralSettings) -> int:
-    timeout = settings.call_timeout_seconds
-    data = open_channel(settings.data_address, services=[DATA], timeout_seconds=timeout)
-    fuzzy = open_channel(settings.fuzzy_address, services=[FUZZY], timeout_seconds=timeout)
-    source = GrpcFeatureSource(
-        fuzzy=fuzzy_pb2_grpc.FuzzyServiceStub(fuzzy),
-        data=data_pb2_grpc.DataServiceStub(data),
-        timeout_seconds=settings.feature_timeout_seconds,
-    )
+    source, close_source = feature_source(settings)
     try:
         final = await train_once(request, settings=settings, source=source)
     except KtrdrError as exc:
         log.error("training_not_started", code=exc.code, error=exc.full_message)
         return 1 if isinstance(exc, RETRYABLE) else 2
     finally:
-        await data.close()
-        await fuzzy.close()
+        await close_source()
     log.info("training_finished", state=final.state, model=final.model_name, error=final.error)
     return 0 if final.state == SUCCEEDED else 1
 
