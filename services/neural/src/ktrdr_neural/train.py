@@ -97,13 +97,14 @@ async def train_once(
         When the request or the strategy is invalid, or the data cannot be had (before any
         training starts).
     """
+    device = choose_device(settings.device)  # cuda asked for and absent: refused first
     train = convert.train_request(request)
     strategy = await asyncio.to_thread(find_strategy, settings.strategies, request.strategy)
     job = await plan_training(source, strategy, train)
     trainings = TrainingManager(
         registry=ModelRegistry(LocalStorage(settings.models_dir)),
         work_dir=settings.home / "neural" / "train-jobs",
-        device=choose_device(settings.device),
+        device=device,
         max_concurrent=1,
         max_queued=1,
         threads=settings.torch_threads,
