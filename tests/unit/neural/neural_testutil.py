@@ -1,16 +1,27 @@
-"""Shared helpers of the neural unit tests: a synthetic market and an in-memory FeatureSource."""
+"""Shared helpers of the neural unit tests: a synthetic market, an in-memory FeatureSource, and
+the real data, indicator and fuzzy services the neural service calls."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import numpy as np
 
 from ktrdr_core.dates import to_us
 from ktrdr_core.errors import NotFoundError
 from ktrdr_core.strategy.document import Strategy, load_strategy_text
+from ktrdr_data.app import SPEC as DATA
+from ktrdr_fuzzy.app import SPEC as FUZZY
+from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_neural.domain.features import FeatureFrame, PriceBars, StoredRange, resolve_schema
+from ktrdr_runtime.server import RunningServer
+from ktrdr_runtime.testing import serve_in_process
+
+STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 
 HOUR_US = 3_600_000_000
 START_US = 1_500_000_000 * 1_000_000 // HOUR_US * HOUR_US
@@ -118,3 +129,21 @@ class MemorySource:
         return PriceBars(
             bars.timestamps_us[k], bars.open[k], bars.high[k], bars.low[k], bars.close[k]
         )
+
+
+@contextlib.asynccontextmanager
+async def feature_services(
+    home: Path,
+) -> AsyncIterator[tuple[RunningServer, RunningServer, object]]:
+    """Data, indicators and fuzzy in-process (the repository's strategies, the bundled bars).
+
+    Yields the data server, the fuzzy server and a channel to fuzzy.
+    """
+    async with (
+        serve_in_process(DATA, home=home) as (data, _),
+        serve_in_process(INDICATORS, home=home, data_address=data.address) as (ind, _),
+        serve_in_process(
+            FUZZY, home=home, strategies_dir=STRATEGIES, indicators_address=ind.address
+        ) as (fuzzy, fuzzy_channel),
+    ):
+        yield data, fuzzy, fuzzy_channel

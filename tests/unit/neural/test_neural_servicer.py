@@ -11,30 +11,23 @@ import grpc
 import numpy as np
 import pytest
 from google.protobuf import struct_pb2
+from neural_testutil import STRATEGIES, feature_services
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
-from ktrdr_data.app import SPEC as DATA
-from ktrdr_fuzzy.app import SPEC as FUZZY
-from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_neural.app import SPEC as NEURAL
 from ktrdr_runtime.bars import timestamp_us
 from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.testing import serve_in_process
 
-STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 STRATEGY = "rsi_trend_eurusd_1h"
 
 
 @contextlib.asynccontextmanager
 async def mesh(home: Path) -> AsyncIterator[tuple[neural_pb2_grpc.NeuralServiceStub, object]]:
     async with (
-        serve_in_process(DATA, home=home) as (data, _),
-        serve_in_process(INDICATORS, home=home, data_address=data.address) as (ind, _),
-        serve_in_process(
-            FUZZY, home=home, strategies_dir=STRATEGIES, indicators_address=ind.address
-        ) as (fz, fz_channel),
+        feature_services(home) as (data, fz, fz_channel),
         serve_in_process(
             NEURAL,
             home=home,

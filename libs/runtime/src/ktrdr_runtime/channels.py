@@ -1,4 +1,11 @@
-"""Client channels: one factory, with deadlines, request-id propagation and safe retries."""
+"""Client channels: one factory, with deadlines, request-id propagation and safe retries.
+
+An address is ``host:port`` or a gRPC target such as ``dns:///data:50051``. Calls are spread
+over every address it resolves to (``round_robin``): a Kubernetes headless Service name resolves
+to one address per ready pod, and each pod gets its own HTTP/2 connection. Servers close
+connections older than ``KTRDR_MAX_CONNECTION_AGE_SECONDS`` (calls in flight finish), so clients
+re-resolve the name and find the pods added since.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ from ktrdr_runtime.interceptors import client_interceptors
 from ktrdr_runtime.limits import MAX_MESSAGE_BYTES, MAX_METADATA_BYTES
 
 __all__ = ["MAX_MESSAGE_BYTES", "idempotent_methods", "open_channel", "service_config"]
+
+# Re-resolve a name at most this often (gRPC's default, 30 s, is slow to see new pods).
+DNS_MIN_SECONDS_BETWEEN_RESOLUTIONS = 5
 
 
 def idempotent_methods(services: Sequence[ServiceDescriptor]) -> list[dict[str, str]]:
@@ -29,9 +39,9 @@ def idempotent_methods(services: Sequence[ServiceDescriptor]) -> list[dict[str, 
 
 
 def service_config(services: Sequence[ServiceDescriptor]) -> str:
-    """gRPC service config retrying idempotent reads on UNAVAILABLE with backoff."""
+    """gRPC service config: round robin over the addresses; reads retried on UNAVAILABLE."""
     retryable = idempotent_methods(services)
-    config: dict[str, object] = {"methodConfig": []}
+    config: dict[str, object] = {"loadBalancingConfig": [{"round_robin": {}}], "methodConfig": []}
     if retryable:
         config["methodConfig"] = [
             {
@@ -67,6 +77,7 @@ def open_channel(
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
         ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.dns_min_time_between_resolutions_ms", DNS_MIN_SECONDS_BETWEEN_RESOLUTIONS * 1000),
         ("grpc.max_metadata_size", MAX_METADATA_BYTES),
         ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
         # A dependency that restarts is found again within a second or two (gRPC's default

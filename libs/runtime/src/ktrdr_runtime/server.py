@@ -82,6 +82,8 @@ async def create_server(
             ("grpc.max_metadata_size", MAX_METADATA_BYTES),
             ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
             ("grpc.so_reuseport", 0),
+            # Clients re-resolve and rebalance after this; calls in flight are not cut short.
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
         ],
     )
     cleanup = await spec.setup(server, settings)

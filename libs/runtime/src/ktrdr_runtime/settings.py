@@ -4,6 +4,11 @@ Each service declares one frozen dataclass deriving from ``ServiceSettings``. A 
 of the data service is read from ``KTRDR_DATA_PORT``; a field may name another variable with
 ``env_field("KTRDR_DATA_ADDRESS", ...)`` (dependency addresses are shared by all services).
 No other module reads ``os.environ``.
+
+Any variable may instead be given as a file: ``KTRDR_DATABASE_URL_FILE=/var/run/secrets/...``
+reads the value from that file (one trailing newline dropped; at most
+``MAX_VALUE_FILE_BYTES``). That is how Kubernetes hands secrets to a pod, as mounted files that
+stay out of the environment. Setting both the variable and its ``_FILE`` is an error.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ T = TypeVar("T", bound="ServiceSettings")
 # the local mesh and Kubernetes use the same ports.
 DEFAULT_PORTS: dict[str, int] = {name: 50051 + i for i, name in enumerate(NAMES)}
 DEFAULT_METRICS_PORTS: dict[str, int] = {name: 9100 + i for i, name in enumerate(DEFAULT_PORTS, 1)}
+# A value read from a ``<VARIABLE>_FILE`` file is at most this long (secrets, URLs, keys).
+MAX_VALUE_FILE_BYTES = 64 * 1024
 
 
 class SettingsError(Exception):
@@ -51,6 +58,10 @@ class ServiceSettings:
     home: Path = env_field("KTRDR_HOME", default_home())
     # Deadline applied to outbound calls that set none.
     call_timeout_seconds: float = env_field("KTRDR_CALL_TIMEOUT_SECONDS", 30.0)
+    # Connections older than this are closed once their calls finish, so that clients resolve
+    # the service name again and spread calls over replicas added since (GOAWAY, gRPC's
+    # MAX_CONNECTION_AGE). Bounds: 1 s to 1 day.
+    max_connection_age_seconds: float = env_field("KTRDR_MAX_CONNECTION_AGE_SECONDS", 300.0)
 
     SERVICE: typing.ClassVar[str] = ""
 
@@ -69,6 +80,11 @@ class ServiceSettings:
             problems.append(f"KTRDR_GRACE_SECONDS={self.grace_seconds} must be >= 0")
         if self.call_timeout_seconds <= 0:
             problems.append(f"KTRDR_CALL_TIMEOUT_SECONDS={self.call_timeout_seconds} must be > 0")
+        if not 1 <= self.max_connection_age_seconds <= 86400:
+            problems.append(
+                f"KTRDR_MAX_CONNECTION_AGE_SECONDS={self.max_connection_age_seconds} "
+                "must be in [1, 86400]"
+            )
         return problems
 
     @classmethod
@@ -96,7 +112,11 @@ class ServiceSettings:
                 values[f.name] = overrides[f.name]
                 continue
             name = cls._env_name(f.name)
-            raw = env.get(name)
+            try:
+                raw, shown = _raw_value(env, name)
+            except ValueError as exc:
+                problems.append(str(exc))
+                continue
             if raw is None:
                 if f.name == "port" and cls.SERVICE in DEFAULT_PORTS:
                     values[f.name] = DEFAULT_PORTS[cls.SERVICE]
@@ -106,7 +126,7 @@ class ServiceSettings:
             try:
                 values[f.name] = _coerce(raw, hints[f.name])
             except ValueError as exc:
-                problems.append(f"{name}={raw!r}: {exc}")
+                problems.append(f"{shown}: {exc}")
         if problems:
             raise SettingsError("Invalid settings: " + "; ".join(problems))
         settings = cls(**values)
@@ -114,6 +134,50 @@ class ServiceSettings:
         if problems:
             raise SettingsError("Invalid settings: " + "; ".join(problems))
         return settings
+
+
+def read_bounded(path: str | Path, max_bytes: int) -> bytes:
+    """The content of ``path`` if it is at most ``max_bytes`` long.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be read.
+    ValueError
+        "is over <max_bytes> bytes", reading no more than one byte past the bound.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ValueError(f"is over {max_bytes} bytes")
+    return data
+
+
+def _raw_value(env: Mapping[str, str], name: str) -> tuple[str | None, str]:
+    """The value of ``name`` (or read from the file ``<name>_FILE`` names) and how to quote it.
+
+    ``shown`` names the variable for error messages, never quoting the content of a file (a
+    secret). Raises ValueError for both set, an unreadable, oversized or non-UTF-8 file.
+    """
+    file_variable = f"{name}_FILE"
+    path = env.get(file_variable)
+    if path is None:
+        value = env.get(name)
+        return value, f"{name}={value!r}" if value is not None else ""
+    shown = f"{file_variable}={path!r}"
+    if name in env:
+        raise ValueError(f"{name} and {file_variable} are both set; set one of them")
+    try:
+        data = read_bounded(path, MAX_VALUE_FILE_BYTES)
+    except OSError as exc:
+        raise ValueError(f"{shown} cannot be read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ValueError(f"{shown} {exc}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{shown} is not UTF-8 text") from None
+    return text.removesuffix("\n").removesuffix("\r"), shown
 
 
 def _coerce(raw: str, typ: Any) -> Any:

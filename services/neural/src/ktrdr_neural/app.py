@@ -56,10 +56,8 @@ def code_version() -> dict[str, str]:
     }
 
 
-async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
-    limit_blas_threads(1)
-    device = choose_device(settings.device)
-    log.info("neural_device", device=device, cuda_available=torch.cuda.is_available())
+def feature_source(settings: NeuralSettings) -> tuple[GrpcFeatureSource, Cleanup]:
+    """Features and bars over gRPC (the fuzzy and data services), and how to close them."""
     timeout = settings.call_timeout_seconds
     data_channel = open_channel(settings.data_address, services=[DATA], timeout_seconds=timeout)
     fuzzy_channel = open_channel(settings.fuzzy_address, services=[FUZZY], timeout_seconds=timeout)
@@ -68,6 +66,19 @@ async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
         data=data_pb2_grpc.DataServiceStub(data_channel),
         timeout_seconds=settings.feature_timeout_seconds,
     )
+
+    async def close() -> None:
+        await data_channel.close()
+        await fuzzy_channel.close()
+
+    return source, close
+
+
+async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
+    limit_blas_threads(1)
+    device = choose_device(settings.device)
+    log.info("neural_device", device=device, cuda_available=torch.cuda.is_available())
+    source, close_source = feature_source(settings)
     registry = ModelRegistry(LocalStorage(settings.models_dir))
     trainings = TrainingManager(
         registry=registry,
@@ -91,8 +102,7 @@ async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
 
     async def cleanup() -> None:
         await trainings.close()
-        await data_channel.close()
-        await fuzzy_channel.close()
+        await close_source()
 
     return cleanup
 
