@@ -1,9 +1,15 @@
 """Settings read from the environment, once, validated at start-up.
 
-Each service declares one frozen dataclass deriving from ``ServiceSettings``. A field ``port``
-of the data service is read from ``KTRDR_DATA_PORT``; a field may name another variable with
+Each service declares one frozen dataclass deriving from ``ServiceSettings`` (the edge and the
+CLI derive from ``Settings``). A field ``port`` of the data service is read from
+``KTRDR_DATA_PORT``; a field may name another variable with
 ``env_field("KTRDR_DATA_ADDRESS", ...)`` (dependency addresses are shared by all services).
 No other module reads ``os.environ``.
+
+Secrets (``secret_field``: API keys, IB account, database URL, encryption keys) are read from
+the file named by ``NAME_FILE`` (a mounted Kubernetes Secret, an owner-only file) or from
+``NAME``, never from a command line; they are :class:`~ktrdr_runtime.secrets.Secret` values,
+redacted from every log and error, and a message about a bad one never quotes it.
 """
 
 from __future__ import annotations
@@ -16,9 +22,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+from ktrdr_core.errors import KtrdrError
+from ktrdr_core.sealed import EncryptionKey, Keyring
+from ktrdr_runtime.secrets import Secret, register
 from ktrdr_runtime.services import NAMES
 
-T = TypeVar("T", bound="ServiceSettings")
+T = TypeVar("T", bound="Settings")
 
 # Where each service listens by default (50051 upwards, in the order of the one service list);
 # the local mesh and Kubernetes use the same ports.
@@ -35,12 +44,153 @@ def env_field(env: str, default: Any, *, help: str = "") -> Any:
     return dataclasses.field(default=default, metadata={"env": env, "help": help})
 
 
+def secret_field(env: str, *, help: str = "") -> Any:
+    """A secret read from the file ``<env>_FILE`` names, or from ``<env>`` (a ``Secret``)."""
+    return dataclasses.field(default=None, metadata={"env": env, "help": help, "secret": True})
+
+
 def default_home() -> Path:
     return Path.home() / ".ktrdr"
 
 
+# Secrets read from files are small; a larger file is not a secret (a wrong path).
+MAX_SECRET_FILE_BYTES = 64 * 1024
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ServiceSettings:
+class Settings:
+    """Reads a frozen dataclass from the environment: plain fields and secrets."""
+
+    SERVICE: typing.ClassVar[str] = ""
+
+    def validate(self) -> list[str]:
+        """Return problems; subclasses extend this."""
+        return []
+
+    @classmethod
+    def _env_name(cls, field_name: str) -> str:
+        for f in dataclasses.fields(cls):
+            if f.name == field_name and "env" in f.metadata:
+                return str(f.metadata["env"])
+        return f"KTRDR_{cls.SERVICE.upper()}_{field_name.upper()}"
+
+    @classmethod
+    def _default(cls, name: str) -> tuple[bool, Any]:
+        """A default computed from the class (ports); ``(False, None)`` when there is none."""
+        return False, None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
+        """Build from the environment (``os.environ`` by default), then validate.
+
+        Raises
+        ------
+        SettingsError
+            Naming each variable that is malformed or out of range (never a secret's value).
+        """
+        env = os.environ if environ is None else environ
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for f in dataclasses.fields(cls):
+            if f.name in overrides:
+                values[f.name] = overrides[f.name]
+                continue
+            name = cls._env_name(f.name)
+            if f.metadata.get("secret"):
+                secret = _read_secret(env, name, problems)
+                if secret is not None:
+                    values[f.name] = secret
+                continue
+            raw = env.get(name)
+            if raw is None:
+                known, default = cls._default(f.name)
+                if known:
+                    values[f.name] = default
+                continue
+            try:
+                values[f.name] = _coerce(raw, hints[f.name])
+            except ValueError as exc:
+                problems.append(f"{name}={raw!r}: {exc}")
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems))
+        settings = cls(**values)
+        problems = settings.validate()
+        if problems:
+            raise SettingsError("Invalid settings: " + "; ".join(problems))
+        return settings
+
+
+def _read_secret(env: Mapping[str, str], name: str, problems: list[str]) -> Secret | None:
+    """``NAME_FILE``'s content or ``NAME``'s value; a problem (never the value) otherwise."""
+    path, value = env.get(f"{name}_FILE", ""), env.get(name)
+    if path and value is not None:
+        problems.append(f"{name} and {name}_FILE are both set: set one")
+        return None
+    if not path:
+        return Secret(value, source=name) if value else None
+    file = Path(path).expanduser()
+    try:
+        size = file.stat().st_size
+        if size > MAX_SECRET_FILE_BYTES:
+            problems.append(f"{name}_FILE={path}: {size} bytes is too large for a secret")
+            return None
+        text = file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"{name}_FILE={path}: cannot read it ({type(exc).__name__})")
+        return None
+    if not text:
+        problems.append(f"{name}_FILE={path} is empty")
+        return None
+    return Secret(text, source=f"{name}_FILE")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EncryptionSettings(Settings):
+    """Encryption at rest: the key (and, during a rotation, the previous keys) from secrets.
+
+    ``KTRDR_ENCRYPTION_KEY_FILE`` (or ``KTRDR_ENCRYPTION_KEY``): 32 bytes in base64 or hex.
+    ``KTRDR_ENCRYPTION_PREVIOUS_KEYS_FILE`` (or ``..._KEYS``): keys still accepted for reading,
+    separated by commas or new lines. No key: files are written plain (the local default).
+    """
+
+    encryption_key: Secret | None = secret_field("KTRDR_ENCRYPTION_KEY")
+    encryption_previous_keys: Secret | None = secret_field("KTRDR_ENCRYPTION_PREVIOUS_KEYS")
+
+    def validate(self) -> list[str]:
+        problems = super().validate()
+        try:
+            self.keyring()
+        except (KtrdrError, SettingsError) as exc:
+            problems.append(str(exc))
+        return problems
+
+    def keyring(self) -> Keyring | None:
+        """The keyring, or ``None`` when encryption at rest is off."""
+        previous = []
+        if self.encryption_previous_keys:
+            source = self.encryption_previous_keys.source or "KTRDR_ENCRYPTION_PREVIOUS_KEYS"
+            texts = self.encryption_previous_keys.reveal().replace(",", "\n").split()
+            previous = [_key(t, source) for t in texts]
+        if not self.encryption_key:
+            if previous:
+                raise SettingsError(
+                    "KTRDR_ENCRYPTION_PREVIOUS_KEYS is set without KTRDR_ENCRYPTION_KEY"
+                )
+            return None
+        primary = _key(self.encryption_key.reveal(), self.encryption_key.source)
+        return Keyring(primary, previous)
+
+
+def _key(text: str, source: str) -> EncryptionKey:
+    key = EncryptionKey.from_text(text, source=source or "the encryption key")
+    for form in (key.to_text(), key.material.hex()):
+        register(form)
+    return key
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ServiceSettings(EncryptionSettings):
     """Settings every service has."""
 
     host: str = "127.0.0.1"
@@ -52,11 +202,9 @@ class ServiceSettings:
     # Deadline applied to outbound calls that set none.
     call_timeout_seconds: float = env_field("KTRDR_CALL_TIMEOUT_SECONDS", 30.0)
 
-    SERVICE: typing.ClassVar[str] = ""
-
     def validate(self) -> list[str]:
         """Return problems; subclasses extend this."""
-        problems = []
+        problems = super().validate()
         for name in ("port", "metrics_port"):
             value = getattr(self, name)
             if not 0 <= value <= 65535:
@@ -72,48 +220,12 @@ class ServiceSettings:
         return problems
 
     @classmethod
-    def _env_name(cls, field_name: str) -> str:
-        for f in dataclasses.fields(cls):
-            if f.name == field_name and "env" in f.metadata:
-                return str(f.metadata["env"])
-        return f"KTRDR_{cls.SERVICE.upper()}_{field_name.upper()}"
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Self:
-        """Build from the environment (``os.environ`` by default), then validate.
-
-        Raises
-        ------
-        SettingsError
-            Naming each variable that is malformed or out of range.
-        """
-        env = os.environ if environ is None else environ
-        hints = typing.get_type_hints(cls)
-        values: dict[str, Any] = {}
-        problems: list[str] = []
-        for f in dataclasses.fields(cls):
-            if f.name in overrides:
-                values[f.name] = overrides[f.name]
-                continue
-            name = cls._env_name(f.name)
-            raw = env.get(name)
-            if raw is None:
-                if f.name == "port" and cls.SERVICE in DEFAULT_PORTS:
-                    values[f.name] = DEFAULT_PORTS[cls.SERVICE]
-                elif f.name == "metrics_port" and cls.SERVICE in DEFAULT_METRICS_PORTS:
-                    values[f.name] = DEFAULT_METRICS_PORTS[cls.SERVICE]
-                continue
-            try:
-                values[f.name] = _coerce(raw, hints[f.name])
-            except ValueError as exc:
-                problems.append(f"{name}={raw!r}: {exc}")
-        if problems:
-            raise SettingsError("Invalid settings: " + "; ".join(problems))
-        settings = cls(**values)
-        problems = settings.validate()
-        if problems:
-            raise SettingsError("Invalid settings: " + "; ".join(problems))
-        return settings
+    def _default(cls, name: str) -> tuple[bool, Any]:
+        if name == "port" and cls.SERVICE in DEFAULT_PORTS:
+            return True, DEFAULT_PORTS[cls.SERVICE]
+        if name == "metrics_port" and cls.SERVICE in DEFAULT_METRICS_PORTS:
+            return True, DEFAULT_METRICS_PORTS[cls.SERVICE]
+        return False, None
 
 
 def _coerce(raw: str, typ: Any) -> Any:

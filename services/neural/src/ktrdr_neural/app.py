@@ -15,15 +15,16 @@ from grpc import aio
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.neural.v1 import neural_pb2_grpc
+from ktrdr_core.errors import FailedPreconditionError
 from ktrdr_neural.domain.device import choose_device
 from ktrdr_neural.domain.jobs import TrainingManager
-from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
+from ktrdr_neural.domain.registry import EncryptedStorage, LocalStorage, ModelRegistry
 from ktrdr_neural.domain.serving import ModelServer, limit_blas_threads
 from ktrdr_neural.feature_client import GrpcFeatureSource
 from ktrdr_neural.servicer import DESCRIPTOR, NeuralServiceServicer
 from ktrdr_neural.settings import NeuralSettings
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.server import Cleanup, ServiceSpec
+from ktrdr_runtime.server import Cleanup, ServiceSpec, StartupError
 
 log = structlog.get_logger("ktrdr.neural")
 
@@ -68,7 +69,11 @@ async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
         data=data_pb2_grpc.DataServiceStub(data_channel),
         timeout_seconds=settings.feature_timeout_seconds,
     )
-    registry = ModelRegistry(LocalStorage(settings.models_dir))
+    try:
+        storage = EncryptedStorage.open(LocalStorage(settings.models_dir), settings.keyring())
+    except FailedPreconditionError as exc:  # a wrong or missing encryption key: never serve
+        raise StartupError(f"neural: {exc.full_message}") from None
+    registry = ModelRegistry(storage)
     trainings = TrainingManager(
         registry=registry,
         work_dir=settings.home / "neural" / "jobs",
