@@ -155,3 +155,122 @@ def downstream_tls(sds_path: str) -> dict[str, Any]:
             },
         },
     }
+
+
+# --- a local certificate authority (development HTTPS, tests) ----------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Issued:
+    """A certificate and its private key, PEM-encoded."""
+
+    cert_pem: bytes
+    key_pem: bytes = dataclasses.field(repr=False)
+
+    def write(self, cert_path: Path, key_path: Path) -> None:
+        """Write both owner-only, each by a rename (so a watching Envoy sees whole files)."""
+        for path, data in ((key_path, self.key_pem), (cert_path, self.cert_pem)):
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(data)
+            tmp.chmod(0o600)
+            tmp.replace(path)
+
+
+class LocalCA:
+    """A self-signed certificate authority that issues server certificates (EC P-256).
+
+    For local HTTPS (``ktrdr security dev-cert``) and the tests; production certificates come
+    from the cluster's issuer (e.g. cert-manager) as a Kubernetes TLS Secret.
+    """
+
+    def __init__(self, name: str = "KTRDR local CA", *, days: int = 365) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = dt.datetime.now(dt.UTC)
+        self.cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+
+    @property
+    def cert_pem(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.cert.public_bytes(serialization.Encoding.PEM)
+
+    def issue(
+        self,
+        hosts: tuple[str, ...] = ("localhost", "127.0.0.1"),
+        *,
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+        common_name: str | None = None,
+    ) -> Issued:
+        """A server certificate for ``hosts`` (DNS names and IP addresses), valid 30 days by
+        default."""
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = dt.datetime.now(dt.UTC)
+        names: list[x509.GeneralName] = []
+        for host in hosts:
+            try:
+                names.append(x509.IPAddress(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(x509.DNSName(host))
+        cn = common_name or hosts[0]
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before or now - dt.timedelta(minutes=5))
+            .not_valid_after(not_after or now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage(
+                    [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+                ),
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        key_pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return Issued(cert.public_bytes(serialization.Encoding.PEM), key_pem)
