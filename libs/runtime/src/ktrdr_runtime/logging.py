@@ -62,8 +62,12 @@ def bound_values(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
     return event
 
 
-class _RedactingFormatter(logging.Formatter):
-    """Library log records (stdlib logging) with secrets and API keys redacted."""
+class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Library log records (stdlib logging) on stderr with secrets and API keys redacted."""
+
+    def __init__(self) -> None:
+        super().__init__(_Stderr())  # type: ignore[arg-type]
+        self.setFormatter(logging.Formatter("%(message)s"))
 
     def format(self, record: logging.LogRecord) -> str:
         return str(_clean(super().format(record)))
@@ -110,9 +114,10 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     if not isinstance(numeric, int):
         numeric = logging.INFO
     _owner_only_log_file()
-    logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.setFormatter(_RedactingFormatter("%(message)s"))
+    root = logging.getLogger()
+    root.setLevel(numeric)
+    if not any(isinstance(h, RedactingHandler) for h in root.handlers):
+        root.addHandler(RedactingHandler())
     sys.excepthook = _redacting_excepthook
     structlog.configure(
         processors=[
