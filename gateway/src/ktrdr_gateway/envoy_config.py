@@ -667,7 +667,8 @@ def k8s_config(namespace: str = "ktrdr") -> GatewayConfig:
             s: Upstream(f"{s.replace('_', '-')}.{namespace}.svc.cluster.local", p)
             for s, p in DEFAULT_PORTS.items()
         },
-        listen_host="0.0.0.0",  # inside the pod; the Service decides exposure
+        # Inside the pod every interface is the pod's own; the Service decides exposure.
+        listen_host="0.0.0.0",  # nosec B104
         listen_port=8080,
         admin_host="127.0.0.1",
         admin_port=9901,

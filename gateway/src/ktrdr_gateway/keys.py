@@ -100,7 +100,7 @@ def view_dir(home: Path, runtime_dir: Path | None = None) -> Path:
 
     base = runtime_dir
     if base is None:
-        shm = Path("/dev/shm")  # nosec B108 - memory-backed, per-user 0700 subdirectory below
+        shm = Path("/dev/shm")  # nosec B108 # memory-backed, per-user 0700 subdirectory below
         base = shm if shm.is_dir() else Path(tempfile.gettempdir())
     digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
     return base / f"ktrdr-{os.getuid()}-{digest}"

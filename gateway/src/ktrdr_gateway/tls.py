@@ -19,7 +19,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-SDS_SECRET_NAME = "ktrdr_edge_certificate"
+SDS_SECRET_NAME = "ktrdr_edge_certificate"  # nosec B105 # a resource name, not a secret
 SDS_FILE = "edge-cert-sds.json"
 # TLS 1.2 is the minimum, 1.3 preferred (the client picks the highest both speak); TLS 1.2
 # ciphers are limited to forward-secret AEAD suites.

@@ -40,7 +40,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         token = argv[i]
-        if token == "--":
+        if token == "--":  # nosec B105 # the end-of-options marker, not a password
             rest += argv[i:]
             break
         name, eq, _ = token.partition("=")

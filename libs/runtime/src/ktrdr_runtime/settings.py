@@ -46,7 +46,8 @@ def env_field(env: str, default: Any, *, help: str = "") -> Any:
 
 def secret_field(env: str, *, help: str = "") -> Any:
     """A secret read from the file ``<env>_FILE`` names, or from ``<env>`` (a ``Secret``)."""
-    return dataclasses.field(default=None, metadata={"env": env, "help": help, "secret": True})
+    metadata = {"env": env, "help": help, "secret": True}  # nosec B105 # a flag, not a secret
+    return dataclasses.field(default=None, metadata=metadata)
 
 
 def default_home() -> Path:

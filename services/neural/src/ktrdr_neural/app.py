@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import platform
-import subprocess
+import shutil
+import subprocess  # nosec B404 # asks git for the commit recorded in model.json
 from importlib import metadata
 from pathlib import Path
 
@@ -35,9 +36,12 @@ FUZZY = fuzzy_pb2.DESCRIPTOR.services_by_name["FuzzyService"]
 def code_version() -> dict[str, str]:
     """Versions recorded in every model.json: the package, the git commit, the libraries."""
     commit = "unknown"
+    git = shutil.which("git")
+    if git is None:
+        return _versions(commit)
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+        done = subprocess.run(  # nosec B603 # fixed argv, git found on PATH, no shell
+            [git, "rev-parse", "HEAD"],
             cwd=Path(__file__).resolve().parent,
             capture_output=True,
             text=True,
@@ -48,6 +52,10 @@ def code_version() -> dict[str, str]:
             commit = done.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
+    return _versions(commit)
+
+
+def _versions(commit: str) -> dict[str, str]:
     return {
         "ktrdr_neural": metadata.version("ktrdr-neural"),
         "git_commit": commit,
