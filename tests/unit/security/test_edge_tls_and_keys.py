@@ -197,3 +197,13 @@ def test_the_gateway_process_gets_no_encryption_key_and_reads_the_view(tmp_path:
     config = (keys.gateway_dir(layout.home) / "envoy.json").read_text()
     assert str(tmp_path / "shm") in config and str(keys.store_path(layout.home)) not in config
     assert keys.read_dev_key(layout.home, Keyring(KEY))
+
+
+def test_check_tls_exits_1_naming_an_expired_certificate(ca: LocalCA, tmp_path: Path) -> None:
+    from ktrdr_gateway.__main__ import main
+
+    good_cert, good_key = _write(ca.issue(), tmp_path, "good")
+    assert main(["check-tls", "--cert", str(good_cert), "--key", str(good_key)]) == 0
+    issued = ca.issue(not_before=NOW - dt.timedelta(days=9), not_after=NOW - dt.timedelta(days=2))
+    cert, key = _write(issued, tmp_path, "old")
+    assert main(["check-tls", "--cert", str(cert), "--key", str(key)]) == 1
