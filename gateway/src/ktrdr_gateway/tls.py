@@ -177,7 +177,7 @@ class Issued:
 
 
 class LocalCA:
-    """A self-signed certificate authority that issues server certificates (EC P-256).
+    """A self-signed certificate authority that issues server certificates (ECDSA, secp256r1).
 
     For local HTTPS (``ktrdr security dev-cert``) and the tests; production certificates come
     from the cluster's issuer (e.g. cert-manager) as a Kubernetes TLS Secret.
