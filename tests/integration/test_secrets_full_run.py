@@ -45,15 +45,9 @@ STRATEGY = "rsi_trend_eurusd_1h"
 
 def _postgres() -> Iterator[object]:
     sys.path.insert(0, str(Path(__file__).parents[1] / "unit" / "backtest"))
-    from pg_server import PostgresServer, find_bin_dir
+    from pg_server import PostgresServer, require_bin_dir
 
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        message = "PostgreSQL is not installed (scripts/bootstrap installs Debian's postgresql)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(require_bin_dir())
     server.start()
     try:
         yield server
