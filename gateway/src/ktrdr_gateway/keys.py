@@ -260,11 +260,12 @@ def ensure_dev_key(home: Path, store: KeyStore | None = None) -> Path:
     existing = read_dev_key(home, keyring)
     path = sealed_dev_key_path(home) if keyring is not None else dev_key_path(home)
     found = store.verify(existing) if existing else None
-    if found and path.exists():
+    current = path.exists() and (keyring is None or not keyring.needs_rotation(path.read_bytes()))
+    if found and current:
         return path
     if found is None:
         key, _ = store.create("admin", "local-dev-admin")
-    else:  # the dev key moves between its plain and sealed file
+    else:  # the dev key moves to its sealed file, or is re-sealed with the primary key
         key = existing or ""
     sealed.write_file(path, (key + "\n").encode(), keyring, context=DEV_KEY_NAME)
     stale = dev_key_path(home) if keyring is not None else sealed_dev_key_path(home)

@@ -179,7 +179,8 @@ def test_turning_encryption_on_seals_a_plain_store_and_dev_key_and_rotation_rese
     keys.ensure_dev_key(home, rotating)
     assert sealed.key_id_of(keys.store_path(home).read_bytes()) == KEY.key_id
     assert keys.open_store(home, Keyring(KEY)).verify(dev_key) is not None
-    assert keys.read_dev_key(home, Keyring(KEY, [OTHER])) == dev_key
+    assert keys.read_dev_key(home, Keyring(KEY)) == dev_key  # re-sealed: the old key can go
+    assert sealed.key_id_of(keys.sealed_dev_key_path(home).read_bytes()) == KEY.key_id
 
 
 def test_the_gateway_process_gets_no_encryption_key_and_reads_the_view(tmp_path: Path) -> None:

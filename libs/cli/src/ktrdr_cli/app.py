@@ -68,7 +68,7 @@ class Globals:
     def of(cls, ctx: typer.Context) -> Globals:
         obj = ctx.find_root().obj
         if not isinstance(obj, Globals):  # a command invoked without the root callback
-            return cls(mesh_home(None), None, None, None, output.Output())  # pragma: no cover
+            return cls(mesh_home(None), None, None, None, output.Output())
         return obj
 
     def layout(self) -> mesh.Layout:

@@ -95,7 +95,10 @@ class Settings:
         problems: list[str] = []
         for f in dataclasses.fields(cls):
             if f.name in overrides:
-                values[f.name] = overrides[f.name]
+                value = overrides[f.name]
+                if f.metadata.get("secret") and isinstance(value, str):
+                    value = Secret(value, source=f.name)
+                values[f.name] = value
                 continue
             name = cls._env_name(f.name)
             if f.metadata.get("secret"):
@@ -124,8 +127,8 @@ class Settings:
 
 def _read_secret(env: Mapping[str, str], name: str, problems: list[str]) -> Secret | None:
     """``NAME_FILE``'s content or ``NAME``'s value; a problem (never the value) otherwise."""
-    path, value = env.get(f"{name}_FILE", ""), env.get(name)
-    if path and value is not None:
+    path, value = env.get(f"{name}_FILE", ""), env.get(name, "")
+    if path and value:
         problems.append(f"{name} and {name}_FILE are both set: set one")
         return None
     if not path:
