@@ -220,7 +220,7 @@ def _stream_table(rates: dict[str, float]) -> str:
 
 def _free_base() -> int:
     for _ in range(50):
-        base = random.randrange(20000, 40000, 50)
+        base = random.randrange(20000, 40000, 50)  # nosec B311 # picks ports, not a secret
         if all(mesh.port_free("127.0.0.1", base + i) for i in range(40)):
             return base
     raise RuntimeError("no free port block")

@@ -34,7 +34,7 @@ import json
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # the benchmark starts local processes
 import sys
 import time
 from collections.abc import Iterator
@@ -72,7 +72,7 @@ def _free_ports(count: int) -> list[int]:
 @contextlib.contextmanager
 def fake_tws() -> Iterator[dict[str, Any]]:
     """The fake TWS as a process; the dict gets ``port`` now and its counters after it stops."""
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603 # fixed argv of a local process
         [sys.executable, "-m", "tests.faketws", "--port", "0", "--time-scale", str(SCALE)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -101,7 +101,7 @@ def gateway(tws_port: int, home: Path) -> Iterator[str]:
         "KTRDR_IB_GATEWAY_PACING_MARGIN_SECONDS": "0.02",
         "KTRDR_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603 # fixed argv of a local process
         [sys.executable, "-m", "ktrdr_ib_gateway"],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
+import subprocess  # nosec B404 # the benchmark starts local processes
 import sys
 import tempfile
 import time
@@ -172,7 +172,7 @@ def _start(home: Path, port: int) -> subprocess.Popen[bytes]:
         "KTRDR_NEURAL_PREWARM_WORKER": "false",
         "KTRDR_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603 # fixed argv of a local process
         [sys.executable, "-m", "ktrdr_neural"],
         env=env,
         stdout=subprocess.DEVNULL,

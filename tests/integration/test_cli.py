@@ -239,19 +239,27 @@ def test_fuzzy_calculate_and_sets_for_a_strategy(mesh_layout):
     assert len(features["timestamps"]) == 24 and len(features["columns"]) == 9
 
 
-def test_a_read_key_cannot_import_and_a_revoked_key_is_refused(mesh_layout):
+def test_a_read_key_cannot_import_and_a_revoked_key_is_refused(mesh_layout, tmp_path):
     created = as_json(run(mesh_layout, "keys", "create", "--role", "read", "--json"))
     key = created["key"]
     listed = as_json(run(mesh_layout, "keys", "list", "--json"))
     assert created["key_id"] in {k["key_id"] for k in listed}
     assert key not in json.dumps(listed)
-    ok = run(mesh_layout, "data", "timeframes", "--api-key", key)
+    key_file = tmp_path / "read.key"
+    key_file.write_text(key + "\n")
+    refused_argv = run(mesh_layout, "data", "timeframes", "--api-key", key)
+    assert refused_argv.returncode == 2 and "--api-key-file" in refused_argv.stderr
+    assert key not in refused_argv.stderr
+    ok = run(mesh_layout, "data", "timeframes", "--api-key-file", str(key_file))
     assert ok.returncode == 0, ok.stderr
-    refused = run(mesh_layout, "data", "import", "X", "1h", "-", "--api-key", key, stdin="x\n")
+    refused = run(
+        mesh_layout, "data", "import", "X", "1h", "-", "--api-key-file", str(key_file), stdin="x\n"
+    )
     assert refused.returncode == 5 and "[AUTH-003]" in refused.stderr
     assert run(mesh_layout, "keys", "revoke", created["key_id"]).returncode == 0
     deadline = time.monotonic() + 30  # the edge re-reads the key store every 2 s
-    while (done := run(mesh_layout, "data", "timeframes", "--api-key", key)).returncode == 0:
+    timeframes = ("data", "timeframes", "--api-key-file", str(key_file))
+    while (done := run(mesh_layout, *timeframes)).returncode == 0:
         assert time.monotonic() < deadline, "the revoked key still works"
         time.sleep(0.5)
     assert done.returncode == 5 and "[AUTH-002]" in done.stderr

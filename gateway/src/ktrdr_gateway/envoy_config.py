@@ -24,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ktrdr_gateway import contracts, policy
+from ktrdr_gateway import contracts, policy, tls
 from ktrdr_runtime.limits import REST_MAX_RESPONSE_BYTES
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
@@ -81,8 +81,11 @@ class GatewayConfig:
     # larger ones first (RUNTIME-007 at REST_MAX_RESPONSE_BYTES), so this is only a backstop.
     max_response_bytes: int = REST_MAX_RESPONSE_BYTES + 1024 * 1024
     upstream_timeout_seconds: float = 60.0
+    # HTTPS: PEM paths, served through the SDS file ``tls_sds_path`` (written next to
+    # envoy.json by ``write`` when empty); Envoy picks up a replaced certificate by itself.
     tls_cert: str = ""
     tls_key: str = ""
+    tls_sds_path: str = ""
     access_log: bool = True
     # Requests without a valid API key, per client address (per Envoy worker).
     auth_fail_per_minute: int = 30
@@ -561,25 +564,6 @@ def _access_log(cfg: GatewayConfig) -> list[dict[str, Any]]:
     ]
 
 
-def _tls(cfg: GatewayConfig) -> dict[str, Any]:
-    return {
-        "name": "envoy.transport_sockets.tls",
-        "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3"
-            ".DownstreamTlsContext",
-            "common_tls_context": {
-                "alpn_protocols": ["h2", "http/1.1"],
-                "tls_certificates": [
-                    {
-                        "certificate_chain": {"filename": cfg.tls_cert},
-                        "private_key": {"filename": cfg.tls_key},
-                    }
-                ],
-            },
-        },
-    }
-
-
 def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str, Any]:
     """The Envoy bootstrap (a dict ready for ``json.dumps``)."""
     fds = contracts.load_descriptor_set(descriptor)
@@ -620,7 +604,9 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
         "filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]
     }
     if cfg.tls_cert:
-        chain["transport_socket"] = _tls(cfg)
+        if not cfg.tls_sds_path:
+            raise ValueError("tls_sds_path is needed with tls_cert (envoy_config.write sets it)")
+        chain["transport_socket"] = tls.downstream_tls(cfg.tls_sds_path)
     return {
         "node": {"id": "ktrdr-gateway", "cluster": "ktrdr-gateway"},
         "admin": {
@@ -653,13 +639,17 @@ def write(
     descriptor: bytes | None = None,
     openapi_json: str | None = None,
 ) -> Path:
-    """Write ``envoy.json`` (and the OpenAPI document it serves) into ``out_dir``."""
+    """Write ``envoy.json`` (and, with TLS, the certificate's SDS file) into ``out_dir``."""
     from ktrdr_gateway import openapi
 
     data = contracts.descriptor_bytes() if descriptor is None else descriptor
     if openapi_json is None:
         openapi_json = json.dumps(openapi.build(contracts.load_descriptor_set(data)))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.tls_cert:
+        sds = tls.write_sds(cfg.tls_cert, cfg.tls_key, out_dir)
+        if not cfg.tls_sds_path:
+            cfg = dataclasses.replace(cfg, tls_sds_path=str(sds.resolve()))
     path = out_dir / "envoy.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(build(cfg, data, openapi_json), indent=1))
@@ -677,7 +667,8 @@ def k8s_config(namespace: str = "ktrdr") -> GatewayConfig:
             s: Upstream(f"{s.replace('_', '-')}.{namespace}.svc.cluster.local", p)
             for s, p in DEFAULT_PORTS.items()
         },
-        listen_host="0.0.0.0",  # inside the pod; the Service decides exposure
+        # Inside the pod every interface is the pod's own; the Service decides exposure.
+        listen_host="0.0.0.0",  # nosec B104
         listen_port=8080,
         admin_host="127.0.0.1",
         admin_port=9901,

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import uuid
 from collections.abc import Iterator
@@ -12,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 import sqlalchemy as sa
-from pg_server import PostgresServer, find_bin_dir
+from pg_server import PostgresServer, require_bin_dir
 
 from ktrdr_backtest.store import ResultStore, create_engine, migrate
 
@@ -20,13 +19,7 @@ from ktrdr_backtest.store import ResultStore, create_engine, migrate
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """A real PostgreSQL for the session; missing PostgreSQL skips, but fails in CI."""
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        message = "PostgreSQL is not installed (scripts/bootstrap installs Debian's postgresql)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    server = PostgresServer(bin_dir)
+    server = PostgresServer(require_bin_dir())
     try:
         server.start()
         yield server

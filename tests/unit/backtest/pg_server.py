@@ -29,6 +29,19 @@ def find_bin_dir() -> Path | None:
     return Path(found).resolve().parent if found else None
 
 
+def require_bin_dir() -> Path:
+    """PostgreSQL's bin directory; a test without it skips, but fails in CI."""
+    import pytest
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        message = "PostgreSQL is not installed (scripts/bootstrap installs Debian's postgresql)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return bin_dir
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

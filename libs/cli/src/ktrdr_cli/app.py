@@ -11,9 +11,8 @@ mesh's state file (``$KTRDR_HOME/run/mesh.json``), else the default port of ``--
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -28,6 +27,7 @@ GLOBAL_OPTIONS: dict[str, bool] = {
     "--base-port": True,
     "--url": True,
     "--api-key": True,
+    "--api-key-file": True,
     "--json": False,
     "--no-color": False,
 }
@@ -40,7 +40,7 @@ def hoist_global_options(argv: list[str]) -> list[str]:
     i = 0
     while i < len(argv):
         token = argv[i]
-        if token == "--":
+        if token == "--":  # nosec B105 # the end-of-options marker, not a password
             rest += argv[i:]
             break
         name, eq, _ = token.partition("=")
@@ -61,7 +61,7 @@ class Globals:
     home: Path
     base_port: int | None
     url: str | None
-    api_key: str | None
+    api_key_file: Path | None
     out: output.Output
 
     @classmethod
@@ -76,17 +76,41 @@ class Globals:
         return mesh.resolve_layout(self.home, self.base_port)
 
     def api_url(self) -> str:
+        from ktrdr_cli.settings import CliSettings
+
         if self.url:
             return self.url
-        if os.environ.get("KTRDR_API_URL"):
-            return os.environ["KTRDR_API_URL"]
-        return mesh.edge_url(self.layout())
+        return CliSettings.from_env().api_url or mesh.edge_url(self.layout())
+
+    def api_key(self) -> str | None:
+        """The key: ``--api-key-file``, ``$KTRDR_API_KEY_FILE`` or ``$KTRDR_API_KEY``, else the
+        local dev key (sealed or plain); never a command-line value."""
+        from ktrdr_cli.settings import CliSettings, read_key_file
+
+        if self.api_key_file is not None:
+            return read_key_file(self.api_key_file)
+        settings = CliSettings.from_env()
+        if settings.api_key:
+            return settings.api_key.reveal()
+        return local_dev_key(self.home, settings)
 
     def client(self) -> KtrdrClient:
-        """A REST client of the API (the key: ``--api-key``, ``$KTRDR_API_KEY``, dev key)."""
+        """A REST client of the API (its key: :meth:`api_key`)."""
         from ktrdr_client import KtrdrClient
 
-        return KtrdrClient(self.api_url(), self.api_key, home=self.home)
+        return KtrdrClient(self.api_url(), self.api_key(), home=self.home)
+
+
+def local_dev_key(home: Path, settings: Any = None) -> str | None:
+    """The mesh's dev admin key of ``home`` (opened with the encryption key when sealed)."""
+    from ktrdr_cli.settings import CliSettings
+
+    try:
+        from ktrdr_gateway import keys
+    except ImportError:  # pragma: no cover - the client alone reads the plain file itself
+        return None
+    settings = settings or CliSettings.from_env()
+    return keys.read_dev_key(home, settings.keyring())
 
 
 def mesh_home(home: Path | None) -> Path:
@@ -140,12 +164,17 @@ def root(
             show_default=False,
         ),
     ] = None,
-    api_key: Annotated[
-        str | None,
+    api_key_file: Annotated[
+        Path | None,
         typer.Option(
-            help="API key (default $KTRDR_API_KEY, else the mesh's dev key file).",
+            help="File holding the API key (default $KTRDR_API_KEY_FILE or $KTRDR_API_KEY, "
+            "else the mesh's dev key). Keys are never given on the command line, where other "
+            "users' `ps` would show them.",
             show_default=False,
         ),
+    ] = None,
+    api_key: Annotated[
+        str | None, typer.Option(hidden=True, help="Refused: use --api-key-file.")
     ] = None,
     json_mode: Annotated[
         bool, typer.Option("--json", help="Print results as JSON for scripts (errors too).")
@@ -155,4 +184,13 @@ def root(
     """KTRDR, the neuro-fuzzy trading system: run the local mesh and use its API."""
     out = output.Output(json_mode=json_mode, color=False if no_color else None)
     output.set_current(out)
-    ctx.obj = Globals(home=mesh_home(home), base_port=base_port, url=url, api_key=api_key, out=out)
+    if api_key is not None:
+        out.error(
+            "--api-key is refused: a key on the command line is visible to every user in `ps`",
+            hint="put it in a file (chmod 600) and pass --api-key-file FILE, or set "
+            "KTRDR_API_KEY_FILE",
+        )
+        raise typer.Exit(exit_codes.ExitCode.USAGE)
+    ctx.obj = Globals(
+        home=mesh_home(home), base_port=base_port, url=url, api_key_file=api_key_file, out=out
+    )

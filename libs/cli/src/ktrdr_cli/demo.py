@@ -278,13 +278,14 @@ async def _fuzzy_step(fuzzy: fuzzy_pb2_grpc.FuzzyServiceStub, echo: Echo) -> Non
 
 
 def _rest_step(layout: mesh.Layout, echo: Echo) -> None:
+    from ktrdr_cli.app import local_dev_key
     from ktrdr_client import KtrdrClient
     from ktrdr_client.errors import AuthenticationError
 
     url = mesh.edge_url(layout)
     echo("")
     echo(f"== 5. REST edge (Envoy) at {url}")
-    with KtrdrClient(url, home=layout.home) as client:
+    with KtrdrClient(url, local_dev_key(layout.home), home=layout.home) as client:
         symbols = client.symbols()
         echo(f"  GET /api/v1/data/symbols (dev admin key): {', '.join(s.symbol for s in symbols)}")
         loaded = client.load_data(SYMBOL, TIMEFRAME, start="2017-06-01", end="2017-06-02")

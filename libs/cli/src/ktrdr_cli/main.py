@@ -17,13 +17,17 @@ from ktrdr_cli.app import app, hoist_global_options
 from ktrdr_cli.commands import register
 from ktrdr_cli.exit_codes import ExitCode, for_http_status
 from ktrdr_cli.mesh import MeshError
+from ktrdr_cli.settings import KeyFileError
 from ktrdr_client.errors import KtrdrApiError
+from ktrdr_core.errors import KtrdrError
+from ktrdr_runtime.settings import SettingsError
 
 register(app)
 
 _HINTS_BY_CODE = {
     "CLIENT-001": "start the mesh with `ktrdr mesh up`, or point --url at a running API",
-    "AUTH-001": "pass --api-key or set KTRDR_API_KEY (`ktrdr keys create --role read`)",
+    "AUTH-001": "pass --api-key-file FILE or set KTRDR_API_KEY_FILE (`ktrdr keys create "
+    "--role read`)",
     "AUTH-002": "the key is unknown or revoked: `ktrdr keys list` shows the valid ids",
     "AUTH-003": "this needs a key with a higher role (`ktrdr keys create --role trade`)",
     "AUTH-004": "rate limited: wait a minute, or use another key",
@@ -67,6 +71,12 @@ def run(argv: Sequence[str]) -> int:
     except MeshError as exc:
         output.current().error(str(exc), code="MESH", hint="`ktrdr mesh status` shows the mesh")
         return ExitCode.MESH
+    except (KeyFileError, SettingsError) as exc:
+        output.current().error(str(exc), hint="fix the file or variable named above")
+        return ExitCode.USAGE
+    except KtrdrError as exc:  # a sealed local store that cannot be opened (key, tampering)
+        output.current().error(exc.full_message, code=exc.code)
+        return ExitCode.FAILURE
     except OSError as exc:  # a local file (import, export, --system) that cannot be used
         output.current().error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
         return ExitCode.FAILURE

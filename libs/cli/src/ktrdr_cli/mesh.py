@@ -18,7 +18,7 @@ import json
 import os
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # starts the supervisor (fixed argv, no shell)
 import sys
 import tempfile
 import time
@@ -185,7 +185,7 @@ def find_free_base_port(span: int = 40, low: int = 20000, high: int = 32000) -> 
     import random
 
     for _ in range(100):
-        base = random.randrange(low, high, 50)
+        base = random.randrange(low, high, 50)  # nosec B311 # picks ports, not a secret
         if all(port_free("127.0.0.1", base + i) for i in range(span)):
             return base
     raise MeshError(f"no free block of {span} loopback ports between {low} and {high}")
@@ -206,14 +206,22 @@ def check_health(address: str, timeout: float = 1.0) -> str:
 
 
 def check_http(url: str, timeout: float = 1.0) -> str:
-    import urllib.error
-    import urllib.request
+    """``SERVING`` when ``GET url`` answers 200 (``http://`` URLs only: a readiness probe)."""
+    import http.client
+    import urllib.parse
 
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ValueError(f"readiness URL {url!r} is not an http:// URL")
+    conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as reply:
-            return "SERVING" if reply.status == 200 else f"HTTP {reply.status}"
-    except (urllib.error.URLError, OSError):
+        conn.request("GET", parts.path or "/")
+        status = conn.getresponse().status
+    except (OSError, http.client.HTTPException):
         return "UNREACHABLE"
+    finally:
+        conn.close()
+    return "SERVING" if status == 200 else f"HTTP {status}"
 
 
 def probe(spec: ProcessSpec, timeout: float = 1.0) -> str:
@@ -511,7 +519,7 @@ def up(
     argv += ["--base-port", str(layout.base_port), "--timeout", str(timeout)]
     argv += ["--grace", str(grace)] + (["--fake-tws"] if fake_tws else [])
     with open(layout.log_dir / "supervisor.log", "ab") as log_file:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # nosec B603 # our interpreter and module; no secret in argv
             argv,
             env=dict(os.environ if base_env is None else base_env),
             stdout=log_file,

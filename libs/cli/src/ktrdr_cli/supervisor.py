@@ -27,7 +27,7 @@ import os
 import selectors
 import signal
 import socket
-import subprocess
+import subprocess  # nosec B404 # starts the mesh's processes (fixed argv, no shell)
 import sys
 import time
 from collections.abc import Sequence
@@ -160,7 +160,7 @@ class Supervisor:
         self.layout.log_dir.mkdir(parents=True, exist_ok=True)
         argv = [sys.executable, "-m", "ktrdr_cli.child", str(os.getpid()), "--", *child.spec.argv]
         with open(child.log_path, "ab") as log_file:
-            child.proc = subprocess.Popen(
+            child.proc = subprocess.Popen(  # nosec B603 # argv from the mesh's own specs
                 argv,
                 env=dict(child.spec.env),
                 stdout=log_file,

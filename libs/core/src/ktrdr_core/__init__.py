@@ -10,6 +10,7 @@ calendars   trading calendars (FX 24/5, NYSE, CME) and sessions
 bars        ``Bars``, the one in-memory bar type, and the canonical bar frame
 values      ``ValueFrame``, named value columns over bars (indicator outputs, features)
 resample    session-aware resampling and look-ahead-free alignment of higher timeframes
+sealed      encryption at rest: AES-GCM envelopes, keyrings and key rotation
 offload     ``Offload``: how domain code hands CPU work to a worker (``inline`` for scripts)
 strategy    the strategy file grammar: fuzzy sets, memberships, features, documents
 

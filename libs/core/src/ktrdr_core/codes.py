@@ -13,6 +13,11 @@ COMMON-004  ValidationError     value columns of the wrong shape or repeated nam
                                 for an unknown column (``ktrdr_core.values``)
 COMMON-005  ValidationError     bars supplied inline break a bar rule (``bars.check_bars``); the
                                 message and ``details`` name the first bad row and the rule
+COMMON-006  ValidationError     an encryption key is not 32 bytes in base64 or hex (``sealed``)
+COMMON-007  DataLossError       an encrypted file fails its integrity check: tampered, truncated
+                                or moved (``sealed``; the message and ``details`` name the file)
+COMMON-008  FailedPrecondition  an encrypted file was sealed with a key that is not configured
+COMMON-009  FailedPrecondition  an encrypted file was found but no encryption key is configured
 DATA-010    ValidationError     a bar frame has wrong columns, index or lengths
 DATA-011    ValidationError     unknown trading calendar name
 DATA-012    ValidationError     resample target not higher than the source timeframe
@@ -25,6 +30,10 @@ UNKNOWN_TIMEFRAME = "COMMON-002"
 INVALID_DATE = "COMMON-003"
 INVALID_VALUES = "COMMON-004"
 INVALID_BARS = "COMMON-005"
+BAD_ENCRYPTION_KEY = "COMMON-006"
+TAMPERED_FILE = "COMMON-007"
+WRONG_ENCRYPTION_KEY = "COMMON-008"
+NO_ENCRYPTION_KEY = "COMMON-009"
 INVALID_FRAME = "DATA-010"
 UNKNOWN_CALENDAR = "DATA-011"
 INVALID_RESAMPLE = "DATA-012"
@@ -34,6 +43,10 @@ ALL_CODES: tuple[str, ...] = (
     INVALID_DATE,
     INVALID_VALUES,
     INVALID_BARS,
+    BAD_ENCRYPTION_KEY,
+    TAMPERED_FILE,
+    WRONG_ENCRYPTION_KEY,
+    NO_ENCRYPTION_KEY,
     INVALID_FRAME,
     UNKNOWN_CALENDAR,
     INVALID_RESAMPLE,

@@ -19,7 +19,7 @@ from grpc_status import rpc_status
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr_core import errors
-from ktrdr_runtime import codes
+from ktrdr_runtime import codes, secrets
 
 _TO_GRPC: dict[errors.Status, grpc.StatusCode] = {
     s: getattr(grpc.StatusCode, s.value) for s in errors.Status
@@ -65,7 +65,9 @@ def shorten(text: str, *, max_bytes: int = MAX_ERROR_BYTES) -> str:
 
     Every run of more than ``MAX_TOKEN_CHARS`` non-blank characters keeps its first 64 and
     says how long it was (``'AAAA…[20002 chars]``); the result is then cut to ``max_bytes``.
+    A registered secret (``ktrdr_runtime.secrets``) is redacted first.
     """
+    text = secrets.redact(text)
     text = _LONG_TOKEN.sub(lambda m: f"{m.group(0)[:_KEEP_CHARS]}…[{len(m.group(0))} chars]", text)
     raw = text.encode()
     if len(raw) <= max_bytes:

@@ -1,7 +1,10 @@
 """structlog JSON logging, configured once per process by the service bootstrap.
 
 No secret reaches a log: fields whose names look like secrets are redacted, API keys
-(``ktrdr_<id>_<secret>``) are redacted wherever they appear in a value, and no value is
+(``ktrdr_<id>_<secret>``) and every value the settings read as a secret
+(``ktrdr_runtime.secrets``: database URL, IB account, encryption keys, ...) are redacted
+wherever they appear in a value, in library log records and in a crash's traceback too; no
+value is
 written longer than ``MAX_VALUE_CHARS`` (an echoed 30,000-character input keeps its start and
 its length). A log file the process writes to is made owner-only (0600).
 """
@@ -18,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from ktrdr_runtime import secrets
 from ktrdr_runtime.context import request_id
 
 _SECRET_KEY = re.compile(
@@ -40,7 +44,7 @@ def redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableM
 
 def _clean(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
-        value = _API_KEY.sub(rf"\1{REDACTED}", value)
+        value = secrets.redact(_API_KEY.sub(rf"\1{REDACTED}", value))
         if len(value) > MAX_VALUE_CHARS:
             return f"{value[:_KEEP_CHARS]}…[{len(value)} chars]"
         return value
@@ -56,6 +60,25 @@ def bound_values(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMap
     for key, value in event.items():
         event[key] = _clean(value)
     return event
+
+
+class RedactingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Library log records (stdlib logging) on stderr with secrets and API keys redacted."""
+
+    def __init__(self) -> None:
+        super().__init__(_Stderr())  # type: ignore[arg-type]
+        self.setFormatter(logging.Formatter("%(message)s"))
+
+    def format(self, record: logging.LogRecord) -> str:
+        return str(_clean(super().format(record)))
+
+
+def _redacting_excepthook(kind: Any, value: Any, tb: Any) -> None:
+    """A crash's traceback, redacted, on stderr (the service's log)."""
+    import traceback
+
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(secrets.redact(_API_KEY.sub(rf"\1{REDACTED}", text)))
 
 
 def add_request_id(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -91,7 +114,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     if not isinstance(numeric, int):
         numeric = logging.INFO
     _owner_only_log_file()
-    logging.basicConfig(stream=sys.stderr, level=numeric, format="%(message)s")
+    root = logging.getLogger()
+    root.setLevel(numeric)
+    if not any(isinstance(h, RedactingHandler) for h in root.handlers):
+        root.addHandler(RedactingHandler())
+    sys.excepthook = _redacting_excepthook
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -16,7 +16,9 @@ from ktrdr_runtime.server import Cleanup, ServiceSpec
 async def setup(server: aio.Server, settings: IbGatewaySettings) -> Cleanup:
     """Serve at once and connect to TWS in the background (status answers while TWS is down)."""
     gateway = IbGateway(
-        IbAsyncAdapter(), settings.gateway_config(), telemetry=PrometheusTelemetry()
+        IbAsyncAdapter(account=settings.ib_account.reveal() if settings.ib_account else ""),
+        settings.gateway_config(),
+        telemetry=PrometheusTelemetry(),
     )
     ib_gateway_pb2_grpc.add_IbGatewayServiceServicer_to_server(
         IbGatewayServiceServicer(gateway), server

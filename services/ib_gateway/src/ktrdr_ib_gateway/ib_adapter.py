@@ -150,9 +150,14 @@ class _Subscription:
 
 
 class IbAsyncAdapter:
-    """One ib_async ``IB`` client implementing the domain's ``IbApi``."""
+    """One ib_async ``IB`` client implementing the domain's ``IbApi``.
 
-    def __init__(self) -> None:
+    ``account``: the IB account the session is for (a secret from the settings; empty lets TWS
+    choose). Passed to ib_async, never logged.
+    """
+
+    def __init__(self, *, account: str = "") -> None:
+        self._account = account
         self._ib = IB()
         self._ib.RaiseRequestErrors = True
         self._redactor = _install_redactor()
@@ -175,6 +180,7 @@ class IbAsyncAdapter:
                 clientId=client_id,
                 timeout=timeout,
                 readonly=True,
+                account=self._account,
                 fetchFields=StartupFetch(0),
             )
         )

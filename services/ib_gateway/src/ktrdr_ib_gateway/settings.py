@@ -1,8 +1,10 @@
 """Settings of the ib_gateway service (environment variables KTRDR_IB_GATEWAY_*).
 
 Where TWS is: ``ib_host``/``ib_port`` (TWS 7497 paper / 7496 live, IB Gateway 4002 paper /
-4001 live) and ``ib_client_id``. No account id or credential is configured here: TWS holds the
-login, and the gateway never asks for or logs an account.
+4001 live) and ``ib_client_id``. The TWS login (user name, password) is TWS's or IB Gateway's
+own, never KTRDR's. The account the session is for, when one must be chosen, is a secret:
+``KTRDR_IB_GATEWAY_IB_ACCOUNT_FILE`` (or ``KTRDR_IB_GATEWAY_IB_ACCOUNT``), redacted from every
+log and error.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from ktrdr_ib_gateway.domain import (
     PacingRules,
     RequestPolicy,
 )
-from ktrdr_runtime.settings import ServiceSettings
+from ktrdr_runtime.secrets import Secret
+from ktrdr_runtime.settings import ServiceSettings, secret_field
 
 _POSITIVE = (
     "connect_timeout_seconds",
@@ -37,6 +40,7 @@ class IbGatewaySettings(ServiceSettings):
     ib_host: str = "127.0.0.1"
     ib_port: int = 4002
     ib_client_id: int = 1
+    ib_account: Secret | None = secret_field("KTRDR_IB_GATEWAY_IB_ACCOUNT")
     # Socket connect plus API handshake.
     connect_timeout_seconds: float = 5.0
     # Contract details and head timestamps.

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import platform
-import subprocess
+import shutil
+import subprocess  # nosec B404 # asks git for the commit recorded in model.json
 from importlib import metadata
 from pathlib import Path
 
@@ -15,15 +16,16 @@ from grpc import aio
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.neural.v1 import neural_pb2_grpc
+from ktrdr_core.errors import FailedPreconditionError
 from ktrdr_neural.domain.device import choose_device
 from ktrdr_neural.domain.jobs import TrainingManager
-from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
+from ktrdr_neural.domain.registry import EncryptedStorage, LocalStorage, ModelRegistry
 from ktrdr_neural.domain.serving import ModelServer, limit_blas_threads
 from ktrdr_neural.feature_client import GrpcFeatureSource
 from ktrdr_neural.servicer import DESCRIPTOR, NeuralServiceServicer
 from ktrdr_neural.settings import NeuralSettings
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.server import Cleanup, ServiceSpec
+from ktrdr_runtime.server import Cleanup, ServiceSpec, StartupError
 
 log = structlog.get_logger("ktrdr.neural")
 
@@ -34,9 +36,12 @@ FUZZY = fuzzy_pb2.DESCRIPTOR.services_by_name["FuzzyService"]
 def code_version() -> dict[str, str]:
     """Versions recorded in every model.json: the package, the git commit, the libraries."""
     commit = "unknown"
+    git = shutil.which("git")
+    if git is None:
+        return _versions(commit)
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
+        done = subprocess.run(  # nosec B603 # fixed argv, git found on PATH, no shell
+            [git, "rev-parse", "HEAD"],
             cwd=Path(__file__).resolve().parent,
             capture_output=True,
             text=True,
@@ -47,6 +52,10 @@ def code_version() -> dict[str, str]:
             commit = done.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         pass
+    return _versions(commit)
+
+
+def _versions(commit: str) -> dict[str, str]:
     return {
         "ktrdr_neural": metadata.version("ktrdr-neural"),
         "git_commit": commit,
@@ -74,12 +83,27 @@ def feature_source(settings: NeuralSettings) -> tuple[GrpcFeatureSource, Cleanup
     return source, close
 
 
+def open_registry(settings: NeuralSettings) -> ModelRegistry:
+    """The model registry, sealed with the settings' keyring when encryption at rest is on.
+
+    Raises
+    ------
+    StartupError
+        A wrong or missing encryption key: never serve (or train into) a store it cannot read.
+    """
+    try:
+        storage = EncryptedStorage.open(LocalStorage(settings.models_dir), settings.keyring())
+    except FailedPreconditionError as exc:
+        raise StartupError(f"neural: {exc.full_message}") from None
+    return ModelRegistry(storage)
+
+
 async def setup(server: aio.Server, settings: NeuralSettings) -> Cleanup:
     limit_blas_threads(1)
     device = choose_device(settings.device)
     log.info("neural_device", device=device, cuda_available=torch.cuda.is_available())
+    registry = open_registry(settings)
     source, close_source = feature_source(settings)
-    registry = ModelRegistry(LocalStorage(settings.models_dir))
     trainings = TrainingManager(
         registry=registry,
         work_dir=settings.home / "neural" / "jobs",

@@ -38,14 +38,14 @@ from ktrdr_core.errors import (
 )
 from ktrdr_core.strategy.document import find_strategy
 from ktrdr_neural import convert
-from ktrdr_neural.app import code_version, feature_source
+from ktrdr_neural.app import code_version, feature_source, open_registry
 from ktrdr_neural.domain.device import choose_device
 from ktrdr_neural.domain.features import FeatureSource
 from ktrdr_neural.domain.jobs import SUCCEEDED, TrainingManager, TrainingStatus
 from ktrdr_neural.domain.plan import plan_training
-from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
 from ktrdr_neural.settings import NeuralSettings
 from ktrdr_runtime.logging import configure_logging
+from ktrdr_runtime.server import StartupError
 from ktrdr_runtime.settings import SettingsError, read_bounded
 
 log = structlog.get_logger("ktrdr.neural.train")
@@ -102,7 +102,7 @@ async def train_once(
     strategy = await asyncio.to_thread(find_strategy, settings.strategies, request.strategy)
     job = await plan_training(source, strategy, train)
     trainings = TrainingManager(
-        registry=ModelRegistry(LocalStorage(settings.models_dir)),
+        registry=open_registry(settings),
         work_dir=settings.home / "neural" / "train-jobs",
         device=device,
         max_concurrent=1,
@@ -151,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = NeuralSettings.from_env()
         request = read_request(args.request)
-    except (SettingsError, RequestError) as exc:
+        open_registry(settings)  # a wrong encryption key refuses before any work
+    except (SettingsError, RequestError, StartupError) as exc:
         log.error("invalid_input", error=str(exc))
         return 2
     configure_logging("neural-train", settings.log_level)

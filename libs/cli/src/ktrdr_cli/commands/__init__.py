@@ -27,6 +27,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("fuzzy", "ktrdr_cli.commands.fuzzy"),
     ("ib", "ktrdr_cli.commands.ib"),
     ("keys", "ktrdr_cli.commands.keys"),
+    ("security", "ktrdr_cli.commands.security"),
 )
 
 

@@ -11,7 +11,8 @@ from ktrdr_cli.app import Globals
 from ktrdr_cli.exit_codes import ExitCode
 
 app = typer.Typer(
-    help="API keys of the local edge (stored as SHA-256 hashes; changes apply within 2 s).",
+    help="API keys of the local edge (stored as SHA-256 hashes, sealed with the encryption key "
+    "when one is set; changes apply within 2 s).",
     no_args_is_help=True,
 )
 
@@ -33,7 +34,10 @@ def _store(g: Globals) -> Any:
             hint="pip install -e gateway (scripts/bootstrap installs it)",
         )
         raise typer.Exit(ExitCode.FAILURE) from None
-    return keys.KeyStore(keys.store_path(g.home))
+    from ktrdr_gateway.settings import GatewaySettings
+
+    settings = GatewaySettings.from_env()
+    return keys.open_store(g.home, settings.keyring(), runtime_dir=settings.runtime_dir)
 
 
 @app.command()

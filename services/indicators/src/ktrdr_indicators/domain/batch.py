@@ -142,7 +142,7 @@ def _loop(cls: type[S.StreamingIndicator], cols: Arrays, params: Mapping[str, An
     """Run a streaming class over arrays (used only for path-dependent recursions)."""
     ind = cls(**params)
     n = len(cols[ind.inputs[0]])
-    get = [cols[f].tolist() if f in cols else [0.0] * n for f in S._LETTER]
+    get = [cols[f].tolist() if f in cols else [0.0] * n for f in S._POSITION]
     res = [ind.update(*bar) for bar in zip(*get, strict=True)]
     arr = np.array(res, dtype=np.float64).reshape(n, len(ind.outputs))
     return [arr[:, j].copy() for j in range(arr.shape[1])]

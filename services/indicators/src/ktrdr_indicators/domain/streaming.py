@@ -34,25 +34,63 @@ from typing import Any, ClassVar
 NAN = math.nan
 _LOG = math.log
 _SQRT = math.sqrt
-_LETTER = {"open": "o", "high": "h", "low": "lo", "close": "c", "volume": "v"}
+
+
+def _update_close(self, o, h, lo, c, v):
+    if c - c == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals
+    return self._nan
+
+
+def _update_hl(self, o, h, lo, c, v):
+    if h - h == 0.0 and lo - lo == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals
+    return self._nan
+
+
+def _update_hlc(self, o, h, lo, c, v):
+    if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals
+    return self._nan
+
+
+def _update_hlcv(self, o, h, lo, c, v):
+    if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0 and v - v == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals
+    return self._nan
+
+
+_UPDATES = {
+    ("close",): _update_close,
+    ("high", "low"): _update_hl,
+    ("high", "low", "close"): _update_hlc,
+    ("high", "low", "close", "volume"): _update_hlcv,
+}
+_POSITION = {"open": 0, "high": 1, "low": 2, "close": 3, "volume": 4}
 
 
 def _make_update(inputs: tuple[str, ...]):
-    """Build ``update`` checking exactly ``inputs`` for finiteness (``x - x == 0`` is False
-    for NaN and +-inf), generated once per class like dataclasses generate ``__init__``."""
-    cond = " and ".join(f"{_LETTER[f]} - {_LETTER[f]} == 0.0" for f in inputs)
-    src = (
-        "def update(self, o, h, lo, c, v):\n"
-        f"    if {cond}:\n"
-        "        vals = self._values = self._step(o, h, lo, c, v)\n"
-        "        return vals\n"
-        "    return self._nan\n"
-    )
-    ns: dict[str, Any] = {}
-    exec(src, ns)
-    fn = ns["update"]
-    fn.__doc__ = "Feed one bar; return one float per output (NaN while not ready / bar invalid)."
-    return fn
+    """``update`` checking exactly ``inputs`` for finiteness (``x - x == 0`` is False for NaN
+    and +-inf): a hand-written function for the common input sets, a generic one otherwise
+    (no generated source: nothing is compiled at run time)."""
+    if inputs in _UPDATES:
+        return _UPDATES[inputs]
+    positions = tuple(_POSITION[f] for f in inputs)
+
+    def update(self, o, h, lo, c, v):
+        bar = (o, h, lo, c, v)
+        for i in positions:
+            x = bar[i]
+            if x - x != 0.0:
+                return self._nan
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals
+
+    return update
 
 
 class StreamingIndicator:
@@ -587,34 +625,24 @@ class WilliamsR(StreamingIndicator):
 def _cci_kernel(n: int) -> Callable[[list[float], float], float]:
     """CCI of the full ring ``buf`` (``n`` typical prices) whose newest entry is ``tp``.
 
-    Generated once per period with the loop unrolled over locals (like ``_make_update``):
-    ``avg = sum(buf) / n`` and the mean absolute deviation summed left to right in the
-    ring's storage order, exactly TA-Lib's circular-buffer order. ``|x - avg|`` is taken as
-    ``x - avg if x >= avg else avg - x`` - bit-identical to ``abs(x - avg)`` (IEEE
-    subtraction is sign-symmetric and an exact difference of distinct floats is never 0) but
-    one float operation per element. The mean uses ``sum`` (C): on Python 3.11 (pinned) that
-    is plain left-to-right addition, identical to TA-Lib's loop - Python >= 3.12 switches
-    ``sum`` of floats to compensated summation and would need revisiting. The deviation sum
-    is split into chained statements of 32 terms (still left-associative) so that long
-    periods do not hit the compiler's recursion limit.
+    ``avg = sum(buf) / n`` and the mean absolute deviation summed left to right in the ring's
+    storage order, exactly TA-Lib's circular-buffer order (starting from 0.0 adds nothing:
+    ``0.0 + t0 == t0``). ``|x - avg|`` is taken as ``x - avg if x >= avg else avg - x`` -
+    bit-identical to ``abs(x - avg)`` (IEEE subtraction is sign-symmetric and an exact
+    difference of distinct floats is never 0). The mean uses ``sum`` (C): on Python 3.11
+    (pinned) that is plain left-to-right addition, identical to TA-Lib's loop - Python >= 3.12
+    switches ``sum`` of floats to compensated summation and would need revisiting.
     """
-    xs = [f"x{i}" for i in range(n)]
-    terms = [f"({x} - avg if {x} >= avg else avg - {x})" for x in xs]
-    lines = [
-        "def cci(buf, tp):",
-        f"    {', '.join(xs)}, = buf",
-        f"    avg = sum(buf) / {n}",
-        "    dev = " + " + ".join(terms[:32]),
-    ]
-    for i in range(32, n, 32):
-        lines.append("    dev = dev + " + " + ".join(terms[i : i + 32]))
-    lines += [
-        "    d = tp - avg",
-        f"    return d / (0.015 * (dev / {n})) if d != 0.0 and dev != 0.0 else 0.0",
-    ]
-    ns: dict[str, Any] = {}
-    exec("\n".join(lines), ns)
-    return ns["cci"]
+
+    def cci(buf: list[float], tp: float) -> float:
+        avg = sum(buf) / n
+        dev = 0.0
+        for x in buf:
+            dev += x - avg if x >= avg else avg - x
+        d = tp - avg
+        return d / (0.015 * (dev / n)) if d != 0.0 and dev != 0.0 else 0.0
+
+    return cci
 
 
 class CCI(StreamingIndicator):
@@ -622,8 +650,7 @@ class CCI(StreamingIndicator):
 
     The mean and the mean absolute deviation are recomputed over the whole window every bar,
     summing the ring buffer in its storage order exactly like TA-Lib's circular buffer (a
-    running mean would round differently); see :func:`_cci_kernel` (unrolled per period,
-    about 25 ns per window element).
+    running mean would round differently); see :func:`_cci_kernel`.
     """
 
     inputs = ("high", "low", "close")

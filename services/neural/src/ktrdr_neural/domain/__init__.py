@@ -10,7 +10,7 @@ Public API
   :class:`~ktrdr_neural.domain.jobs.TrainingJob`; :class:`TrainingManager` runs them.
 - :func:`~ktrdr_neural.domain.training.train_network` — the loop itself (in-process).
 - :class:`~ktrdr_neural.domain.registry.ModelRegistry` over a :class:`RegistryStorage`
-  (:class:`LocalStorage`); :func:`parse_model_name`.
+  (:class:`LocalStorage`, sealed at rest by :class:`EncryptedStorage`); :func:`parse_model_name`.
 - :class:`~ktrdr_neural.domain.serving.ModelServer` -> :class:`LoadedModel` (``predict``,
   ``stream``, ``check_features``) -> :class:`PredictionBatch`.
 """
@@ -25,6 +25,7 @@ from ktrdr_neural.domain.features import (
     resolve_schema,
 )
 from ktrdr_neural.domain.registry import (
+    EncryptedStorage,
     LocalStorage,
     ModelRef,
     ModelRegistry,
@@ -34,6 +35,7 @@ from ktrdr_neural.domain.registry import (
 from ktrdr_neural.domain.scaling import Scaler
 
 __all__ = [
+    "EncryptedStorage",
     "FeatureColumn",
     "FeatureFrame",
     "FeatureSource",

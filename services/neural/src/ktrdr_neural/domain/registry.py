@@ -11,10 +11,12 @@ Layout under the registry root (``$KTRDR_HOME/models``)::
 model's name is ``{strategy}.{series}_v{N}`` — one URL path segment; ``{strategy}/...`` is
 accepted as well. Without ``_v{N}`` a name means the latest version.
 
-Storage is behind :class:`RegistryStorage` (bytes in, bytes out per file) so that encryption
-at rest can wrap it. :class:`LocalStorage` writes a version into a temporary directory, fsyncs
-every file and the directory, and renames it into place under a lock: a killed or cancelled
-writer leaves no version (its temporary directory is removed when the registry next opens).
+Storage is behind :class:`RegistryStorage` (bytes in, bytes out per file);
+:class:`EncryptedStorage` wraps it for encryption at rest (every file sealed with AES-GCM,
+bound to its name: see ``ktrdr_core.sealed``). :class:`LocalStorage` writes a version into a
+temporary directory, fsyncs every file and the directory, and renames it into place under a
+lock: a killed or cancelled writer leaves no version (its temporary directory is removed when
+the registry next opens).
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
 import structlog
 
+from ktrdr_core import sealed
+from ktrdr_core.codes import TAMPERED_FILE
 from ktrdr_core.errors import (
     DataLossError,
     FailedPreconditionError,
@@ -251,6 +255,36 @@ class LocalStorage:
             shutil.rmtree(trash, ignore_errors=True)
             self._point(strategy, series, max(self.versions(strategy, series), default=None))
 
+    def files(self) -> Iterator[tuple[str, str, int, str]]:
+        """Every stored file as (strategy, series, version, file name)."""
+        for strategy, series in self.series():
+            for version in self.versions(strategy, series):
+                for path in sorted(self._dir(strategy, series, version).iterdir()):
+                    if path.is_file() and not path.name.startswith("."):
+                        yield strategy, series, version, path.name
+
+    def head(self, strategy: str, series: str, version: int, file: str, size: int) -> bytes:
+        """The first ``size`` bytes of a file (a sealed file's header, without reading it all)."""
+        with open(self._dir(strategy, series, version) / file, "rb") as f:
+            return f.read(size)
+
+    def replace_file(
+        self, strategy: str, series: str, version: int, file: str, data: bytes
+    ) -> None:
+        """Replace one file of a version atomically (re-encryption)."""
+        target = self._dir(strategy, series, version) / file
+        with self._locked():
+            if not target.is_file():
+                raise FileNotFoundError(str(target))
+            tmp = target.with_name(f".tmp-{uuid.uuid4().hex}")
+            try:
+                _write_synced(tmp, data)
+                os.replace(tmp, target)
+                _fsync_dir(target.parent)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+
     def _repair_pointers(self) -> None:
         """A writer killed between its rename and its pointer update left ``latest`` behind."""
         for strategy, series in self.series():
@@ -261,6 +295,137 @@ class LocalStorage:
 
 def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+class EncryptedStorage:
+    """:class:`RegistryStorage` sealing every file (metadata and weights) over a
+    :class:`LocalStorage`.
+
+    Each file is sealed with the keyring's primary key and bound to its name
+    (``strategy/series_vN/file``): a flipped byte, a truncated file, a file moved between
+    versions or a plain file put in place of a sealed one reads as ``DATA_LOSS`` ``COMMON-007``
+    naming the file, never as a wrong model. Directory and file names (strategy, symbols,
+    timeframe, version) stay readable.
+
+    Open it with :meth:`open`, which checks every file's key before anything is served.
+    """
+
+    LABEL = "model registry"
+
+    def __init__(self, inner: LocalStorage, keyring: sealed.Keyring) -> None:
+        self.inner = inner
+        self.keyring = keyring
+
+    @classmethod
+    def open(cls, inner: LocalStorage, keyring: sealed.Keyring | None) -> RegistryStorage:
+        """The registry's storage for ``keyring``, checked and brought to its primary key.
+
+        With no keyring, the plain storage (refused if any file is sealed). With one: every
+        file's key must be in the keyring (checked before anything is written); plain files
+        (written before encryption was turned on) are sealed and files sealed with a previous
+        key re-sealed with the primary one. A tampered file is left as it is (reading it
+        answers ``DATA_LOSS``).
+
+        Raises
+        ------
+        ktrdr_core.sealed.NoKeyError, WrongKeyError
+            Naming the store and the first file at fault; nothing was changed.
+        """
+        heads = {
+            f: inner.head(*f, sealed.HEADER_BYTES)
+            for f in inner.files()  # (strategy, series, version, file)
+        }
+        label = f"{cls.LABEL} {inner.root}"
+        for (strategy, series, version, file), head in heads.items():
+            context = _context(strategy, series, version, file)
+            if keyring is None and sealed.is_sealed(head):
+                sealed.open_blob(head, None, context=context, store=label)
+            if keyring is not None:
+                keyring.check_key(head, context=context, store=label)
+        if keyring is None:
+            return inner
+        storage = cls(inner, keyring)
+        storage.rotate(f for f, head in heads.items() if keyring.needs_rotation(head))
+        return storage
+
+    def rotate(self, files: Iterable[tuple[str, str, int, str]]) -> int:
+        """Re-seal ``files`` with the primary key (sealing plain ones); returns how many."""
+        done = 0
+        for strategy, series, version, file in files:
+            context = _context(strategy, series, version, file)
+            blob = self.inner.read(strategy, series, version, file)
+            try:
+                if sealed.is_sealed(blob):
+                    data = self._open(blob, context)
+                else:
+                    data = self._plain(strategy, series, version, file, blob)
+            except DataLossError as exc:
+                log.error("registry_file_not_sealed", file=context, error=exc.message)
+                continue
+            self.inner.replace_file(
+                strategy, series, version, file, self.keyring.seal(data, context=context)
+            )
+            done += 1
+        if done:
+            log.info("registry_files_sealed", files=done, key_id=self.keyring.primary.key_id_hex)
+        return done
+
+    def _plain(self, strategy: str, series: str, version: int, file: str, blob: bytes) -> bytes:
+        """A plain file's bytes if they are what a plain registry wrote: a JSON model.json, or
+        weights matching its digest (so damage to a sealed file's header is never sealed as if
+        it were plain data)."""
+        context = _context(strategy, series, version, file)
+        not_plain = sealed.TamperedError(
+            TAMPERED_FILE,
+            f"{self.LABEL}: '{context}' is neither encrypted nor a valid plain file; "
+            "left as it is.",
+            details={"file": context},
+        )
+        try:
+            raw = self.inner.read(strategy, series, version, MODEL_FILE)
+            meta_context = _context(strategy, series, version, MODEL_FILE)
+            meta = json.loads(raw if not sealed.is_sealed(raw) else self._open(raw, meta_context))
+            digest = meta["weights"]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError, DataLossError):
+            raise not_plain from None
+        if file == WEIGHTS_FILE and hashlib.sha256(blob).hexdigest() != digest:
+            raise not_plain
+        if file not in (MODEL_FILE, WEIGHTS_FILE):
+            raise not_plain
+        return blob
+
+    def _open(self, blob: bytes, context: str) -> bytes:
+        return self.keyring.open(blob, context=context, store=f"{self.LABEL} {self.inner.root}")
+
+    def series(self) -> list[tuple[str, str]]:
+        return self.inner.series()
+
+    def versions(self, strategy: str, series: str) -> list[int]:
+        return self.inner.versions(strategy, series)
+
+    def latest(self, strategy: str, series: str) -> int | None:
+        return self.inner.latest(strategy, series)
+
+    def delete_version(self, strategy: str, series: str, version: int) -> None:
+        self.inner.delete_version(strategy, series, version)
+
+    def read(self, strategy: str, series: str, version: int, file: str) -> bytes:
+        blob = self.inner.read(strategy, series, version, file)
+        return self._open(blob, _context(strategy, series, version, file))
+
+    def write_version(self, strategy: str, series: str, build: VersionBuilder) -> int:
+        def sealed_build(version: int) -> dict[str, bytes]:
+            return {
+                file: self.keyring.seal(data, context=_context(strategy, series, version, file))
+                for file, data in build(version).items()
+            }
+
+        return self.inner.write_version(strategy, series, sealed_build)
+
+
+def _context(strategy: str, series: str, version: int, file: str) -> str:
+    """A file's name inside the registry: what its seal is bound to."""
+    return f"{strategy}/{series}_v{version}/{file}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
