@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from safetensors.numpy import load_file, save_file
 
-from ktrdr_neural.domain.config import spec_from_dict
+from ktrdr_core.strategy.training import spec_from_dict
 from ktrdr_neural.domain.training import EpochReport, train_network
 
 

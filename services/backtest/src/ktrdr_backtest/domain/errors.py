@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ktrdr_core.errors import ValidationError
+from ktrdr_core.problems import ProblemsError
 
 BAD_DECISIONS = "BACKTEST-001"
 BAD_ENGINE_CONFIG = "BACKTEST-002"
@@ -55,8 +56,9 @@ MISSING_FIELD = "BACKTEST-013"
 ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 14))
 
 
-class ConfigProblems(ValidationError):
-    """Every problem found in one configuration, reported at once.
+class ConfigProblems(ProblemsError):
+    """Every problem found in one configuration, reported at once (the core's
+    :class:`~ktrdr_core.problems.ProblemsError` with this domain's message).
 
     Parameters
     ----------
@@ -75,7 +77,8 @@ class ConfigProblems(ValidationError):
         count = len(self.problems)
         listed = "; ".join(p.full_message for p in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(
+        ValidationError.__init__(
+            self,
             code,
             f"Invalid {what} ({count} {noun}): {listed}",
             field=self.problems[0].field,

@@ -32,8 +32,8 @@ from ktrdr_core.errors import (
     NotFoundError,
     ResourceExhaustedError,
 )
+from ktrdr_core.strategy.training import NetworkSpec, spec_to_dict
 from ktrdr_neural.domain import errors as codes
-from ktrdr_neural.domain.config import NetworkSpec, spec_to_dict
 from ktrdr_neural.domain.dataset import PreparedDataset
 from ktrdr_neural.domain.metrics import Evaluation
 from ktrdr_neural.domain.registry import ModelRegistry

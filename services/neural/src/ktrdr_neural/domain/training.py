@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ktrdr_neural.domain.config import NetworkSpec, TrainingConfig
+from ktrdr_core.strategy.training import NetworkSpec, TrainingConfig
 from ktrdr_neural.domain.metrics import Evaluation, evaluate
 from ktrdr_neural.domain.models import N_CLASSES, Network, state_arrays
 
