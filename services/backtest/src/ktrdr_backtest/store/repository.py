@@ -1,8 +1,9 @@
 """The results store: save a backtest run in one transaction; list, get and page through runs.
 
-A run is created ``running``, then completed (metrics, trades, equity and the final state in one
-transaction: a run that fails while saving leaves no partial result) or marked ``failed`` with
-its error. ``save_run`` does both steps in a single transaction.
+A run is created ``running``, then completed (metrics, trades, equity, the buy-and-hold
+baseline's metrics, the acted decisions' traces and the final state in one transaction: a run
+that fails while saving leaves no partial result) or marked ``failed`` with its error.
+``save_run`` does both steps in a single transaction.
 
 Bounds: ``page_size`` of runs in [1, 500] (default 50), trades [1, 10,000] (default 100), equity
 points [1, 100,000] (default 1,000); a strategy's performance lists its 100 latest runs.
@@ -26,27 +27,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.engine import BacktestResult, ExitReason, Trade
 from ktrdr_backtest.domain.metrics import MetricsReport
+from ktrdr_backtest.domain.run import Decision, RunInfo
 from ktrdr_backtest.store.database import unavailable_as_error
-from ktrdr_backtest.store.schema import EquityRow, MetricRow, RunRow, TradeRow
+from ktrdr_backtest.store.schema import DecisionRow, EquityRow, MetricRow, RunRow, TradeRow
 from ktrdr_core.errors import FailedPreconditionError, NotFoundError, ValidationError
 
 T = TypeVar("T")
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+#: Basis under which the buy-and-hold baseline's metrics are stored (net of costs).
+BUY_AND_HOLD = "buy_hold"
 PAGE_BOUNDS = {"runs": (50, 500), "trades": (100, 10_000), "equity": (1_000, 100_000)}
 PERFORMANCE_RUNS = 100
 _EQUITY_CHUNK = 50_000  # rows per INSERT batch
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class RunInfo:
-    """What a run is about, known before it starts."""
-
-    strategy_id: str
-    symbol: str
-    timeframe: str
-    model: str = ""
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +50,7 @@ class MetricValue:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
-    """A stored run; ``metrics[basis][name]`` with basis ``net`` or ``gross``."""
+    """A stored run; ``metrics[basis][name]`` with basis ``net``, ``gross`` or ``buy_hold``."""
 
     id: str
     strategy_id: str
@@ -80,6 +73,10 @@ class RunRecord:
     settings: Mapping[str, Any]
     signal_counts: Mapping[str, int]
     metrics: Mapping[str, Mapping[str, MetricValue]]
+    warmup_bars: int = 0
+    walk_forward_id: str = ""
+    model_metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    feature_names: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -145,11 +142,23 @@ class ResultStore:
             session.add(_new_run(run_id, info, created_at))
         return run_id
 
-    def complete_run(self, run_id: str, result: BacktestResult, report: MetricsReport) -> None:
-        """Store a finished run's metrics, trades and equity, all or nothing."""
+    def complete_run(
+        self,
+        run_id: str,
+        result: BacktestResult,
+        report: MetricsReport,
+        *,
+        buy_and_hold: MetricsReport | None = None,
+        decisions: Sequence[Decision] = (),
+    ) -> None:
+        """Store a finished run's metrics, trades, equity, baseline and decision traces, all
+        or nothing."""
         with self._session() as session:
             run = self._run_row(session, run_id)
             _write_result(session, run, result, report)
+            if buy_and_hold is not None:
+                session.add_all(_metric_rows(run_id, buy_and_hold, basis=BUY_AND_HOLD))
+            _write_decisions(session, run_id, decisions)
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark a run failed with its error (anything it had written is gone)."""
@@ -174,6 +183,25 @@ class ResultStore:
             session.flush()
             _write_result(session, run, result, report)
         return run_id
+
+    def decisions(self, run_id: str, bars: Sequence[int]) -> dict[int, Decision]:
+        """The stored traces of a run's decisions at ``bars`` (those that exist)."""
+        wanted = sorted({b for b in bars if b is not None})
+        out: dict[int, Decision] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), 500):
+                rows = session.scalars(
+                    sa.select(DecisionRow).where(
+                        DecisionRow.run_id == run_id,
+                        DecisionRow.bar.in_(wanted[start : start + 500]),
+                    )
+                )
+                for r in rows:
+                    features = tuple(math.nan if v is None else float(v) for v in r.features)
+                    out[r.bar] = Decision(
+                        r.bar, r.time_us, r.signal, (r.p_buy, r.p_hold, r.p_sell), features
+                    )
+        return out
 
     def delete_run(self, run_id: str) -> None:
         with self._session() as session:
@@ -307,6 +335,10 @@ def _new_run(run_id: str, info: RunInfo, created_at: dt.datetime | None) -> RunR
         periods_per_year_source="",
         settings=dict(info.settings),
         signal_counts={},
+        warmup_bars=info.warmup_bars,
+        walk_forward_id=info.walk_forward_id or None,
+        model_metrics={k: _none(float(v)) for k, v in info.model_metrics.items()} or None,
+        feature_names=list(info.feature_names) or None,
     )
 
 
@@ -337,23 +369,43 @@ def _write_result(
     run.signal_counts = dict(result.signals)
 
 
-def _metric_rows(run_id: str, report: MetricsReport) -> list[MetricRow]:
+def _metric_rows(run_id: str, report: MetricsReport, *, basis: str = "") -> list[MetricRow]:
+    """The net and gross metrics with the costs; with ``basis``, only the net ones under it."""
     formulas = report.formulas()
     rows = []
-    for metrics in (report.net, report.gross):
+    for metrics in (report.net,) if basis else (report.net, report.gross):
         for name, value in metrics.values().items():
             rows.append(
                 MetricRow(
                     run_id=run_id,
-                    basis=metrics.basis,
+                    basis=basis or metrics.basis,
                     name=name,
                     value=_none(value),
                     formula=formulas.get(name),
                 )
             )
     for name in ("commission", "spread_cost", "slippage_cost", "total_costs"):
-        rows.append(MetricRow(run_id=run_id, basis="net", name=name, value=getattr(report, name)))
+        value = getattr(report, name)
+        rows.append(MetricRow(run_id=run_id, basis=basis or "net", name=name, value=value))
     return rows
+
+
+def _write_decisions(session: Session, run_id: str, decisions: Sequence[Decision]) -> None:
+    rows = [
+        {
+            "run_id": run_id,
+            "bar": d.bar,
+            "time_us": d.time_us,
+            "signal": d.signal,
+            "p_buy": d.probabilities[0],
+            "p_hold": d.probabilities[1],
+            "p_sell": d.probabilities[2],
+            "features": [None if math.isnan(v) else v for v in d.features],
+        }
+        for d in decisions
+    ]
+    for start in range(0, len(rows), _EQUITY_CHUNK):
+        session.execute(sa.insert(DecisionRow), rows[start : start + _EQUITY_CHUNK])
 
 
 def _trade_row(run_id: str, seq: int, t: Trade) -> dict[str, Any]:
@@ -426,6 +478,10 @@ def _records(session: Session, runs: Sequence[RunRow]) -> list[RunRecord]:
             settings=r.settings,
             signal_counts=r.signal_counts,
             metrics=metrics[r.id],
+            warmup_bars=r.warmup_bars or 0,
+            walk_forward_id=r.walk_forward_id or "",
+            model_metrics={k: _nan(v) for k, v in (r.model_metrics or {}).items()},
+            feature_names=tuple(r.feature_names or ()),
         )
         for r in runs
     ]
@@ -458,6 +514,8 @@ def _trade(r: TradeRow) -> Trade:
         target_price=r.target_price,
         entry_probabilities=probs("entry"),
         exit_probabilities=probs("exit"),
+        entry_signal_bar=r.entry_signal_bar,
+        exit_signal_bar=r.exit_signal_bar,
     )
 
 

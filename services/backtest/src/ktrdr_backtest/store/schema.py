@@ -71,6 +71,11 @@ class RunRow(Base):
     risk_free_rate: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     signal_counts: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    # Revision 0002: warm-up, walk-forward membership, the model's own figures, feature names.
+    warmup_bars: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    walk_forward_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    model_metrics: Mapped[dict[str, float] | None] = mapped_column(sa.JSON, nullable=True)
+    feature_names: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 def _run_fk() -> sa.ForeignKey:
@@ -117,6 +122,24 @@ class TradeRow(Base):
     exit_p_buy: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     exit_p_hold: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     exit_p_sell: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    entry_signal_bar: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
+    exit_signal_bar: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
+
+
+class DecisionRow(Base):
+    """An acted decision: what the model saw (features, in ``RunRow.feature_names`` order) and
+    said (class probabilities) at the bar whose close took it."""
+
+    __tablename__ = "backtest_decisions"
+
+    run_id: Mapped[str] = mapped_column(sa.String(32), _run_fk(), primary_key=True)
+    bar: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    time_us: Mapped[int] = mapped_column(sa.BigInteger)
+    signal: Mapped[int] = mapped_column(sa.SmallInteger)
+    p_buy: Mapped[float] = mapped_column(sa.Float)
+    p_hold: Mapped[float] = mapped_column(sa.Float)
+    p_sell: Mapped[float] = mapped_column(sa.Float)
+    features: Mapped[list[float | None]] = mapped_column(sa.JSON)
 
 
 class EquityRow(Base):

@@ -1,0 +1,298 @@
+"""Strategy validation for backtests: every section of a strategy file, every problem at once.
+
+:func:`check_strategy` runs every check a backtest (and its model's training) depends on and
+lists all the problems it finds, never only the first:
+
+- the grammar (``ktrdr_core.strategy``: keys with "did you mean", training data, fuzzy sets,
+  ``nn_inputs``; every reference resolves);
+- the indicators, through an :class:`IndicatorCatalogue` (in the mesh the indicator service's
+  ``ValidateIndicator``; in-process the indicator domain): types, parameters, output names;
+- ``model`` and ``training`` (``ktrdr_core.strategy.training``);
+- ``decisions`` (:func:`~ktrdr_backtest.domain.decisions.parse_decisions`);
+- every setting is used: an indicator nothing reads and a fuzzy set no ``nn_inputs`` entry feeds
+  are problems (``BACKTEST-015``).
+
+It also works out how much history a backtest feeds before its first bar (:func:`warmup_bars`)
+and the label horizon that bounds a walk-forward's purge and embargo.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import yaml
+
+from ktrdr_backtest.domain import errors as codes
+from ktrdr_backtest.domain.decisions import DecisionConfig, parse_decisions
+from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError
+from ktrdr_core.problems import Problems, ProblemsError
+from ktrdr_core.strategy import errors as grammar_codes
+from ktrdr_core.strategy.document import Strategy, parse_strategy
+from ktrdr_core.strategy.features import FeatureSpec, resolve_features
+from ktrdr_core.strategy.training import NetworkSpec, parse_network_spec
+from ktrdr_core.timeframes import parse_timeframe
+
+#: The sections checked, in order; every problem's field starts with one of them.
+SECTIONS = (
+    "name",
+    "training_data",
+    "indicators",
+    "fuzzy_sets",
+    "nn_inputs",
+    "model",
+    "training",
+    "decisions",
+)
+#: Bound on a strategy file's size (the request's YAML or a stored file).
+MAX_STRATEGY_BYTES = 1_000_000
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndicatorInfo:
+    """What the catalogue says about one configured indicator."""
+
+    outputs: tuple[str, ...]
+    warmup_bars: int
+
+
+class IndicatorCatalogue(Protocol):
+    """Checks an indicator's type and parameters (``ValidateIndicator``).
+
+    Raises :class:`~ktrdr_core.errors.ValidationError` or
+    :class:`~ktrdr_core.errors.NotFoundError` for a bad type or parameter (with suggestions);
+    any other :class:`~ktrdr_core.errors.KtrdrError` (the catalogue unreachable) aborts the
+    check.
+    """
+
+    async def describe(self, indicator: str, parameters: Mapping[str, Any]) -> IndicatorInfo:
+        """Output names and warm-up of ``indicator`` with ``parameters``."""
+        ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StrategyCheck:
+    """The outcome of :func:`check_strategy`.
+
+    ``strategy``, ``network`` and ``decisions`` are the parsed sections (``None`` where that
+    section is invalid); ``problems`` lists every problem, each with its own code, field and
+    suggestions.
+    """
+
+    source: str
+    problems: tuple[KtrdrError, ...]
+    strategy: Strategy | None = None
+    network: NetworkSpec | None = None
+    decisions: DecisionConfig | None = None
+    features: tuple[FeatureSpec, ...] = ()
+    warmup_bars: int = 0
+    label_horizon_bars: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def require(self) -> ValidStrategy:
+        """The parsed strategy, or ``BACKTEST-014`` INVALID_ARGUMENT listing every problem."""
+        if self.problems or not (self.strategy and self.network and self.decisions):
+            raise ProblemsError(
+                self.problems or (_problem("", "The strategy is incomplete."),),
+                what=f"strategy {self.source} is invalid",
+                code=codes.BAD_STRATEGY,
+            )
+        return ValidStrategy(
+            strategy=self.strategy,
+            network=self.network,
+            decisions=self.decisions,
+            features=self.features,
+            warmup_bars=self.warmup_bars,
+            label_horizon_bars=self.label_horizon_bars,
+        )
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class ValidStrategy:
+    """A strategy every section of which is valid."""
+
+    strategy: Strategy
+    network: NetworkSpec
+    decisions: DecisionConfig
+    features: tuple[FeatureSpec, ...]
+    warmup_bars: int
+    label_horizon_bars: int
+
+
+def _problem(field: str, message: str) -> ValidationError:
+    return ValidationError(codes.BAD_STRATEGY, message, field=field or None)
+
+
+async def check_strategy_text(
+    text: str, *, source: str, catalogue: IndicatorCatalogue
+) -> StrategyCheck:
+    """:func:`check_strategy` on YAML text (at most :data:`MAX_STRATEGY_BYTES`)."""
+    if len(text.encode()) > MAX_STRATEGY_BYTES:
+        return StrategyCheck(
+            source,
+            (
+                ValidationError(
+                    grammar_codes.BAD_STRATEGY_FILE,
+                    f"{source}: a strategy file is at most {MAX_STRATEGY_BYTES:,} bytes.",
+                    field="yaml",
+                ),
+            ),
+        )
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        error = ValidationError(
+            grammar_codes.BAD_STRATEGY_FILE,
+            f"{source}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}.",
+            field="yaml",
+        )
+        return StrategyCheck(source, (error,))
+    return await check_strategy(raw, source=source, catalogue=catalogue)
+
+
+async def check_strategy(raw: Any, *, source: str, catalogue: IndicatorCatalogue) -> StrategyCheck:
+    """Check every section of a parsed strategy document (see the module docstring).
+
+    Raises
+    ------
+    KtrdrError
+        Only when the catalogue cannot answer (UNAVAILABLE, DEADLINE_EXCEEDED); every problem
+        of the strategy itself is in the result.
+    """
+    if not isinstance(raw, Mapping):
+        error = ValidationError(
+            grammar_codes.BAD_STRATEGY_FILE, f"{source}: a strategy must be a YAML mapping."
+        )
+        return StrategyCheck(source, (error,))
+    problems = Problems()
+    infos = await _describe_indicators(raw.get("indicators"), catalogue)
+    strategy: Strategy | None = None
+    with problems.capture(ValidationError, NotFoundError):
+        strategy = parse_strategy(raw, validator=_validator(infos), source=source)
+    network: NetworkSpec | None = None
+    with problems.capture(ValidationError):
+        network = parse_network_spec(
+            raw.get("model"), raw.get("training"), source=f"strategy {source}"
+        )
+    decisions: DecisionConfig | None = None
+    with problems.capture(ValidationError):
+        decisions = parse_decisions(raw.get("decisions"), bar_seconds=_bar_seconds(raw, strategy))
+    if strategy is None:
+        return StrategyCheck(source, tuple(problems.items), None, network, decisions)
+    _unused_settings(strategy, problems)
+    features = resolve_features(strategy)
+    window = network.model.sequence_length if network else 1
+    return StrategyCheck(
+        source,
+        tuple(problems.items),
+        strategy,
+        network,
+        decisions,
+        features,
+        warmup_bars=warmup_bars(strategy, features, infos, model_window=window),
+        label_horizon_bars=network.label_window if network else 0,
+    )
+
+
+async def _describe_indicators(
+    raw: Any, catalogue: IndicatorCatalogue
+) -> dict[str, IndicatorInfo | KtrdrError]:
+    """The catalogue's answer (or refusal) for every well-formed ``indicators`` entry, keyed by
+    :func:`_key` of its type and parameters."""
+    out: dict[str, IndicatorInfo | KtrdrError] = {}
+    if not isinstance(raw, Mapping):
+        return out
+    for spec in raw.values():
+        if not isinstance(spec, Mapping) or not isinstance(spec.get("type"), str):
+            continue
+        params = {k: v for k, v in spec.items() if k != "type"}
+        key = _key(spec["type"], params)
+        if key in out:
+            continue
+        try:
+            out[key] = await catalogue.describe(spec["type"], params)
+        except (ValidationError, NotFoundError) as exc:
+            out[key] = exc
+    return out
+
+
+def _key(indicator: str, params: Mapping[str, Any]) -> str:
+    return json.dumps([indicator, dict(params)], sort_keys=True, default=str)
+
+
+def _validator(infos: Mapping[str, IndicatorInfo | KtrdrError]) -> Any:
+    def validate(indicator: str, params: Mapping[str, Any]) -> tuple[str, ...]:
+        found = infos[_key(indicator, params)]
+        if isinstance(found, KtrdrError):
+            raise found
+        return found.outputs
+
+    return validate
+
+
+def _bar_seconds(raw: Mapping[str, Any], strategy: Strategy | None) -> int:
+    """The base bar's length (for hour-valued decision filters); 1h when it is unknown."""
+    if strategy is not None:
+        return parse_timeframe(strategy.training_data.base_timeframe).seconds
+    return 3600
+
+
+def _unused_settings(strategy: Strategy, problems: Problems) -> None:
+    """Every setting is used: indicators something reads, fuzzy sets the network is fed."""
+    read = {fs.indicator_id for fs in strategy.fuzzy_sets.values()}
+    read |= {i.raw_indicator.partition(".")[0] for i in strategy.nn_inputs or () if i.kind == "raw"}
+    for ind_id in strategy.indicators:
+        if ind_id not in read:
+            problems.add(
+                f"indicators.{ind_id}",
+                f"Indicator '{ind_id}' is computed but nothing reads it: reference it from a "
+                "fuzzy set or a raw_indicator input, or remove it.",
+                code=codes.UNUSED_SETTING,
+            )
+    if strategy.nn_inputs is None:
+        return  # every fuzzy set feeds the network
+    fed = {i.fuzzy_set for i in strategy.nn_inputs if i.kind == "fuzzy"}
+    for set_id in strategy.fuzzy_sets:
+        if set_id not in fed:
+            problems.add(
+                f"fuzzy_sets.{set_id}",
+                f"Fuzzy set '{set_id}' feeds no network input: add it to nn_inputs, or remove it.",
+                code=codes.UNUSED_SETTING,
+            )
+
+
+def warmup_bars(
+    strategy: Strategy,
+    features: tuple[FeatureSpec, ...],
+    infos: Mapping[str, IndicatorInfo | KtrdrError],
+    *,
+    model_window: int = 1,
+) -> int:
+    """Base bars to feed before a backtest's first bar so that every feature is ready.
+
+    For each feature's indicator on its timeframe: ``(warm-up + 2)`` bars of that timeframe
+    (the warm-up, the first ready bar and a first bar that may be partial), each counted as
+    ``ceil(timeframe / base)`` base bars (an upper bound: a session has at most that many); then
+    the model's window (``sequence_length - 1`` rows before the first prediction). The larger of
+    that and ``training_data.history_required``.
+    """
+    base = parse_timeframe(strategy.training_data.base_timeframe).seconds
+    needed = 0
+    for feature in features:
+        spec = strategy.indicators.get(feature.indicator.partition(".")[0])
+        if spec is None:
+            continue
+        info = infos.get(_key(spec.type, spec.params))
+        warm = info.warmup_bars if isinstance(info, IndicatorInfo) else 0
+        ratio = math.ceil(parse_timeframe(feature.timeframe).seconds / base)
+        needed = max(needed, (warm + 2) * ratio)
+    needed += max(0, model_window - 1)
+    return max(needed, strategy.training_data.history_required or 0)
