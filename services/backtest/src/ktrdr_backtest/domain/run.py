@@ -368,7 +368,7 @@ async def plan_backtest(
     """
     valid = (await strategies.check(request.strategy_id)).require()
     strategy = valid.strategy
-    symbol, timeframe = _symbol_and_timeframe(request, strategy)
+    symbol, timeframe = resolve_symbol(request, strategy)
     name = request.model or default_model_name(strategy, symbol)
     try:
         model = await models.describe(name)
@@ -398,7 +398,9 @@ async def plan_backtest(
     )
 
 
-def _symbol_and_timeframe(request: BacktestRequest, strategy: Strategy) -> tuple[str, str]:
+def resolve_symbol(request: BacktestRequest, strategy: Strategy) -> tuple[str, str]:
+    """The request's symbol (default: the strategy's only one) and the strategy's base
+    timeframe; ``BACKTEST-018`` for another timeframe, or no symbol for a multi-symbol one."""
     base = strategy.training_data.base_timeframe
     if request.timeframe and parse_timeframe(request.timeframe).code != base:
         raise ValidationError(
@@ -499,8 +501,9 @@ def model_output(step: Step) -> ModelOutput:
     return ModelOutput(signals.astype(np.int8), probs)
 
 
-class _Simulation:
-    """The engine, the buy-and-hold baseline and the decision trace, fed batch by batch."""
+class Simulation:
+    """The engine, the buy-and-hold baseline and the decision trace, fed batch by batch (a
+    walk-forward also chains its windows into one)."""
 
     def __init__(self, plan: BacktestPlan) -> None:
         self.plan = plan
@@ -645,7 +648,7 @@ class BacktestRunner:
         self, plan: BacktestPlan, run_id: str, tap: Tap | None
     ) -> AsyncGenerator[RunEvent, None]:
         clock = _Clock(plan)
-        sim = _Simulation(plan)
+        sim = Simulation(plan)
         stream = await self.signals.open(
             plan.strategy.strategy, symbol=plan.symbol, model=plan.model.name
         )
@@ -684,7 +687,7 @@ class BacktestRunner:
             await stream.receive()
 
     async def _pipeline(
-        self, plan: BacktestPlan, stream: SignalStream, sim: _Simulation, tap: Tap | None
+        self, plan: BacktestPlan, stream: SignalStream, sim: Simulation, tap: Tap | None
     ) -> AsyncIterator[None]:
         """Send batches ahead, consume them in order; yields after each consumed batch."""
         pending: collections.deque[Bars] = collections.deque()
@@ -707,7 +710,7 @@ class BacktestRunner:
             await self._consume(sim, pending.popleft(), await stream.receive(), tap)
             yield None
 
-    async def _consume(self, sim: _Simulation, bars: Bars, step: Step, tap: Tap | None) -> None:
+    async def _consume(self, sim: Simulation, bars: Bars, step: Step, tap: Tap | None) -> None:
         await self.offload(sim.feed, bars, step)
         if tap is not None:
             await self.offload(tap, bars, step)
@@ -738,7 +741,7 @@ class _Clock:
         return False
 
     def progress(
-        self, stage: str, sim: _Simulation, *, final: BacktestOutcome | None = None
+        self, stage: str, sim: Simulation, *, final: BacktestOutcome | None = None
     ) -> RunProgress:
         state = sim.engine.progress
         last = state.last_timestamp_us
@@ -780,9 +783,11 @@ __all__ = [
     "RunRecorder",
     "SignalSource",
     "SignalStream",
+    "Simulation",
     "Step",
     "StrategySource",
     "default_model_name",
     "model_output",
     "plan_backtest",
+    "resolve_symbol",
 ]

@@ -18,17 +18,20 @@ and the label horizon that bounds a walk-forward's purge and embargo.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import math
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.decisions import DecisionConfig, parse_decisions
-from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError
+from ktrdr_core.errors import KtrdrError, NotFoundError, ValidationError, suggest
+from ktrdr_core.offload import Offload
 from ktrdr_core.problems import Problems, ProblemsError
 from ktrdr_core.strategy import errors as grammar_codes
 from ktrdr_core.strategy.document import Strategy, parse_strategy
@@ -296,3 +299,91 @@ def warmup_bars(
         needed = max(needed, (warm + 2) * ratio)
     needed += max(0, model_window - 1)
     return max(needed, strategy.training_data.history_required or 0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StrategyEntry:
+    """A stored strategy file (its id is the file stem), its text and its check."""
+
+    strategy_id: str
+    path: Path
+    text: str
+    check: StrategyCheck
+
+
+class StrategyFiles:
+    """The strategy files of a directory (``*.yaml``, ``*.yml``), checked in every section.
+
+    Parameters
+    ----------
+    directory
+        Where the files are (missing: no strategies).
+    catalogue
+        Checks the indicators.
+    offload
+        Runs the file reads (default ``asyncio.to_thread``).
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        catalogue: IndicatorCatalogue,
+        *,
+        offload: Offload = asyncio.to_thread,
+    ) -> None:
+        self.directory = Path(directory)
+        self.catalogue = catalogue
+        self._offload = offload
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(
+            p for p in self.directory.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()
+        )
+
+    async def entries(self) -> list[StrategyEntry]:
+        """Every file, valid or not, by file name."""
+        return [await self._entry(path) for path in await self._offload(self._files)]
+
+    async def get(self, strategy_id: str) -> StrategyEntry:
+        """The file whose stem (or strategy ``name``) is ``strategy_id``.
+
+        Raises
+        ------
+        NotFoundError
+            ``FUZZY-014`` with close matches among the stored strategies.
+        """
+        files = await self._offload(self._files)
+        for path in files:
+            if strategy_id in (path.stem, path.name):
+                return await self._entry(path)
+        for path in files:  # by the name written inside
+            entry = await self._entry(path)
+            if entry.check.strategy is not None and entry.check.strategy.name == strategy_id:
+                return entry
+        raise NotFoundError(
+            grammar_codes.STRATEGY_NOT_FOUND,
+            f"No strategy '{strategy_id}'; ListStrategies shows the stored ones.",
+            field="strategy_id",
+            suggestions=suggest(strategy_id, [p.stem for p in files]),
+        )
+
+    async def check(self, strategy_id: str) -> StrategyCheck:
+        return (await self.get(strategy_id)).check
+
+    async def check_text(self, text: str, *, source: str) -> StrategyCheck:
+        """Check YAML given inline (not stored)."""
+        return await check_strategy_text(text, source=source, catalogue=self.catalogue)
+
+    async def _entry(self, path: Path) -> StrategyEntry:
+        try:
+            data = await self._offload(path.read_bytes)
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            error = ValidationError(
+                grammar_codes.BAD_STRATEGY_FILE, f"{path.name}: cannot be read: {exc}."
+            )
+            return StrategyEntry(path.stem, path, "", StrategyCheck(path.name, (error,)))
+        check = await check_strategy_text(text, source=path.stem, catalogue=self.catalogue)
+        return StrategyEntry(path.stem, path, text, check)

@@ -386,7 +386,7 @@ class BacktestProgress(_message.Message):
     def __init__(self, percent: _Optional[float] = ..., bars: _Optional[int] = ..., equity: _Optional[float] = ..., trades: _Optional[int] = ..., last_bar: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., stage: _Optional[str] = ..., elapsed_seconds: _Optional[float] = ..., bars_per_second: _Optional[float] = ..., position_units: _Optional[float] = ...) -> None: ...
 
 class RunBacktestRequest(_message.Message):
-    __slots__ = ("strategy_id", "symbol", "timeframe", "start_date", "end_date", "model", "initial_capital", "commission", "slippage", "fill_timing", "commission_settings", "spread_bps", "sizing", "end_of_data", "batch_size", "risk_free_rate", "confidence_threshold")
+    __slots__ = ("strategy_id", "symbol", "timeframe", "start_date", "end_date", "model", "initial_capital", "commission", "slippage", "fill_timing", "commission_settings", "spread_bps", "sizing", "end_of_data", "batch_size", "risk_free_rate", "confidence_threshold", "slippage_bps")
     STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
@@ -404,6 +404,7 @@ class RunBacktestRequest(_message.Message):
     BATCH_SIZE_FIELD_NUMBER: _ClassVar[int]
     RISK_FREE_RATE_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    SLIPPAGE_BPS_FIELD_NUMBER: _ClassVar[int]
     strategy_id: str
     symbol: str
     timeframe: str
@@ -421,7 +422,8 @@ class RunBacktestRequest(_message.Message):
     batch_size: int
     risk_free_rate: float
     confidence_threshold: float
-    def __init__(self, strategy_id: _Optional[str] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., model: _Optional[str] = ..., initial_capital: _Optional[float] = ..., commission: _Optional[float] = ..., slippage: _Optional[float] = ..., fill_timing: _Optional[_Union[FillTiming, str]] = ..., commission_settings: _Optional[_Union[CommissionSettings, _Mapping]] = ..., spread_bps: _Optional[float] = ..., sizing: _Optional[_Union[SizingSettings, _Mapping]] = ..., end_of_data: _Optional[_Union[EndOfData, str]] = ..., batch_size: _Optional[int] = ..., risk_free_rate: _Optional[float] = ..., confidence_threshold: _Optional[float] = ...) -> None: ...
+    slippage_bps: float
+    def __init__(self, strategy_id: _Optional[str] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., model: _Optional[str] = ..., initial_capital: _Optional[float] = ..., commission: _Optional[float] = ..., slippage: _Optional[float] = ..., fill_timing: _Optional[_Union[FillTiming, str]] = ..., commission_settings: _Optional[_Union[CommissionSettings, _Mapping]] = ..., spread_bps: _Optional[float] = ..., sizing: _Optional[_Union[SizingSettings, _Mapping]] = ..., end_of_data: _Optional[_Union[EndOfData, str]] = ..., batch_size: _Optional[int] = ..., risk_free_rate: _Optional[float] = ..., confidence_threshold: _Optional[float] = ..., slippage_bps: _Optional[float] = ...) -> None: ...
 
 class RunBacktestResponse(_message.Message):
     __slots__ = ("backtest", "progress")
