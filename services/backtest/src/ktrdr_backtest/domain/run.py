@@ -427,11 +427,17 @@ def resolve_symbol(request: BacktestRequest, strategy: Strategy) -> tuple[str, s
 def _check_model(model: ModelInfo, valid: ValidStrategy, timeframe: str) -> None:
     names = tuple(f.name for f in valid.features)
     if model.timeframe != timeframe or model.features != names:
+        i = next(
+            (k for k, (a, b) in enumerate(zip(model.features, names, strict=False)) if a != b),
+            min(len(model.features), len(names)),
+        )
+        had = model.features[i] if i < len(model.features) else "nothing"
+        has = names[i] if i < len(names) else "nothing"
         what = (
             f"works on {model.timeframe} bars, not {timeframe}"
             if model.timeframe != timeframe
-            else f"was trained on {len(model.features)} features that are not the strategy's "
-            f"{len(names)} (the strategy changed since)"
+            else f"was trained on {len(model.features)} features, the strategy now has "
+            f"{len(names)} (feature {i + 1}: the model has {had}, the strategy {has})"
         )
         raise FailedPreconditionError(
             codes.MODEL_MISMATCH,
