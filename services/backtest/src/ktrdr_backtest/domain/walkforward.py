@@ -202,8 +202,9 @@ def plan_windows(
         need = config.train_bars + embargo + config.test_bars
         raise FailedPreconditionError(
             codes.WALK_FORWARD_TOO_SHORT,
-            f"The range holds {n} bars; one window needs {need} (train_bars {config.train_bars} "
-            f"+ embargo {embargo} + test_bars {config.test_bars}).",
+            f"The range holds {n} bars; one window needs {need} (train_bars {config.train_bars}, "
+            f"the last {purge} of them purged, + embargo {embargo} + test_bars "
+            f"{config.test_bars}).",
             field="start_date",
         )
     return windows
