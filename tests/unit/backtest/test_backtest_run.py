@@ -78,7 +78,8 @@ async def test_a_backtest_reports_progress_and_ends_with_its_stored_result(bt_ho
         assert len(decision.features) == len(recorder.infos[0].feature_names) == 9
         assert decision.signal == trade.side
     info = recorder.infos[0]
-    assert info.model.startswith(f"{RSI}.EURUSD_1h_v") and info.warmup_bars == 200
+    assert info.model.startswith(f"{RSI}.EURUSD_1h_v") and info.warmup_bars == 350
+    assert outcome.warmup_bars == 350  # all of it is stored before the range
     assert info.model_metrics["majority_accuracy"] > 0
     assert outcome.buy_and_hold is not None
     hold = outcome.buy_and_hold.net.values()
@@ -97,13 +98,13 @@ async def test_the_result_does_not_depend_on_the_batch_size(bt_home):
 
 
 async def test_the_result_does_not_depend_on_how_much_older_history_is_stored(bt_home, tmp_path):
-    """The runner feeds a fixed warm-up (the strategy's 200 bars) before the range: with the
+    """The runner feeds a fixed warm-up (the strategy's 350 bars) before the range: with the
     older history cut away, the trades and equity are the same bits."""
     full = pipeline(bt_home).backtester()
     expected = await last(full, request(RSI, START, END, confidence_threshold=0.0))
     store = ParquetBarStore(bt_home / "data")
     frame = store.read("EURUSD", "1h")
-    keep_from = int(np.searchsorted(frame.index, utc(START))) - 260  # the warm-up and a little
+    keep_from = int(np.searchsorted(frame.index, utc(START))) - 360  # the warm-up and a little
     cut = ParquetBarStore(tmp_path / "data")
     cut.write("EURUSD", "1h", frame.iloc[keep_from:])
     shutil.copytree(bt_home / "models", tmp_path / "models")

@@ -35,10 +35,10 @@ async def test_the_example_strategies_are_valid_with_their_warm_up_and_label_hor
     entries = {e.strategy_id: e.check for e in await files.entries()}
     assert set(entries) == {RSI, MTF, GOOG}
     assert all(c.valid for c in entries.values()), {k: c.problems for k, c in entries.items()}
-    # history_required 200 beats RSI/ADX/MACD's warm-up on 1h bars (MACD's 33 + 2).
-    assert (entries[RSI].warmup_bars, entries[RSI].label_horizon_bars) == (200, 20)
-    # The daily MACD's signal needs (33 + 2) days of 24 base bars: more than history_required.
-    assert entries[MTF].warmup_bars == 35 * 24 and entries[MTF].label_horizon_bars == 24
+    # Ten times MACD's (33 + 2) bars, the longest warm-up, beats history_required (200).
+    assert (entries[RSI].warmup_bars, entries[RSI].label_horizon_bars) == (350, 20)
+    # The daily MACD's signal: ten times (33 + 2) days of 24 base bars.
+    assert entries[MTF].warmup_bars == 10 * 35 * 24 and entries[MTF].label_horizon_bars == 24
     assert [f.kind for f in entries[GOOG].features].count("raw") == 3
     assert entries[MTF].strategy is not None and entries[MTF].strategy.symbols == ("EURUSD",)
 

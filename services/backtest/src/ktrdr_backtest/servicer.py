@@ -42,6 +42,7 @@ class StoreRecorder:
             outcome.report,
             buy_and_hold=outcome.buy_and_hold,
             decisions=outcome.decisions,
+            warmup_bars=outcome.warmup_bars,
         )
 
     async def failed(self, run_id: str, error: str) -> None:

@@ -211,12 +211,14 @@ class Decision:
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class BacktestOutcome:
     """A finished run: the engine's result, its metrics, the buy-and-hold baseline's metrics
-    (same costs and conventions) and the trace of every acted decision."""
+    (same costs and conventions), the trace of every acted decision and the warm-up bars fed
+    (fewer than the strategy's when no more are stored before the range)."""
 
     result: BacktestResult
     report: MetricsReport
     buy_and_hold: MetricsReport | None = None
     decisions: tuple[Decision, ...] = ()
+    warmup_bars: int = 0
 
 
 class RunRecorder(Protocol):
@@ -519,6 +521,7 @@ class Simulation:
             config, DecisionConfig(confidence_threshold=0.0, short_selling=ShortSelling.NEVER)
         )
         self.decisions: list[Decision] = []
+        self.warmup_fed = 0
         self._seen = 0
 
     @property
@@ -579,7 +582,11 @@ class Simulation:
             baseline, periods_per_year=ppy, periods_per_year_source=source, risk_free_rate=rf
         )
         return BacktestOutcome(
-            result=result, report=report, buy_and_hold=hold, decisions=tuple(self.decisions)
+            result=result,
+            report=report,
+            buy_and_hold=hold,
+            decisions=tuple(self.decisions),
+            warmup_bars=self.warmup_fed,
         )
 
 
@@ -660,7 +667,7 @@ class BacktestRunner:
         )
         try:
             yield RunEvent(run_id, plan, clock.progress("warming_up", sim))
-            await self._warm_up(plan, stream)
+            sim.warmup_fed = await self._warm_up(plan, stream)
             async for _ in self._pipeline(plan, stream, sim, tap):
                 if clock.due():
                     yield RunEvent(run_id, plan, clock.progress("running", sim))
@@ -673,10 +680,11 @@ class BacktestRunner:
             await stream.close()
         yield RunEvent(run_id, plan, clock.progress("done", sim, final=outcome), outcome)
 
-    async def _warm_up(self, plan: BacktestPlan, stream: SignalStream) -> None:
+    async def _warm_up(self, plan: BacktestPlan, stream: SignalStream) -> int:
+        """Feed the history before the range through the stream; the bars fed."""
         count = min(plan.strategy.warmup_bars, MAX_WARMUP_BARS)
         if count <= 0:
-            return
+            return 0
         history = await self.feed.history(
             symbol=plan.symbol, timeframe=plan.timeframe, before=plan.request.start, bars=count
         )
@@ -691,6 +699,7 @@ class BacktestRunner:
                 pending -= 1
         for _ in range(pending):
             await stream.receive()
+        return len(history)
 
     async def _pipeline(
         self, plan: BacktestPlan, stream: SignalStream, sim: Simulation, tap: Tap | None

@@ -52,6 +52,8 @@ SECTIONS = (
 )
 #: Bound on a strategy file's size (the request's YAML or a stored file).
 MAX_STRATEGY_BYTES = 1_000_000
+#: Warm-ups fed before a backtest, in multiples of each indicator's own (see warmup_bars).
+CONVERGENCE = 10
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -279,13 +281,18 @@ def warmup_bars(
     *,
     model_window: int = 1,
 ) -> int:
-    """Base bars to feed before a backtest's first bar so that every feature is ready.
+    """Base bars to feed before a backtest's first bar so that every feature is ready and has
+    converged.
 
-    For each feature's indicator on its timeframe: ``(warm-up + 2)`` bars of that timeframe
-    (the warm-up, the first ready bar and a first bar that may be partial), each counted as
-    ``ceil(timeframe / base)`` base bars (an upper bound: a session has at most that many); then
-    the model's window (``sequence_length - 1`` rows before the first prediction). The larger of
-    that and ``training_data.history_required``.
+    An indicator's warm-up (its leading not-ready bars) says when a value first exists; a
+    recursive one (an EMA, Wilder's smoothing in RSI, ATR and ADX) still carries its starting
+    point for a while after that. The runner feeds :data:`CONVERGENCE` times ``(warm-up + 2)``
+    bars of each feature's timeframe: Wilder's smoothing keeps ``e^-10`` (5e-5) of its start
+    by then, an EMA far less, so the features at the range's first bar are the same (to about
+    1e-6 on the example strategies) whatever longer history precedes them. Each bar of a higher
+    timeframe counts as ``ceil(timeframe / base)`` base bars (an upper bound: a session holds
+    at most that many). Then the model's window (``sequence_length - 1`` rows) is added. The
+    result is the larger of that and ``training_data.history_required``.
     """
     base = parse_timeframe(strategy.training_data.base_timeframe).seconds
     needed = 0
@@ -296,7 +303,7 @@ def warmup_bars(
         info = infos.get(_key(spec.type, spec.params))
         warm = info.warmup_bars if isinstance(info, IndicatorInfo) else 0
         ratio = math.ceil(parse_timeframe(feature.timeframe).seconds / base)
-        needed = max(needed, (warm + 2) * ratio)
+        needed = max(needed, CONVERGENCE * (warm + 2) * ratio)
     needed += max(0, model_window - 1)
     return max(needed, strategy.training_data.history_required or 0)
 

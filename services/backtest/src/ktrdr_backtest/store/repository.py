@@ -150,12 +150,15 @@ class ResultStore:
         *,
         buy_and_hold: MetricsReport | None = None,
         decisions: Sequence[Decision] = (),
+        warmup_bars: int | None = None,
     ) -> None:
-        """Store a finished run's metrics, trades, equity, baseline and decision traces, all
-        or nothing."""
+        """Store a finished run's metrics, trades, equity, baseline and decision traces (and
+        the warm-up bars it fed), all or nothing."""
         with self._session() as session:
             run = self._run_row(session, run_id)
             _write_result(session, run, result, report)
+            if warmup_bars is not None:
+                run.warmup_bars = warmup_bars
             if buy_and_hold is not None:
                 session.add_all(_metric_rows(run_id, buy_and_hold, basis=BUY_AND_HOLD))
             _write_decisions(session, run_id, decisions)
