@@ -312,7 +312,10 @@ def _sizing(request: backtest_pb2.RunBacktestRequest, problems: Problems) -> Any
         return lambda: FixedUnits(units=units, whole_units=whole)
     fraction = sizing.fraction_of_equity if sizing.WhichOneof("mode") else 1.0
     if not (math.isfinite(fraction) and 0 < fraction <= 1):
-        problems.add("sizing.fraction_of_equity", f"{fraction!r} must be in (0, 1].")
+        problems.add(
+            "sizing.fraction_of_equity",
+            f"'sizing.fraction_of_equity' {fraction!r} must be in (0, 1].",
+        )
     return lambda: FractionOfEquity(fraction=fraction, whole_units=whole)
 
 
@@ -354,19 +357,19 @@ def engine_config(request: backtest_pb2.RunBacktestRequest, problems: Problems) 
     return EngineConfig()
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # stands in for a date reported missing
+
+
 def _dates(start: str, end: str, problems: Problems) -> tuple[dt.datetime, dt.datetime]:
     parsed: list[dt.datetime] = []
     for name, value in (("start_date", start), ("end_date", end)):
+        date = None
         if not value:
             problems.add(name, f"'{name}' is required.", code=codes.BAD_RUN_REQUEST)
-            parsed.append(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
-            continue
-        with problems.capture(ValidationError):
-            date = parse_date(value, name)
-            assert date is not None
-            parsed.append(date)
-            continue
-        parsed.append(dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+        else:
+            with problems.capture(ValidationError):
+                date = parse_date(value, name)
+        parsed.append(date or _EPOCH)
     return parsed[0], parsed[1]
 
 
@@ -380,10 +383,10 @@ def backtest_request(
     start, end = _dates(request.start_date, request.end_date, problems)
     config = engine_config(request, problems)
     threshold = request.confidence_threshold if request.HasField("confidence_threshold") else None
-    if problems:
-        problems.raise_if_any("the backtest request")
+    if start >= end and any(p.field in ("start_date", "end_date") for p in problems.items):
+        end = start + dt.timedelta(days=1)  # reported already; check the other fields
     with problems.capture(ValidationError):
-        return BacktestRequest(
+        out = BacktestRequest(
             strategy_id=request.strategy_id,
             symbol=request.symbol,
             timeframe=request.timeframe,
@@ -397,7 +400,7 @@ def backtest_request(
             walk_forward_id=walk_forward_id,
         )
     problems.raise_if_any("the backtest request")
-    raise AssertionError("unreachable")  # pragma: no cover
+    return out
 
 
 _MODES = {
