@@ -29,7 +29,14 @@ from ktrdr_backtest.domain.engine import BacktestResult, ExitReason, Trade
 from ktrdr_backtest.domain.metrics import MetricsReport
 from ktrdr_backtest.domain.run import Decision, RunInfo
 from ktrdr_backtest.store.database import unavailable_as_error
-from ktrdr_backtest.store.schema import DecisionRow, EquityRow, MetricRow, RunRow, TradeRow
+from ktrdr_backtest.store.packing import CHUNK_BARS, pack, unpack
+from ktrdr_backtest.store.schema import (
+    DecisionRow,
+    EquityChunkRow,
+    MetricRow,
+    RunRow,
+    TradeRow,
+)
 from ktrdr_core.errors import FailedPreconditionError, NotFoundError, ValidationError
 
 T = TypeVar("T")
@@ -39,7 +46,7 @@ RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 BUY_AND_HOLD = "buy_hold"
 PAGE_BOUNDS = {"runs": (50, 500), "trades": (100, 10_000), "equity": (1_000, 100_000)}
 PERFORMANCE_RUNS = 100
-_EQUITY_CHUNK = 50_000  # rows per INSERT batch
+_INSERT_CHUNK = 50_000  # rows per INSERT batch (decision traces)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,23 +265,19 @@ class ResultStore:
     ) -> Page[EquityCurve]:
         """A stretch of a run's equity curve, oldest bar first."""
         size, offset = _page("equity", page_size, page_token)
-        cols = (EquityRow.bar, EquityRow.time_us, EquityRow.equity, EquityRow.gross_equity)
+        chunk = EquityChunkRow
         with self._session() as session:
             run = self._run_row(session, run_id)
             rows = session.execute(
-                sa.select(*cols, EquityRow.drawdown_pct)
-                .where(EquityRow.run_id == run_id, EquityRow.bar >= offset)
-                .order_by(EquityRow.bar)
-                .limit(size)
+                sa.select(chunk.first_bar, chunk.bars, chunk.data)
+                .where(
+                    chunk.run_id == run_id,
+                    chunk.first_bar < offset + size,
+                    chunk.first_bar + chunk.bars > offset,
+                )
+                .order_by(chunk.first_bar)
             ).all()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 5
-        curve = EquityCurve(
-            np.asarray(columns[0], dtype=np.int64),
-            np.asarray(columns[1], dtype=np.int64),
-            np.asarray(columns[2], dtype=np.float64),
-            np.asarray(columns[3], dtype=np.float64),
-            np.asarray(columns[4], dtype=np.float64),
-        )
+        curve = _curve(rows, offset, size)
         stored = run.bars if run.state == SUCCEEDED else 0
         return Page(curve, _next_token("equity", offset, size, stored), stored)
 
@@ -407,8 +410,8 @@ def _write_decisions(session: Session, run_id: str, decisions: Sequence[Decision
         }
         for d in decisions
     ]
-    for start in range(0, len(rows), _EQUITY_CHUNK):
-        session.execute(sa.insert(DecisionRow), rows[start : start + _EQUITY_CHUNK])
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(sa.insert(DecisionRow), rows[start : start + _INSERT_CHUNK])
 
 
 def _trade_row(run_id: str, seq: int, t: Trade) -> dict[str, Any]:
@@ -426,28 +429,39 @@ def _write_equity(session: Session, run_id: str, result: BacktestResult) -> None
     peak = np.maximum.accumulate(equity)
     with np.errstate(divide="ignore", invalid="ignore"):
         drawdown = np.where(peak > 0, (1 - equity / peak) * 100, 0.0)
-    columns = (result.timestamps_us.tolist(), equity.tolist(), result.gross_equity.tolist())
-    ts, eq, gross = columns
-    dd = drawdown.tolist()
-    for start in range(0, len(eq), _EQUITY_CHUNK):
-        stop = start + _EQUITY_CHUNK
-        session.execute(
-            sa.insert(EquityRow),
-            [
-                {
-                    "run_id": run_id,
-                    "bar": bar,
-                    "time_us": ts[bar],
-                    "equity": eq[bar],
-                    "gross_equity": gross[bar],
-                    "drawdown_pct": dd[bar],
-                }
-                for bar in range(start, min(stop, len(eq)))
-            ],
-        )
+    rows = [
+        {
+            "run_id": run_id,
+            "first_bar": lo,
+            "bars": len(equity[lo : lo + CHUNK_BARS]),
+            "data": pack(
+                result.timestamps_us[lo : lo + CHUNK_BARS],
+                equity[lo : lo + CHUNK_BARS],
+                result.gross_equity[lo : lo + CHUNK_BARS],
+                drawdown[lo : lo + CHUNK_BARS],
+            ),
+        }
+        for lo in range(0, len(equity), CHUNK_BARS)
+    ]
+    session.execute(sa.insert(EquityChunkRow), rows)
 
 
 # -- reading helpers ------------------------------------------------------------------------------
+
+
+def _curve(rows: Sequence[Any], offset: int, size: int) -> EquityCurve:
+    """Bars ``[offset, offset + size)`` of the packed chunks ``rows`` (in bar order)."""
+    parts: list[tuple[np.ndarray, ...]] = []
+    for first, bars, data in rows:
+        ts, equity, gross, drawdown = unpack(data, bars)
+        index = np.arange(first, first + bars, dtype=np.int64)
+        keep = (index >= offset) & (index < offset + size)
+        parts.append(tuple(c[keep] for c in (index, ts, equity, gross, drawdown)))
+    if not parts:
+        empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
+        return EquityCurve(empty_i, empty_i, empty_f, empty_f, empty_f)
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    return EquityCurve(columns[0], columns[1], columns[2], columns[3], columns[4])
 
 
 def _records(session: Session, runs: Sequence[RunRow]) -> list[RunRecord]:

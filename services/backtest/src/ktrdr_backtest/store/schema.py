@@ -142,12 +142,15 @@ class DecisionRow(Base):
     features: Mapped[list[float | None]] = mapped_column(sa.JSON)
 
 
-class EquityRow(Base):
-    __tablename__ = "backtest_equity"
+class EquityChunkRow(Base):
+    """A stretch of a run's equity curve: ``bars`` bars from ``first_bar``, packed (revision
+    0002) as little-endian arrays one after the other: ``time_us`` int64, ``equity``,
+    ``gross_equity`` and ``drawdown_pct`` float64 (32 bytes a bar; a 1M-bar curve is 100 rows,
+    written and read in milliseconds, where one row per bar took seconds)."""
+
+    __tablename__ = "backtest_equity_chunks"
 
     run_id: Mapped[str] = mapped_column(sa.String(32), _run_fk(), primary_key=True)
-    bar: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
-    time_us: Mapped[int] = mapped_column(sa.BigInteger)
-    equity: Mapped[float] = mapped_column(sa.Float)
-    gross_equity: Mapped[float] = mapped_column(sa.Float)
-    drawdown_pct: Mapped[float] = mapped_column(sa.Float)
+    first_bar: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    bars: Mapped[int] = mapped_column(sa.Integer)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
