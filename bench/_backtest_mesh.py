@@ -38,6 +38,7 @@ from bench.bench_streaming import _start
 from ktrdr.backtest.v1 import backtest_pb2, backtest_pb2_grpc
 from ktrdr_backtest.domain.run import BacktestOutcome, BacktestRequest
 from ktrdr_cli.mesh import find_free_base_port
+from ktrdr_core.offload import Offload, inline
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
 from ktrdr_pipeline import Pipeline
@@ -123,8 +124,15 @@ def _request(model: str, start: dt.datetime, end: dt.datetime, batch: int) -> Ba
     )
 
 
-def _in_process(home: Path, request: BacktestRequest) -> tuple[float, float, BacktestOutcome]:
-    p = Pipeline(data_dir=home / "data", strategies_dir=STRATEGIES, models_dir=home / "models")
+def _in_process(
+    home: Path, request: BacktestRequest, *, offload: Offload = asyncio.to_thread
+) -> tuple[float, float, BacktestOutcome]:
+    p = Pipeline(
+        data_dir=home / "data",
+        strategies_dir=STRATEGIES,
+        models_dir=home / "models",
+        offload=offload,
+    )
 
     async def run() -> BacktestOutcome:
         events = [e async for e in p.backtester().run(request)]
@@ -137,30 +145,27 @@ def _in_process(home: Path, request: BacktestRequest) -> tuple[float, float, Bac
 
 
 def _where_in_process(home: Path, request: BacktestRequest) -> str:
-    """Cumulative time of each stage's entry point, as shares of the run (cProfile)."""
+    """Each stage's share of the run (cProfile, cumulative; the work run inline, on the
+    profiled thread)."""
     profile = cProfile.Profile()
     profile.enable()
-    _in_process(home, request)
+    _in_process(home, request, offload=inline)
     profile.disable()
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
-    total = max(v[3] for v in stats.values())
+    total = sum(v[2] for v in stats.values())  # own times add up to the run
     stages = {
-        "indicators (MultiTimeframeStream.update)": "update",
-        "fuzzy (FeatureStream.update)": "update",
-        "model (PredictionStream.update)": "update",
-        "engine and traces (Simulation.feed)": "feed",
-        "bars read (ParquetBarStore.read)": "read",
-    }
-    files = {
-        "indicators (MultiTimeframeStream.update)": "multi_timeframe.py",
-        "fuzzy (FeatureStream.update)": "features.py",
-        "model (PredictionStream.update)": "serving.py",
-        "engine and traces (Simulation.feed)": "run.py",
-        "bars read (ParquetBarStore.read)": "storage.py",
+        "indicator streams": ("multi_timeframe.py", "update"),
+        "fuzzy memberships": ("features.py", "update"),
+        "model": ("serving.py", "update"),
+        "engine, baseline and decision traces": ("run.py", "feed"),
+        "metrics": ("run.py", "finish"),
+        "bars read": ("storage.py", "read"),
     }
     parts = []
-    for label, name in stages.items():
-        cum = sum(v[3] for k, v in stats.items() if k[2] == name and k[0].endswith(files[label]))
+    for label, (file, name) in stages.items():
+        cum = max(
+            (v[3] for k, v in stats.items() if k[2] == name and k[0].endswith(file)), default=0.0
+        )
         parts.append(f"{label} {100 * cum / total:.0f}%")
     return ", ".join(parts)
 
