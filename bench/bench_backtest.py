@@ -1,12 +1,17 @@
-"""Backtest benchmark: the engine vs backtesting.py on 1M bars of an SMA(10/30) crossover.
+"""Backtest benchmark.
 
-Run: ``python -m bench backtest`` (writes the "backtest" section of docs/benchmarks.md).
-Synthetic FX minute bars (``ktrdr_data.domain.synthetic``, seeded, 24/5 sessions). Both engines
-run the same stop-and-reverse crossover with the same cash, commission, spread, fills (next
-open) and closing of the last trade; the trades must be identical (asserted). backtesting.py
-runs once (about two minutes); ours is best of three. Times are CPU seconds of this process
-(both engines are single-threaded; on a shared machine wall time mostly measures the other
-processes). No timing assertions.
+Run: ``python -m bench backtest`` (writes the "backtest" and "backtest-mesh" sections of
+docs/benchmarks.md); ``python -m bench.bench_backtest engine|mesh`` runs only one.
+
+1. The engine vs backtesting.py on 1M bars of an SMA(10/30) crossover. Synthetic FX minute
+   bars (``ktrdr_data.domain.synthetic``, seeded, 24/5 sessions). Both engines run the same
+   stop-and-reverse crossover with the same cash, commission, spread, fills (next open) and
+   closing of the last trade; the trades must be identical (asserted). backtesting.py runs
+   once (about two minutes); ours is best of three. Times are CPU seconds of this process.
+2. A full neuro-fuzzy backtest (``bench/_backtest_mesh.py``): the single-timeframe example strategy
+   (RSI, ADX, MACD -> 9 memberships -> MLP -> decisions) on synthetic FX hours, in-process
+   (``ktrdr_pipeline``) and across the mesh (data, indicator, fuzzy, neural and backtest
+   services as processes), the trades asserted identical. No timing assertions.
 """
 
 from __future__ import annotations
@@ -131,7 +136,7 @@ def _where_time_goes(bars: Bars, output: ModelOutput) -> str:
     return ", ".join(f"{name} {100 * t / total:.0f}%" for t, name in own)
 
 
-def main() -> None:
+def engine_main() -> None:
     frame = generate(SyntheticConfig(bars=BARS, timeframe="1m", seed=42))
     close = frame["close"].to_numpy()
     ts = frame.index.as_unit("us").asi8
@@ -185,5 +190,19 @@ def main() -> None:
     write_section("backtest", "Backtest engine vs backtesting.py", body, "python -m bench backtest")
 
 
+def main() -> None:
+    engine_main()
+    from bench._backtest_mesh import main as mesh_main
+
+    mesh_main()
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["engine"]:
+        engine_main()
+    elif sys.argv[1:] == ["mesh"]:
+        from bench._backtest_mesh import main as mesh_main
+
+        mesh_main()
+    else:
+        main()

@@ -28,7 +28,7 @@ from bench._report import table, write_section
 from ktrdr.common.v1 import common_pb2
 from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
 from ktrdr_cli.mesh import check_health, find_free_base_port
-from ktrdr_neural.domain.config import ModelConfig, parse_network_spec
+from ktrdr_core.strategy.training import ModelConfig, parse_network_spec
 from ktrdr_neural.domain.models import Network, state_arrays
 from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
 from ktrdr_neural.domain.serving import ModelServer, limit_blas_threads

@@ -91,6 +91,9 @@ def test_every_documented_example_works_through_the_edge(mesh_layout):
     }
     assert set(built.values()) == {"ok"}, built
     assert len(built) == 12 + 4 + 5 + 7  # data, indicators, fuzzy, neural operations
+    # The backtest service is built too: strategies, runs, walk-forward, stored results.
+    ran = {p: outcome[p] for p, r in by_path.items() if r.service == "backtest"}
+    assert set(ran.values()) == {"ok"} and len(ran) == 10, ran
 
 
 def test_the_imported_example_series_is_readable(mesh_layout):

@@ -198,7 +198,11 @@ def test_roles(edge: Edge) -> None:
         assert http.post("//api/v1/models/train", json={}).status_code in (400, 403, 404)
         assert http.post("/api/v1/models/./train", json={}).status_code in (400, 403, 404)
         assert http.get("/api/v1/models/list").status_code not in (401, 403)
+    with edge.client("read") as http:
+        assert_error(http.post("/api/v1/strategies/x/backtest", json={}), 403, "AUTH-003")
     with edge.client("trade") as http:
+        assert_error(http.post("/api/v1/strategies/x/walk-forward", json={}), 403, "AUTH-003")
+        assert http.post("/api/v1/strategies/x:validate", json={}).status_code not in (401, 403)
         assert_error(http.post("/api/v1/models/train", json={}), 403, "AUTH-003")
         assert_error(http.post("/api/v1/trainings/zz:cancel", json={}), 403, "AUTH-003")
         assert http.post("/api/v1/data/load", json={}).status_code not in (401, 403)

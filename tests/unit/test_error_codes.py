@@ -13,6 +13,7 @@ import ktrdr_backtest.domain.errors
 import ktrdr_client.codes
 import ktrdr_core.codes
 import ktrdr_core.strategy.errors
+import ktrdr_core.strategy.training
 import ktrdr_data.domain.errors
 import ktrdr_fuzzy.domain.errors
 import ktrdr_gateway.codes
@@ -29,7 +30,7 @@ CATALOGUES: dict[str, tuple[ModuleType, ...]] = {
     "DATA": (ktrdr_core.codes, ktrdr_data.domain.errors),
     "IND": (ktrdr_indicators.domain.errors,),
     "FUZZY": (ktrdr_core.strategy.errors, ktrdr_fuzzy.domain.errors),
-    "NEURAL": (ktrdr_neural.domain.errors,),
+    "NEURAL": (ktrdr_core.strategy.training, ktrdr_neural.domain.errors),
     "IB": (ktrdr_ib_gateway.domain.errors,),
     "BACKTEST": (ktrdr_backtest.domain.errors,),
     "RUNTIME": (ktrdr_runtime.codes,),

@@ -246,6 +246,22 @@ _EXAMPLES: dict[str, Example] = {
     "/ktrdr.backtest.v1.BacktestService/GetStrategyPerformance": Example(
         path={"strategy_id": STRATEGY}
     ),
+    # one rolling window: train on 1500 bars (2 epochs), skip the purge and embargo (the label
+    # horizon, 20 bars, each), test on the next 500
+    "/ktrdr.backtest.v1.BacktestService/RunWalkForward": Example(
+        path={"strategy_id": STRATEGY},
+        body={
+            "symbol": "EURUSD",
+            "startDate": "2017-04-19",
+            "endDate": "2018-02-08",
+            "mode": "WALK_FORWARD_MODE_ROLLING",
+            "trainBars": 1500,
+            "testBars": 500,
+            "maxWindows": 1,
+            "trainingOverrides": {"epochs": 2},
+        },
+        captures={"WALK_FORWARD_ID": "walkForwardId"},
+    ),
     # deleting the model trained above comes after the backtest that may use it
     "/ktrdr.neural.v1.NeuralService/DeleteModel": Example(path={"name": "$MODEL"}),
     # ib_gateway (needs TWS / IB Gateway)

@@ -75,3 +75,14 @@ def store(request, tmp_path) -> Iterator[ResultStore]:
     with engine.begin() as connection:
         connection.execute(sa.text("TRUNCATE backtest_runs CASCADE"))
     yield ResultStore(engine)
+
+
+@pytest.fixture(scope="session")
+def bt_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KTRDR home with the bundled bars and a tiny model of rsi_trend_eurusd_1h (trained
+    in-process, two epochs), shared by the session's backtest runs."""
+    from run_testutil import RSI, bundled_home, train_sync
+
+    home = bundled_home(tmp_path_factory.mktemp("bt-home"))
+    train_sync(home, RSI)
+    return home

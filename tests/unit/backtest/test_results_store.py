@@ -46,6 +46,7 @@ from ktrdr_core.errors import (
 
 INFO = RunInfo(strategy_id="sma_cross", symbol="EURUSD", timeframe="1h", settings={"fill": "x"})
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+T0_US = 1_700_000_000 * 1_000_000
 
 
 def _result(seed: int = 1, n: int = 600) -> tuple[BacktestResult, MetricsReport]:
@@ -178,7 +179,7 @@ def test_a_run_that_fails_while_saving_leaves_nothing(store, monkeypatch):
     with pytest.raises(RuntimeError):
         store.complete_run(run_id, result, report)
     with store.engine.connect() as connection:
-        for table in ("backtest_trades", "backtest_metrics", "backtest_equity"):
+        for table in ("backtest_trades", "backtest_metrics", "backtest_equity_chunks"):
             assert connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0
     assert [r.id for r in store.list_runs().items] == [run_id]
     assert store.get_run(run_id).state == "running"
@@ -256,4 +257,48 @@ def test_the_migrate_command_upgrades_a_postgresql_database(postgres, tmp_path):
     engine = create_engine(postgres.url)
     assert current_revision(engine) == head_revision()
     downgrade(engine, "base")
+    engine.dispose()
+
+
+def test_an_equity_curve_stored_by_revision_0001_survives_the_upgrade_and_back(database_url):
+    """Revision 0002 packs the per-bar equity rows of 0001 into chunks (and back)."""
+    engine = create_engine(database_url)
+    migrate(engine, "0001")
+    n = 23_456  # three chunks, the last partial
+    stamps = T0_US + np.arange(n, dtype=np.int64) * 3_600_000_000
+    equity = 10_000 + np.cumsum(np.random.default_rng(5).normal(0, 3, n))
+    rows = [
+        {
+            "run_id": "r1",
+            "bar": i,
+            "time_us": int(stamps[i]),
+            "equity": float(equity[i]),
+            "gross_equity": float(equity[i] + 1),
+            "drawdown_pct": 0.5,
+        }
+        for i in range(n)
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO backtest_runs (id, strategy_id, symbol, timeframe, model, state, "
+                "created_at, bars, trades, periods_per_year_source, settings, signal_counts) "
+                "VALUES ('r1', 's', 'EURUSD', '1h', '', 'succeeded', :t, :n, 0, '', '{}', '{}')"
+            ),
+            {"t": T0, "n": n},
+        )
+        table = sa.table("backtest_equity", *(sa.column(c) for c in rows[0]))
+        connection.execute(table.insert(), rows)
+    migrate(engine)
+    curve = ResultStore(engine).equity_curve("r1", page_size=100_000).items
+    assert np.array_equal(curve.bars, np.arange(n)) and np.array_equal(curve.timestamps_us, stamps)
+    assert np.array_equal(curve.equity, equity) and np.array_equal(curve.gross_equity, equity + 1)
+    page = ResultStore(engine).equity_curve("r1", page_size=7, page_token="")
+    assert page.items.bars.tolist() == list(range(7)) and page.total_size == n
+    downgrade(engine, "0001")
+    with engine.connect() as connection:
+        back = connection.execute(
+            sa.text("SELECT equity FROM backtest_equity WHERE run_id = 'r1' ORDER BY bar")
+        ).scalars()
+        assert np.array_equal(np.fromiter(back, float), equity)
     engine.dispose()

@@ -113,10 +113,13 @@ async def test_lists_sets_per_strategy_and_per_symbol(fuzzy):
     assert {s.strategy for s in listed.fuzzy_sets} == {
         "rsi_trend_eurusd_1h",
         "mtf_trend_follow_1h_4h_1d",
+        "goog_daily_raw_inputs",
     }
-    for_gbp = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="GBPUSD"))
-    assert list(for_gbp.strategies) == ["mtf_trend_follow_1h_4h_1d"]
-    assert {s.id for s in for_gbp.fuzzy_sets} >= {"rsi_14", "trend_strength"}
+    for_goog = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="GOOG"))
+    assert list(for_goog.strategies) == ["goog_daily_raw_inputs"]
+    assert {s.id for s in for_goog.fuzzy_sets} == {"rsi_14", "macd_momentum"}
+    for_eur = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="EURUSD"))
+    assert set(for_eur.strategies) == {"rsi_trend_eurusd_1h", "mtf_trend_follow_1h_4h_1d"}
 
 
 def _skfuzzy_tipping(service: float, food: float) -> float:

@@ -14,6 +14,7 @@ ADMIN = {
     "/ktrdr.neural.v1.NeuralService/CancelTraining",
     "/ktrdr.data.v1.DataService/ReplaceSeries",
     "/ktrdr.data.v1.DataService/DeleteSeries",
+    "/ktrdr.backtest.v1.BacktestService/RunWalkForward",
 }
 TRADE = {
     "/ktrdr.data.v1.DataService/LoadData",

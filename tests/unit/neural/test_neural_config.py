@@ -10,7 +10,7 @@ import pytest
 
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.strategy.document import load_strategy
-from ktrdr_neural.domain.config import (
+from ktrdr_core.strategy.training import (
     parse_network_spec,
     spec_from_dict,
     spec_to_dict,
@@ -169,6 +169,6 @@ def test_every_setting_reaches_the_typed_config():
 
 
 def test_the_settings_module_does_not_import_torch():
-    code = "import sys, ktrdr_neural.domain.config; assert 'torch' not in sys.modules"
+    code = "import sys, ktrdr_core.strategy.training; assert 'torch' not in sys.modules"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

@@ -10,7 +10,7 @@ import pytest
 from neural_testutil import HOUR_US, MemorySource, make_strategy
 
 from ktrdr_core.errors import FailedPreconditionError
-from ktrdr_neural.domain.config import parse_network_spec
+from ktrdr_core.strategy.training import parse_network_spec
 from ktrdr_neural.domain.dataset import build_symbol_samples, stack
 from ktrdr_neural.domain.features import FeatureColumn, FeatureFrame
 from ktrdr_neural.domain.plan import TrainRequest, plan_training

@@ -8,7 +8,7 @@ from backtesting.test import EURUSD
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ktrdr_neural.domain.config import LabelConfig, SplitConfig
+from ktrdr_core.strategy.training import LabelConfig, SplitConfig
 from ktrdr_neural.domain.features import PriceBars
 from ktrdr_neural.domain.labels import (
     BUY,

@@ -12,7 +12,7 @@ from safetensors.numpy import load, save
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from ktrdr_neural.domain.config import ModelConfig, RegressionHeadConfig
+from ktrdr_core.strategy.training import ModelConfig, RegressionHeadConfig
 from ktrdr_neural.domain.metrics import evaluate
 from ktrdr_neural.domain.models import Network, NumpyMLP, load_network, softmax, state_arrays
 from ktrdr_neural.domain.plan import TrainRequest, plan_training

@@ -18,7 +18,7 @@ from ktrdr_core.errors import (
     NotFoundError,
     ValidationError,
 )
-from ktrdr_neural.domain.config import ModelConfig
+from ktrdr_core.strategy.training import ModelConfig
 from ktrdr_neural.domain.models import Network, state_arrays
 from ktrdr_neural.domain.registry import (
     LocalStorage,

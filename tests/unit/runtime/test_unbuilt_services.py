@@ -6,13 +6,14 @@ import grpc
 import pytest
 from google.protobuf import message_factory
 
-from ktrdr_backtest.app import SPEC as BACKTEST
 from ktrdr_runtime.grpc_errors import error_detail_of
-from ktrdr_runtime.server import create_server
+from ktrdr_runtime.server import ServiceSpec, create_server
 
-UNBUILT = [BACKTEST]
+# Services (ServiceSpec) with RPCs whose behaviour is not built yet: none today (the backtest
+# service was the last). A service added before its behaviour lists itself here.
+UNBUILT: list[ServiceSpec] = []
 # RPCs of those services that are built (tested with their service).
-BUILT = {"ListBacktests", "GetBacktest", "ListTrades", "GetEquityCurve", "GetStrategyPerformance"}
+BUILT: set[str] = set()
 CASES = [
     (spec, m) for spec in UNBUILT for s in spec.services for m in s.methods if m.name not in BUILT
 ]

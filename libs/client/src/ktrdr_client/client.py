@@ -165,6 +165,18 @@ def _one(key: str, cls: Any) -> Callable[[Any], Any]:
     return lambda data: cls.from_json((data or {}).get(key) or {})
 
 
+def _page(key: str, cls: Any) -> Callable[[Any], models.Page]:
+    def parse(data: Any) -> models.Page:
+        data = data or {}
+        return models.Page(
+            [cls.from_json(x) for x in data.get(key) or []],
+            data.get("nextPageToken", ""),
+            int(data.get("totalSize") or 0),
+        )
+
+    return parse
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One API operation: what to send and how to read the answer (``stream``: each item)."""
@@ -450,6 +462,84 @@ class _Operations(_Base):
                 stream=True,
             )
         )
+
+    def strategy(self, strategy_id: str) -> models.StrategyDetail:
+        """A stored strategy: summary, file text, resolved features, warm-up."""
+        return self._run(
+            Call("GET", f"/api/v1/strategies/{strategy_id}", parse=models.StrategyDetail.from_json)
+        )
+
+    def validate_strategy(self, strategy_id: str, yaml: str = "") -> models.StrategyValidation:
+        """Every problem of a stored strategy, or of ``yaml`` (named ``strategy_id``) at once."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}:validate",
+                body={"yaml": yaml} if yaml else {},
+                parse=models.StrategyValidation.from_json,
+            )
+        )
+
+    def stream_backtest(self, strategy_id: str, **fields: Any) -> Iterator[models.BacktestUpdate]:
+        """Run a backtest (trade role) and iterate over its progress (percent, bars, equity,
+        trades so far); the last update is ``done`` and carries the stored result. ``fields``
+        are RunBacktestRequest's in snake_case (``start_date``, ``end_date``, ``symbol``,
+        ``model``, ``initial_capital``, ``commission_settings``, ``spread_bps``,
+        ``slippage_bps``, ``sizing``, ``fill_timing``, ``confidence_threshold`` ...)."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}/backtest",
+                body=_query(fields),
+                parse=models.BacktestUpdate.from_json,
+                stream=True,
+            )
+        )
+
+    def walk_forward(self, strategy_id: str, **fields: Any) -> Iterator[models.WalkForwardUpdate]:
+        """Run a walk-forward (admin role: it trains); the last update has every window and
+        the aggregate. ``fields`` are RunWalkForwardRequest's in snake_case (``start_date``,
+        ``end_date``, ``mode``, ``train_bars``, ``test_bars``, ``step_bars``, ``purge_bars``,
+        ``embargo_bars``, ``training_overrides``, ``backtest``, ``max_windows``)."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}/walk-forward",
+                body=_query(fields),
+                parse=models.WalkForwardUpdate.from_json,
+                stream=True,
+            )
+        )
+
+    def trades_page(
+        self, backtest_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> models.Page:
+        """One page of a run's trades (each with its entry/exit decision trace)."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/trades",
+                params={"pageSize": page_size, "pageToken": page_token},
+                parse=_page("trades", models.Trade),
+            )
+        )
+
+    def equity_page(
+        self, backtest_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> models.Page:
+        """One page of a run's equity curve (page_size up to 100,000 points)."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/equity",
+                params={"pageSize": page_size, "pageToken": page_token},
+                parse=_page("points", models.EquityPoint),
+            )
+        )
+
+    def strategy_performance(self, strategy_id: str) -> dict[str, Any]:
+        """A strategy's runs summarised (best, worst and mean return, the latest metrics)."""
+        return self._run(Call("GET", f"/api/v1/strategies/{strategy_id}/performance"))
 
     def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
         return self._run(

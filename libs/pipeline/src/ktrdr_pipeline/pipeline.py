@@ -1,15 +1,19 @@
-"""The in-process pipeline: data -> indicators -> fuzzy through domain objects, no network.
+"""The in-process pipeline: data -> indicators -> fuzzy -> neural -> backtest through domain
+objects, no network.
 
 :class:`Pipeline` wires the domains the way the services' apps wire gRPC clients, so its
 answers equal the mesh's: ``calculate_indicator`` is ``CalculateIndicator``, ``calculate_fuzzy``
-``CalculateFuzzy``, and :class:`StrategyStream` is ``StreamIndicators`` (a strategy's indicators on
-all its timeframes) piped into ``StreamFuzzy`` (its features), batch by batch.
+``CalculateFuzzy``, :class:`StrategyStream` is ``StreamIndicators`` (a strategy's indicators on
+all its timeframes) piped into ``StreamFuzzy`` (its features), batch by batch; ``backtester``
+runs ``RunBacktest`` (the same trades) and ``walk_forward`` ``RunWalkForward``, training with
+the neural domain in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ktrdr_core.bars import Bars
 from ktrdr_core.offload import Offload
@@ -27,6 +31,10 @@ from ktrdr_indicators.domain.calculation import (
 )
 from ktrdr_indicators.domain.multi_timeframe import MultiTimeframeStream
 from ktrdr_pipeline.sources import DomainCatalogue, DomainIndicatorSource, StoreBarSource
+
+if TYPE_CHECKING:  # the neural and backtest domains (torch) load only when a backtest runs
+    from ktrdr_backtest.domain.run import BacktestRunner, RunRecorder
+    from ktrdr_backtest.domain.walkforward import WalkForward
 
 
 class StrategyStream:
@@ -62,11 +70,21 @@ class Pipeline:
         Strategy files.
     offload
         Runs file reads and CPU work (default ``asyncio.to_thread``).
+    models_dir
+        The neural model registry (``$KTRDR_HOME/models``); needed to backtest and train.
     """
 
     def __init__(
-        self, *, data_dir: Path, strategies_dir: Path, offload: Offload = asyncio.to_thread
+        self,
+        *,
+        data_dir: Path,
+        strategies_dir: Path,
+        offload: Offload = asyncio.to_thread,
+        models_dir: Path | None = None,
     ) -> None:
+        self.offload = offload
+        self.strategies_dir = strategies_dir
+        self.models_dir = models_dir
         self.store = ParquetBarStore(data_dir)
         self.bars = StoreBarSource(self.store, offload=offload)
         self.indicators = IndicatorCalculator(self.bars, offload=offload)
@@ -96,3 +114,40 @@ class Pipeline:
         config = StreamConfig.for_strategy(chosen, symbol=symbol, calendar=calendar)
         indicators = await open_stream(config, self.bars)
         return StrategyStream(indicators, FeatureStream(chosen))
+
+    def backtester(self, *, recorder: RunRecorder | None = None) -> BacktestRunner:
+        """``RunBacktest`` in-process: the backtest domain's runner over these domains.
+
+        ``recorder`` stores the runs (none: nothing is stored). Predictions run with BLAS on
+        one thread, as in the neural service, so they are the same bits as the mesh's.
+        """
+        from ktrdr_backtest.domain.run import BacktestRunner
+        from ktrdr_backtest.domain.strategies import StrategyFiles
+        from ktrdr_neural.domain.serving import ModelServer, limit_blas_threads
+        from ktrdr_pipeline.backtest import LocalModelCatalog, LocalSignalSource, StoreBarFeed
+
+        registry = self._registry()
+        limit_blas_threads(1)
+        return BacktestRunner(
+            strategies=StrategyFiles(self.strategies_dir, self.catalogue, offload=self.offload),
+            models=LocalModelCatalog(registry, offload=self.offload),
+            feed=StoreBarFeed(self.store, offload=self.offload),
+            signals=LocalSignalSource(self, ModelServer(registry)),
+            recorder=recorder,
+            offload=self.offload,
+        )
+
+    def walk_forward(self, *, recorder: RunRecorder | None = None) -> WalkForward:
+        """``RunWalkForward`` in-process: trains each window with the neural domain."""
+        from ktrdr_backtest.domain.walkforward import WalkForward
+        from ktrdr_pipeline.backtest import LocalTrainer
+
+        trainer = LocalTrainer(self, self._registry())
+        return WalkForward(runner=self.backtester(recorder=recorder), trainer=trainer)
+
+    def _registry(self) -> Any:
+        from ktrdr_neural.domain.registry import LocalStorage, ModelRegistry
+
+        if self.models_dir is None:
+            raise ValueError("Pipeline(models_dir=...) is needed to backtest or train")
+        return ModelRegistry(LocalStorage(self.models_dir))

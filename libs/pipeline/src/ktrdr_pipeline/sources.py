@@ -9,7 +9,8 @@ class                  satisfies                   backed by
 =====================  ==========================  =========================================
 StoreBarSource         indicators ``BarSource``    the data domain's Parquet store
 DomainIndicatorSource  fuzzy ``IndicatorSource``   the indicator domain's calculator
-DomainCatalogue        fuzzy ``IndicatorCatalogue`` the indicator domain's catalogue
+DomainCatalogue        fuzzy ``IndicatorCatalogue``, the indicator domain's catalogue
+                       backtest ``IndicatorCatalogue``
 =====================  ==========================  =========================================
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 
 import pandas as pd
 
+from ktrdr_backtest.domain.strategies import IndicatorInfo
 from ktrdr_core.bars import Bars
 from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.offload import Offload
@@ -87,7 +89,12 @@ class DomainIndicatorSource:
 
 
 class DomainCatalogue:
-    """The indicator domain's catalogue as the fuzzy domain's ``IndicatorCatalogue``."""
+    """The indicator domain's catalogue as the fuzzy domain's ``IndicatorCatalogue`` and the
+    backtest domain's (what the indicator service's ``ValidateIndicator`` answers)."""
 
     async def outputs(self, indicator: str, parameters: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(create(indicator, parameters).info.outputs)
+
+    async def describe(self, indicator: str, parameters: Mapping[str, Any]) -> IndicatorInfo:
+        made = create(indicator, parameters)
+        return IndicatorInfo(tuple(made.info.outputs), int(made.warmup))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,8 @@ from typing import Any
 import torch
 from safetensors.numpy import load_file, save_file
 
-from ktrdr_neural.domain.config import spec_from_dict
-from ktrdr_neural.domain.training import EpochReport, train_network
+from ktrdr_core.strategy.training import spec_from_dict
+from ktrdr_neural.domain.training import EpochReport, run_training
 
 
 def _emit(event: str, **fields: Any) -> None:
@@ -35,32 +34,25 @@ def _emit(event: str, **fields: Any) -> None:
 def run(job_dir: Path) -> int:
     """Run the job in ``job_dir``; the exit code is 0 on success."""
     job = json.loads((job_dir / "job.json").read_text())
-    torch.set_num_threads(int(job.get("threads", 1)))
     arrays = load_file(str(job_dir / "dataset.safetensors"))
     spec = spec_from_dict(job["spec"])
     device = str(job.get("device", "cpu"))
     _emit("started", device=device, samples=len(arrays["rows_train"]))
-    started = time.perf_counter()
 
     def on_epoch(report: EpochReport) -> None:
         _emit("epoch", **report.to_dict())
 
-    result = train_network(
-        arrays, spec, window=int(job["window"]), device=device, on_epoch=on_epoch
+    weights, summary = run_training(
+        arrays,
+        spec,
+        window=int(job["window"]),
+        device=device,
+        threads=int(job.get("threads", 1)),
+        on_epoch=on_epoch,
     )
     out = job_dir / "result"
     out.mkdir(exist_ok=True)
-    save_file(result.weights, str(out / "weights.safetensors"))
-    summary = {
-        "history": [h.to_dict() for h in result.history],
-        "best_epoch": result.best_epoch,
-        "evaluations": [e.to_dict() for e in result.evaluations],
-        "return_scale": result.return_scale,
-        "stopped_early": result.stopped_early,
-        "seconds": time.perf_counter() - started,
-        "device": device,
-        "threads": torch.get_num_threads(),
-    }
+    save_file(weights, str(out / "weights.safetensors"))
     (out / "result.json").write_text(json.dumps(summary))
     _emit("done")
     return 0

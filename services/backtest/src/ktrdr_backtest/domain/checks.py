@@ -1,4 +1,9 @@
-"""Collect every problem of a configuration before reporting (never only the first)."""
+"""Collect every problem of a configuration before reporting (never only the first).
+
+:class:`Problems` is the core's collector (:class:`ktrdr_core.problems.Problems`) with this
+domain's conventions: every problem's message starts with its field, and numbers are checked
+against bounds; :meth:`Problems.raise_if_any` raises :class:`ConfigProblems`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,10 @@ from typing import Any
 
 from ktrdr_backtest.domain.errors import ConfigProblems
 from ktrdr_core.errors import ValidationError, suggest
+from ktrdr_core.problems import Problems as CoreProblems
 
 
-class Problems:
+class Problems(CoreProblems):
     """Problems found in one configuration, each with its field path.
 
     Parameters
@@ -22,14 +28,11 @@ class Problems:
     """
 
     def __init__(self, code: str, prefix: str = "") -> None:
-        self.code = code
-        self.prefix = prefix
-        self.items: list[ValidationError] = []
+        super().__init__(prefix=prefix, code=code)
 
-    def path(self, field: str) -> str:
-        return f"{self.prefix}.{field}" if self.prefix and field else (self.prefix or field)
-
-    def add(self, field: str, message: str, *, suggestions: Iterable[str] = ()) -> None:
+    def add(  # type: ignore[override]  # the message is prefixed with the field
+        self, field: str, message: str, *, suggestions: Iterable[str] = ()
+    ) -> None:
         """Record one problem at ``field`` (relative to the prefix)."""
         path = self.path(field)
         self.items.append(
@@ -43,16 +46,19 @@ class Problems:
             message = p.message.removeprefix(f"{field}: ")
             self.add(f"{under}.{field}" if under else field, message, suggestions=p.suggestions)
 
-    def unknown_keys(self, raw: Mapping[str, Any], allowed: Iterable[str], field: str) -> None:
-        """One problem per key of ``raw`` not in ``allowed``, with close matches."""
+    def unknown_keys(  # type: ignore[override]  # this domain's message
+        self, raw: Mapping[str, Any], allowed: Iterable[str], field: str
+    ) -> list[str]:
+        """One problem per key of ``raw`` not in ``allowed``, with close matches; the keys."""
         known = tuple(allowed)
-        for key in raw:
-            if key not in known:
-                self.add(
-                    f"{field}.{key}" if field else str(key),
-                    f"unknown key '{key}'; allowed: {', '.join(known)}.",
-                    suggestions=suggest(str(key), known),
-                )
+        unknown = [str(key) for key in raw if key not in known]
+        for key in unknown:
+            self.add(
+                f"{field}.{key}" if field else key,
+                f"unknown key '{key}'; allowed: {', '.join(known)}.",
+                suggestions=suggest(key, known),
+            )
+        return unknown
 
     def check_number(
         self,
@@ -80,7 +86,8 @@ class Problems:
             self.add(field, f"{value!r} is out of range {lo or '(-inf'}, {hi or 'inf)'}.")
         return ok
 
-    def raise_if_any(self, what: str) -> None:
+    def raise_if_any(self, what: str = "", *, code: str | None = None) -> None:
         """Raise :class:`ConfigProblems` listing every problem recorded."""
         if self.items:
-            raise ConfigProblems(self.code, what, self.items)
+            items = [p for p in self.items if isinstance(p, ValidationError)]
+            raise ConfigProblems(code or self.code, what or "settings", items)

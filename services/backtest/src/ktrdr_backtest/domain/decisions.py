@@ -42,7 +42,7 @@ import numpy as np
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.checks import Problems
 from ktrdr_backtest.domain.errors import ConfigProblems
-from ktrdr_core.errors import ValidationError, suggest
+from ktrdr_core.errors import suggest
 
 # Bounds (documented, checked): a separation longer than this many bars is a typo.
 MAX_MIN_BARS_BETWEEN_SIGNALS = 1_000_000
@@ -346,8 +346,3 @@ def _parse_exit_rule(raw: object, problems: Problems, key: str) -> ExitRule | No
     except ConfigProblems as exc:
         problems.adopt(exc, key)
         return None
-
-
-def problems_of(error: ValidationError) -> tuple[ValidationError, ...]:
-    """Every problem an error carries (one for a plain validation error)."""
-    return error.problems if isinstance(error, ConfigProblems) else (error,)

@@ -192,9 +192,10 @@ class Trade(NamedTuple):
     """One closed trade. Bars are indices from the first bar fed; times are UTC microseconds.
 
     ``*_quote`` is the bar price the fill was based on, ``*_price`` the fill after spread and
-    slippage. ``pnl`` is net of every cost, ``gross_pnl`` of none; ``return_pct`` is ``pnl``
-    over the entry value (backtesting.py's ``ReturnPct`` times 100). Immutable (a named tuple:
-    a run may close hundreds of thousands of trades).
+    slippage; ``*_signal_bar`` the bar whose close took the decision (``None`` for an exit by
+    stop, target, ruin or the end). ``pnl`` is net of every cost, ``gross_pnl`` of none;
+    ``return_pct`` is ``pnl`` over the entry value (backtesting.py's ``ReturnPct`` times 100).
+    Immutable (a named tuple: a run may close hundreds of thousands of trades).
     """
 
     side: int  # +1 long, -1 short
@@ -218,6 +219,9 @@ class Trade(NamedTuple):
     target_price: float | None = None
     entry_probabilities: tuple[float, float, float] | None = None
     exit_probabilities: tuple[float, float, float] | None = None
+    # The bars whose close decided the entry and (for a signal exit) the exit.
+    entry_signal_bar: int | None = None
+    exit_signal_bar: int | None = None
 
     @property
     def costs(self) -> float:
@@ -295,6 +299,7 @@ class _Position:
     stop: float | None
     target: float | None
     probabilities: tuple[float, float, float] | None
+    signal_bar: int
 
 
 class _Batch:
@@ -401,6 +406,7 @@ class BacktestEngine:
         self._cost_amounts: list[float] = []
         self._trades: list[Trade] = []
         self._counts: Counter[str] = Counter()
+        self._acted: list[int] = []
         # Segments of constant (balance, units, entry price) inside the current batch.
         self._seg_start: list[int] = []
         self._seg_state: list[tuple[float, float, float]] = []
@@ -412,6 +418,12 @@ class BacktestEngine:
         equity = self._equity_parts[-1][-1] if self._equity_parts else self._balance
         units = self._position.units * self._position.side if self._position else 0.0
         return EngineProgress(self._bars, self._last_ts, float(equity), units, len(self._trades))
+
+    @property
+    def acted_bars(self) -> list[int]:
+        """The bars (from the first fed) whose decision was acted on, in order (a growing list;
+        read the new ones after each :meth:`feed`)."""
+        return self._acted
 
     def feed(self, bars: Bars, output: ModelOutput) -> None:
         """Simulate the next batch of bars with the decisions taken at their closes.
@@ -541,6 +553,7 @@ class BacktestEngine:
             self._counts[move.noop] += 1
             return
         self._counts["acted"] += 1
+        self._acted.append(bar)
         probs = b.probabilities
         order = _Order(
             bar,
@@ -562,7 +575,7 @@ class BacktestEngine:
     def _execute(self, b: _Batch, i: int, order: _Order, quote: float) -> None:
         bar, ts = b.offset + i, int(b.ts[i])
         if order.close and self._position is not None:
-            self._close(bar, ts, quote, ExitReason.SIGNAL, order.probabilities)
+            self._close(bar, ts, quote, ExitReason.SIGNAL, order.probabilities, order.signal_bar)
         if order.open_side:
             self._open(bar, ts, quote, order)
         self._segment(i)
@@ -590,7 +603,7 @@ class BacktestEngine:
         self._pay(bar, commission + spread_cost + slip_cost)
         self._position = _Position(
             side, units, bar, ts, quote, price, commission, spread_cost, slip_cost,
-            stop, target, order.probabilities,
+            stop, target, order.probabilities, order.signal_bar,
         )  # fmt: skip
 
     def _size(self, price: float, quote: float) -> float:
@@ -624,6 +637,7 @@ class BacktestEngine:
         quote: float,
         reason: ExitReason,
         probabilities: tuple[float, float, float] | None,
+        signal_bar: int | None = None,
     ) -> None:
         pos = self._position
         assert pos is not None
@@ -641,7 +655,8 @@ class BacktestEngine:
             side, units, pos.entry_bar, bar, pos.entry_time_us, ts, pos.entry_quote, entry,
             quote, price, reason, total_commission, pos.entry_spread + spread_cost,
             pos.entry_slippage + slip_cost, signed * (quote - pos.entry_quote), pnl,
-            ret * 100.0, pos.stop, pos.target, pos.probabilities, probabilities,
+            ret * 100.0, pos.stop, pos.target, pos.probabilities, probabilities, pos.signal_bar,
+            signal_bar,
         )  # fmt: skip
         self._trades.append(trade)
         self._position = None

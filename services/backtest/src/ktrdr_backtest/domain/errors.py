@@ -29,6 +29,25 @@ BACKTEST-011  FailedPreconditionError   The results database schema cannot be mi
 BACKTEST-012  ValidationError           Bad database URL (scheme not sqlite or postgresql).
 BACKTEST-013  ValidationError           A required request field is empty (``backtest_id``,
                                         ``strategy_id``).
+BACKTEST-014  ValidationError           The strategy is invalid: ``problems`` (and the message)
+                                        list every problem of every section, each with its own
+                                        code, field and suggestions.
+BACKTEST-015  ValidationError           A strategy setting is never used (an indicator nothing
+                                        reads, a fuzzy set no network input is fed from).
+BACKTEST-016  FailedPreconditionError   No trained model for the strategy, symbol and
+                                        timeframe; the message gives the command to train one.
+BACKTEST-017  FailedPreconditionError   The model does not fit the strategy (other features,
+                                        another timeframe): retrain it.
+BACKTEST-018  ValidationError           A backtest request is malformed (dates missing or out
+                                        of order, symbol or timeframe not the strategy's,
+                                        batch size out of bounds).
+BACKTEST-019  FailedPreconditionError   No stored bars in the requested range (the message
+                                        says how to load them).
+BACKTEST-020  ValidationError           Walk-forward settings out of bounds (window sizes,
+                                        purge or embargo shorter than the label horizon).
+BACKTEST-021  FailedPreconditionError   Too few bars in the range for one walk-forward window.
+BACKTEST-022  FailedPreconditionError   A service answered rows that do not match the bars
+                                        sent (services out of step).
 ============  ========================  ======================================================
 """
 
@@ -37,6 +56,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ktrdr_core.errors import ValidationError
+from ktrdr_core.problems import ProblemsError
 
 BAD_DECISIONS = "BACKTEST-001"
 BAD_ENGINE_CONFIG = "BACKTEST-002"
@@ -51,12 +71,22 @@ DATABASE_UNAVAILABLE = "BACKTEST-010"
 SCHEMA_MISMATCH = "BACKTEST-011"
 BAD_DATABASE_URL = "BACKTEST-012"
 MISSING_FIELD = "BACKTEST-013"
+BAD_STRATEGY = "BACKTEST-014"
+UNUSED_SETTING = "BACKTEST-015"
+NO_MODEL = "BACKTEST-016"
+MODEL_MISMATCH = "BACKTEST-017"
+BAD_RUN_REQUEST = "BACKTEST-018"
+NO_BARS = "BACKTEST-019"
+BAD_WALK_FORWARD = "BACKTEST-020"
+WALK_FORWARD_TOO_SHORT = "BACKTEST-021"
+OUT_OF_STEP = "BACKTEST-022"
 
-ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 14))
+ALL_CODES: tuple[str, ...] = tuple(f"BACKTEST-{n:03d}" for n in range(1, 23))
 
 
-class ConfigProblems(ValidationError):
-    """Every problem found in one configuration, reported at once.
+class ConfigProblems(ProblemsError):
+    """Every problem found in one configuration, reported at once (the core's
+    :class:`~ktrdr_core.problems.ProblemsError` with this domain's message).
 
     Parameters
     ----------
@@ -75,7 +105,8 @@ class ConfigProblems(ValidationError):
         count = len(self.problems)
         listed = "; ".join(p.full_message for p in self.problems)
         noun = "problem" if count == 1 else "problems"
-        super().__init__(
+        ValidationError.__init__(
+            self,
             code,
             f"Invalid {what} ({count} {noun}): {listed}",
             field=self.problems[0].field,

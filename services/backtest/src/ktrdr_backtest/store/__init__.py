@@ -1,5 +1,6 @@
 """The results database (SQLAlchemy 2, Alembic): SQLite embedded or PostgreSQL."""
 
+from ktrdr_backtest.domain.run import RunInfo
 from ktrdr_backtest.store.database import (
     create_engine,
     current_revision,
@@ -9,16 +10,17 @@ from ktrdr_backtest.store.database import (
     safe_url,
 )
 from ktrdr_backtest.store.repository import (
+    BUY_AND_HOLD,
     EquityCurve,
     MetricValue,
     Page,
     ResultStore,
-    RunInfo,
     RunRecord,
     StrategyPerformance,
 )
 
 __all__ = [
+    "BUY_AND_HOLD",
     "EquityCurve",
     "MetricValue",
     "Page",

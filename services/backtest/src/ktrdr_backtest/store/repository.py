@@ -1,8 +1,9 @@
 """The results store: save a backtest run in one transaction; list, get and page through runs.
 
-A run is created ``running``, then completed (metrics, trades, equity and the final state in one
-transaction: a run that fails while saving leaves no partial result) or marked ``failed`` with
-its error. ``save_run`` does both steps in a single transaction.
+A run is created ``running``, then completed (metrics, trades, equity, the buy-and-hold
+baseline's metrics, the acted decisions' traces and the final state in one transaction: a run
+that fails while saving leaves no partial result) or marked ``failed`` with its error.
+``save_run`` does both steps in a single transaction.
 
 Bounds: ``page_size`` of runs in [1, 500] (default 50), trades [1, 10,000] (default 100), equity
 points [1, 100,000] (default 1,000); a strategy's performance lists its 100 latest runs.
@@ -26,27 +27,26 @@ from sqlalchemy.orm import Session, sessionmaker
 from ktrdr_backtest.domain import errors as codes
 from ktrdr_backtest.domain.engine import BacktestResult, ExitReason, Trade
 from ktrdr_backtest.domain.metrics import MetricsReport
+from ktrdr_backtest.domain.run import Decision, RunInfo
 from ktrdr_backtest.store.database import unavailable_as_error
-from ktrdr_backtest.store.schema import EquityRow, MetricRow, RunRow, TradeRow
+from ktrdr_backtest.store.packing import CHUNK_BARS, pack, unpack
+from ktrdr_backtest.store.schema import (
+    DecisionRow,
+    EquityChunkRow,
+    MetricRow,
+    RunRow,
+    TradeRow,
+)
 from ktrdr_core.errors import FailedPreconditionError, NotFoundError, ValidationError
 
 T = TypeVar("T")
 
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
+#: Basis under which the buy-and-hold baseline's metrics are stored (net of costs).
+BUY_AND_HOLD = "buy_hold"
 PAGE_BOUNDS = {"runs": (50, 500), "trades": (100, 10_000), "equity": (1_000, 100_000)}
 PERFORMANCE_RUNS = 100
-_EQUITY_CHUNK = 50_000  # rows per INSERT batch
-
-
-@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class RunInfo:
-    """What a run is about, known before it starts."""
-
-    strategy_id: str
-    symbol: str
-    timeframe: str
-    model: str = ""
-    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+_INSERT_CHUNK = 50_000  # rows per INSERT batch (decision traces)
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,7 +57,7 @@ class MetricValue:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
-    """A stored run; ``metrics[basis][name]`` with basis ``net`` or ``gross``."""
+    """A stored run; ``metrics[basis][name]`` with basis ``net``, ``gross`` or ``buy_hold``."""
 
     id: str
     strategy_id: str
@@ -80,6 +80,10 @@ class RunRecord:
     settings: Mapping[str, Any]
     signal_counts: Mapping[str, int]
     metrics: Mapping[str, Mapping[str, MetricValue]]
+    warmup_bars: int = 0
+    walk_forward_id: str = ""
+    model_metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    feature_names: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -145,11 +149,26 @@ class ResultStore:
             session.add(_new_run(run_id, info, created_at))
         return run_id
 
-    def complete_run(self, run_id: str, result: BacktestResult, report: MetricsReport) -> None:
-        """Store a finished run's metrics, trades and equity, all or nothing."""
+    def complete_run(
+        self,
+        run_id: str,
+        result: BacktestResult,
+        report: MetricsReport,
+        *,
+        buy_and_hold: MetricsReport | None = None,
+        decisions: Sequence[Decision] = (),
+        warmup_bars: int | None = None,
+    ) -> None:
+        """Store a finished run's metrics, trades, equity, baseline and decision traces (and
+        the warm-up bars it fed), all or nothing."""
         with self._session() as session:
             run = self._run_row(session, run_id)
             _write_result(session, run, result, report)
+            if warmup_bars is not None:
+                run.warmup_bars = warmup_bars
+            if buy_and_hold is not None:
+                session.add_all(_metric_rows(run_id, buy_and_hold, basis=BUY_AND_HOLD))
+            _write_decisions(session, run_id, decisions)
 
     def fail_run(self, run_id: str, error: str) -> None:
         """Mark a run failed with its error (anything it had written is gone)."""
@@ -174,6 +193,25 @@ class ResultStore:
             session.flush()
             _write_result(session, run, result, report)
         return run_id
+
+    def decisions(self, run_id: str, bars: Sequence[int]) -> dict[int, Decision]:
+        """The stored traces of a run's decisions at ``bars`` (those that exist)."""
+        wanted = sorted({b for b in bars if b is not None})
+        out: dict[int, Decision] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), 500):
+                rows = session.scalars(
+                    sa.select(DecisionRow).where(
+                        DecisionRow.run_id == run_id,
+                        DecisionRow.bar.in_(wanted[start : start + 500]),
+                    )
+                )
+                for r in rows:
+                    features = tuple(math.nan if v is None else float(v) for v in r.features)
+                    out[r.bar] = Decision(
+                        r.bar, r.time_us, r.signal, (r.p_buy, r.p_hold, r.p_sell), features
+                    )
+        return out
 
     def delete_run(self, run_id: str) -> None:
         with self._session() as session:
@@ -227,23 +265,19 @@ class ResultStore:
     ) -> Page[EquityCurve]:
         """A stretch of a run's equity curve, oldest bar first."""
         size, offset = _page("equity", page_size, page_token)
-        cols = (EquityRow.bar, EquityRow.time_us, EquityRow.equity, EquityRow.gross_equity)
+        chunk = EquityChunkRow
         with self._session() as session:
             run = self._run_row(session, run_id)
             rows = session.execute(
-                sa.select(*cols, EquityRow.drawdown_pct)
-                .where(EquityRow.run_id == run_id, EquityRow.bar >= offset)
-                .order_by(EquityRow.bar)
-                .limit(size)
+                sa.select(chunk.first_bar, chunk.bars, chunk.data)
+                .where(
+                    chunk.run_id == run_id,
+                    chunk.first_bar < offset + size,
+                    chunk.first_bar + chunk.bars > offset,
+                )
+                .order_by(chunk.first_bar)
             ).all()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 5
-        curve = EquityCurve(
-            np.asarray(columns[0], dtype=np.int64),
-            np.asarray(columns[1], dtype=np.int64),
-            np.asarray(columns[2], dtype=np.float64),
-            np.asarray(columns[3], dtype=np.float64),
-            np.asarray(columns[4], dtype=np.float64),
-        )
+        curve = _curve(rows, offset, size)
         stored = run.bars if run.state == SUCCEEDED else 0
         return Page(curve, _next_token("equity", offset, size, stored), stored)
 
@@ -307,6 +341,10 @@ def _new_run(run_id: str, info: RunInfo, created_at: dt.datetime | None) -> RunR
         periods_per_year_source="",
         settings=dict(info.settings),
         signal_counts={},
+        warmup_bars=info.warmup_bars,
+        walk_forward_id=info.walk_forward_id or None,
+        model_metrics={k: _none(float(v)) for k, v in info.model_metrics.items()} or None,
+        feature_names=list(info.feature_names) or None,
     )
 
 
@@ -337,23 +375,43 @@ def _write_result(
     run.signal_counts = dict(result.signals)
 
 
-def _metric_rows(run_id: str, report: MetricsReport) -> list[MetricRow]:
+def _metric_rows(run_id: str, report: MetricsReport, *, basis: str = "") -> list[MetricRow]:
+    """The net and gross metrics with the costs; with ``basis``, only the net ones under it."""
     formulas = report.formulas()
     rows = []
-    for metrics in (report.net, report.gross):
+    for metrics in (report.net,) if basis else (report.net, report.gross):
         for name, value in metrics.values().items():
             rows.append(
                 MetricRow(
                     run_id=run_id,
-                    basis=metrics.basis,
+                    basis=basis or metrics.basis,
                     name=name,
                     value=_none(value),
                     formula=formulas.get(name),
                 )
             )
     for name in ("commission", "spread_cost", "slippage_cost", "total_costs"):
-        rows.append(MetricRow(run_id=run_id, basis="net", name=name, value=getattr(report, name)))
+        value = getattr(report, name)
+        rows.append(MetricRow(run_id=run_id, basis=basis or "net", name=name, value=value))
     return rows
+
+
+def _write_decisions(session: Session, run_id: str, decisions: Sequence[Decision]) -> None:
+    rows = [
+        {
+            "run_id": run_id,
+            "bar": d.bar,
+            "time_us": d.time_us,
+            "signal": d.signal,
+            "p_buy": d.probabilities[0],
+            "p_hold": d.probabilities[1],
+            "p_sell": d.probabilities[2],
+            "features": [None if math.isnan(v) else v for v in d.features],
+        }
+        for d in decisions
+    ]
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(sa.insert(DecisionRow), rows[start : start + _INSERT_CHUNK])
 
 
 def _trade_row(run_id: str, seq: int, t: Trade) -> dict[str, Any]:
@@ -371,28 +429,39 @@ def _write_equity(session: Session, run_id: str, result: BacktestResult) -> None
     peak = np.maximum.accumulate(equity)
     with np.errstate(divide="ignore", invalid="ignore"):
         drawdown = np.where(peak > 0, (1 - equity / peak) * 100, 0.0)
-    columns = (result.timestamps_us.tolist(), equity.tolist(), result.gross_equity.tolist())
-    ts, eq, gross = columns
-    dd = drawdown.tolist()
-    for start in range(0, len(eq), _EQUITY_CHUNK):
-        stop = start + _EQUITY_CHUNK
-        session.execute(
-            sa.insert(EquityRow),
-            [
-                {
-                    "run_id": run_id,
-                    "bar": bar,
-                    "time_us": ts[bar],
-                    "equity": eq[bar],
-                    "gross_equity": gross[bar],
-                    "drawdown_pct": dd[bar],
-                }
-                for bar in range(start, min(stop, len(eq)))
-            ],
-        )
+    rows = [
+        {
+            "run_id": run_id,
+            "first_bar": lo,
+            "bars": len(equity[lo : lo + CHUNK_BARS]),
+            "data": pack(
+                result.timestamps_us[lo : lo + CHUNK_BARS],
+                equity[lo : lo + CHUNK_BARS],
+                result.gross_equity[lo : lo + CHUNK_BARS],
+                drawdown[lo : lo + CHUNK_BARS],
+            ),
+        }
+        for lo in range(0, len(equity), CHUNK_BARS)
+    ]
+    session.execute(sa.insert(EquityChunkRow), rows)
 
 
 # -- reading helpers ------------------------------------------------------------------------------
+
+
+def _curve(rows: Sequence[Any], offset: int, size: int) -> EquityCurve:
+    """Bars ``[offset, offset + size)`` of the packed chunks ``rows`` (in bar order)."""
+    parts: list[tuple[np.ndarray, ...]] = []
+    for first, bars, data in rows:
+        ts, equity, gross, drawdown = unpack(data, bars)
+        index = np.arange(first, first + bars, dtype=np.int64)
+        keep = (index >= offset) & (index < offset + size)
+        parts.append(tuple(c[keep] for c in (index, ts, equity, gross, drawdown)))
+    if not parts:
+        empty_i, empty_f = np.empty(0, np.int64), np.empty(0, np.float64)
+        return EquityCurve(empty_i, empty_i, empty_f, empty_f, empty_f)
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)]
+    return EquityCurve(columns[0], columns[1], columns[2], columns[3], columns[4])
 
 
 def _records(session: Session, runs: Sequence[RunRow]) -> list[RunRecord]:
@@ -426,6 +495,10 @@ def _records(session: Session, runs: Sequence[RunRow]) -> list[RunRecord]:
             settings=r.settings,
             signal_counts=r.signal_counts,
             metrics=metrics[r.id],
+            warmup_bars=r.warmup_bars or 0,
+            walk_forward_id=r.walk_forward_id or "",
+            model_metrics={k: _nan(v) for k, v in (r.model_metrics or {}).items()},
+            feature_names=tuple(r.feature_names or ()),
         )
         for r in runs
     ]
@@ -458,6 +531,8 @@ def _trade(r: TradeRow) -> Trade:
         target_price=r.target_price,
         entry_probabilities=probs("entry"),
         exit_probabilities=probs("exit"),
+        entry_signal_bar=r.entry_signal_bar,
+        exit_signal_bar=r.exit_signal_bar,
     )
 
 

@@ -71,6 +71,11 @@ class RunRow(Base):
     risk_free_rate: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     signal_counts: Mapped[dict[str, int]] = mapped_column(sa.JSON, default=dict)
+    # Revision 0002: warm-up, walk-forward membership, the model's own figures, feature names.
+    warmup_bars: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+    walk_forward_id: Mapped[str | None] = mapped_column(sa.String(32), nullable=True, index=True)
+    model_metrics: Mapped[dict[str, float] | None] = mapped_column(sa.JSON, nullable=True)
+    feature_names: Mapped[list[str] | None] = mapped_column(sa.JSON, nullable=True)
 
 
 def _run_fk() -> sa.ForeignKey:
@@ -117,14 +122,35 @@ class TradeRow(Base):
     exit_p_buy: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     exit_p_hold: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
     exit_p_sell: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    entry_signal_bar: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
+    exit_signal_bar: Mapped[int | None] = mapped_column(sa.BigInteger, nullable=True)
 
 
-class EquityRow(Base):
-    __tablename__ = "backtest_equity"
+class DecisionRow(Base):
+    """An acted decision: what the model saw (features, in ``RunRow.feature_names`` order) and
+    said (class probabilities) at the bar whose close took it."""
+
+    __tablename__ = "backtest_decisions"
 
     run_id: Mapped[str] = mapped_column(sa.String(32), _run_fk(), primary_key=True)
     bar: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     time_us: Mapped[int] = mapped_column(sa.BigInteger)
-    equity: Mapped[float] = mapped_column(sa.Float)
-    gross_equity: Mapped[float] = mapped_column(sa.Float)
-    drawdown_pct: Mapped[float] = mapped_column(sa.Float)
+    signal: Mapped[int] = mapped_column(sa.SmallInteger)
+    p_buy: Mapped[float] = mapped_column(sa.Float)
+    p_hold: Mapped[float] = mapped_column(sa.Float)
+    p_sell: Mapped[float] = mapped_column(sa.Float)
+    features: Mapped[list[float | None]] = mapped_column(sa.JSON)
+
+
+class EquityChunkRow(Base):
+    """A stretch of a run's equity curve: ``bars`` bars from ``first_bar``, packed (revision
+    0002) as little-endian arrays one after the other: ``time_us`` int64, ``equity``,
+    ``gross_equity`` and ``drawdown_pct`` float64 (32 bytes a bar; a 1M-bar curve is 100 rows,
+    written and read in milliseconds, where one row per bar took seconds)."""
+
+    __tablename__ = "backtest_equity_chunks"
+
+    run_id: Mapped[str] = mapped_column(sa.String(32), _run_fk(), primary_key=True)
+    first_bar: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    bars: Mapped[int] = mapped_column(sa.Integer)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)

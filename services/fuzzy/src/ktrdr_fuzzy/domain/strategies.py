@@ -3,7 +3,7 @@
 The grammar (``ktrdr_core.strategy``) parses and checks a file; the indicators it names are then
 checked by the :class:`~ktrdr_fuzzy.domain.sources.IndicatorCatalogue` (which may be a remote
 service, hence async), and every reference to their outputs with
-:func:`~ktrdr_core.strategy.document.with_outputs`. Errors are exactly those a synchronous
+:func:`~ktrdr_core.strategy.document.check_indicators`. Errors are exactly those a synchronous
 validator would give while parsing.
 """
 
@@ -18,11 +18,9 @@ from ktrdr_core.errors import NotFoundError, ValidationError
 from ktrdr_core.offload import Offload
 from ktrdr_core.strategy.document import (
     Strategy,
+    check_indicators,
     find_strategy,
-    in_source,
-    indicator_rejected,
     list_strategies,
-    with_outputs,
 )
 from ktrdr_fuzzy.domain.sources import IndicatorCatalogue
 
@@ -81,15 +79,10 @@ class StrategyLibrary:
     async def validate(self, strategy: Strategy) -> Strategy:
         """``strategy`` with its indicators checked by the catalogue and their outputs filled.
 
-        The catalogue's refusals (INVALID_ARGUMENT, NOT_FOUND) become the strategy's FUZZY-012;
-        its other errors (a catalogue service down: UNAVAILABLE) pass unchanged.
+        The catalogue's refusals (INVALID_ARGUMENT, NOT_FOUND) become the strategy's FUZZY-012,
+        every one reported with the reference problems at once; its other errors (a catalogue
+        service down: UNAVAILABLE) pass unchanged.
         """
         if self._catalogue is None:
             return strategy
-        outputs: dict[str, tuple[str, ...]] = {}
-        for indicator_id, spec in strategy.indicators.items():
-            try:
-                outputs[indicator_id] = await self._catalogue.outputs(spec.type, spec.params)
-            except (ValidationError, NotFoundError) as exc:
-                raise in_source(indicator_rejected(indicator_id, exc), strategy.source) from exc
-        return with_outputs(strategy, outputs)
+        return await check_indicators(strategy, self._catalogue.outputs)

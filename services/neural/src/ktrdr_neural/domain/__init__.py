@@ -4,7 +4,7 @@ Public API
 ----------
 - :class:`~ktrdr_neural.domain.features.FeatureSource` — what a composition root plugs in
   (features and bars); :class:`FeatureFrame`, :class:`PriceBars`, :class:`StoredRange`.
-- :func:`~ktrdr_neural.domain.config.parse_network_spec` — the strategy's ``model`` and
+- :func:`~ktrdr_core.strategy.training.parse_network_spec` — the strategy's ``model`` and
   ``training`` sections as a :class:`NetworkSpec`.
 - :func:`~ktrdr_neural.domain.plan.plan_training` and :class:`TrainRequest` — a prepared
   :class:`~ktrdr_neural.domain.jobs.TrainingJob`; :class:`TrainingManager` runs them.
@@ -15,7 +15,7 @@ Public API
   ``stream``, ``check_features``) -> :class:`PredictionBatch`.
 """
 
-from ktrdr_neural.domain.config import NetworkSpec, parse_network_spec
+from ktrdr_core.strategy.training import NetworkSpec, parse_network_spec
 from ktrdr_neural.domain.features import (
     FeatureColumn,
     FeatureFrame,

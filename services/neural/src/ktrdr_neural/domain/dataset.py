@@ -20,8 +20,8 @@ import numpy as np
 
 from ktrdr_core.errors import FailedPreconditionError, NotFoundError
 from ktrdr_core.strategy.document import Strategy
+from ktrdr_core.strategy.training import NetworkSpec
 from ktrdr_neural.domain import errors as codes
-from ktrdr_neural.domain.config import NetworkSpec
 from ktrdr_neural.domain.features import FeatureColumn, FeatureFrame, FeatureSource, PriceBars
 from ktrdr_neural.domain.labels import CLASS_NAMES, Labels, forward_returns, make_labels
 from ktrdr_neural.domain.scaling import Scaler, fit_scalers

@@ -10,7 +10,8 @@ Code        Exception                  Condition
 NEURAL-001  ValidationError            The strategy's ``model``/``training`` sections (or the
                                        request's overrides) are invalid: unknown or misplaced
                                        keys, wrong types, values out of bounds. Every problem
-                                       is listed in one message.
+                                       is listed in one message (raised by the core's
+                                       ``ktrdr_core.strategy.training``, which defines it).
 NEURAL-002  NotFoundError              No stored model matches the name (close matches given).
 NEURAL-003  ValidationError            A model name is malformed.
 NEURAL-004  FailedPreconditionError    The features sent differ from the model's schema
@@ -38,7 +39,9 @@ NEURAL-014  FailedPreconditionError    The model version exists already (version
 
 from __future__ import annotations
 
-BAD_CONFIG = "NEURAL-001"
+from ktrdr_core.strategy.training import BAD_CONFIG as BAD_TRAINING_CONFIG
+
+BAD_CONFIG = BAD_TRAINING_CONFIG  # NEURAL-001, defined with the parser in the core
 MODEL_NOT_FOUND = "NEURAL-002"
 BAD_MODEL_NAME = "NEURAL-003"
 SCHEMA_MISMATCH = "NEURAL-004"

@@ -32,11 +32,11 @@ from ktrdr_core.errors import (
     NotFoundError,
     ResourceExhaustedError,
 )
+from ktrdr_core.strategy.training import NetworkSpec, spec_to_dict
 from ktrdr_neural.domain import errors as codes
-from ktrdr_neural.domain.config import NetworkSpec, spec_to_dict
 from ktrdr_neural.domain.dataset import PreparedDataset
 from ktrdr_neural.domain.metrics import Evaluation
-from ktrdr_neural.domain.registry import ModelRegistry
+from ktrdr_neural.domain.registry import ModelRef, ModelRegistry
 
 log = structlog.get_logger(__name__)
 
@@ -421,13 +421,13 @@ class TrainingManager:
         record.update(message="storing the model")
         result = json.loads((job_dir / "result" / "result.json").read_text())
         weights = (job_dir / "result" / "weights.safetensors").read_bytes()
-        metadata = build_metadata(record.job, result, code_version=self.code_version)
         ref = await asyncio.to_thread(
-            self.registry.publish,
-            strategy=record.job.strategy,
-            series=record.job.series,
-            metadata=metadata,
+            publish,
+            self.registry,
+            record.job,
+            result,
             weights=weights,
+            code_version=self.code_version,
         )
         evaluations = tuple(Evaluation.from_dict(e) for e in result["evaluations"])
         self._finish(record, SUCCEEDED, model_name=ref.name, evaluations=evaluations)
@@ -501,6 +501,23 @@ def build_metadata(
         },
     }
     return finite(meta)
+
+
+def publish(
+    registry: ModelRegistry,
+    job: TrainingJob,
+    result: Mapping[str, Any],
+    *,
+    weights: bytes,
+    code_version: Mapping[str, str],
+) -> ModelRef:
+    """Store a finished training's model (its metadata from :func:`build_metadata`)."""
+    return registry.publish(
+        strategy=job.strategy,
+        series=job.series,
+        metadata=build_metadata(job, result, code_version=code_version),
+        weights=weights,
+    )
 
 
 def summary_metrics(metadata: Mapping[str, Any]) -> dict[str, float]:

@@ -26,7 +26,7 @@ import dataclasses
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ktrdr_neural.domain.config import LabelConfig
+from ktrdr_core.strategy.training import LabelConfig
 from ktrdr_neural.domain.features import PriceBars
 
 BUY, HOLD, SELL = 0, 1, 2

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ktrdr_neural.domain.config import ModelConfig
+from ktrdr_core.strategy.training import ModelConfig
 
 N_CLASSES = 3
 LEAKY_SLOPE = 0.01

@@ -12,8 +12,8 @@ from typing import Any
 
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.strategy.document import Strategy
+from ktrdr_core.strategy.training import parse_network_spec
 from ktrdr_neural.domain import errors as codes
-from ktrdr_neural.domain.config import parse_network_spec
 from ktrdr_neural.domain.dataset import check_sizes, prepare_dataset, stack
 from ktrdr_neural.domain.features import FeatureSource, resolve_schema
 from ktrdr_neural.domain.jobs import TrainingJob

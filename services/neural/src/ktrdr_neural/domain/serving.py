@@ -23,8 +23,8 @@ from safetensors.numpy import load as load_safetensors
 from threadpoolctl import threadpool_limits
 
 from ktrdr_core.errors import DataLossError, FailedPreconditionError
+from ktrdr_core.strategy.training import model_config_from
 from ktrdr_neural.domain import errors as codes
-from ktrdr_neural.domain.config import model_config_from
 from ktrdr_neural.domain.dataset import first_difference, window_ready
 from ktrdr_neural.domain.models import NumpyMLP, load_network, softmax
 from ktrdr_neural.domain.registry import ModelRef, ModelRegistry

@@ -20,7 +20,7 @@ import math
 
 import numpy as np
 
-from ktrdr_neural.domain.config import SplitConfig
+from ktrdr_core.strategy.training import SplitConfig
 
 SPLITS: tuple[str, str, str] = ("train", "validation", "test")
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ktrdr_neural.domain.config import NetworkSpec, TrainingConfig
+from ktrdr_core.strategy.training import NetworkSpec, TrainingConfig
 from ktrdr_neural.domain.metrics import Evaluation, evaluate
 from ktrdr_neural.domain.models import N_CLASSES, Network, state_arrays
 
@@ -400,3 +400,33 @@ def _evaluations(
         evaluate("majority", y_test, np.full(len(y_test), majority)),
         evaluate("logistic_regression", y_test, logistic),
     ]
+
+
+def run_training(
+    arrays: Mapping[str, np.ndarray],
+    spec: NetworkSpec,
+    *,
+    window: int,
+    device: str = "cpu",
+    threads: int = 1,
+    on_epoch: Callable[[EpochReport], None] | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Train with ``threads`` torch threads (fixed, for reproducibility) and return the weights
+    and the summary a model's metadata records (history, evaluations, timings).
+
+    What the service's worker process runs, and the in-process pipeline too.
+    """
+    torch.set_num_threads(threads)
+    started = time.perf_counter()
+    result = train_network(arrays, spec, window=window, device=device, on_epoch=on_epoch)
+    summary = {
+        "history": [h.to_dict() for h in result.history],
+        "best_epoch": result.best_epoch,
+        "evaluations": [e.to_dict() for e in result.evaluations],
+        "return_scale": result.return_scale,
+        "stopped_early": result.stopped_early,
+        "seconds": time.perf_counter() - started,
+        "device": device,
+        "threads": torch.get_num_threads(),
+    }
+    return result.weights, summary

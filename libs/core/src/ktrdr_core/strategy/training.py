@@ -1,8 +1,18 @@
 """The strategy's ``model`` and ``training`` sections as typed, frozen configs (no torch here).
 
-Every key is either used or rejected: unknown keys get "did you mean", keys of the earlier KTRDR
-that it silently ignored get a message saying where the setting lives now, and every problem of
-both sections (plus the request's overrides) is reported in one error (``NEURAL-001``).
+Read by the neural service (training, serving) and the backtest service (strategy validation,
+walk-forward purge and embargo), so it lives in the core. Every key is either used or rejected:
+unknown keys get "did you mean", keys of the earlier KTRDR that it silently ignored get a
+message saying where the setting lives now, and every problem of both sections (plus the
+request's overrides) is reported in one error (``NEURAL-001``; the code keeps the prefix under
+which users first met it, when this module was the neural service's).
+
+==========  ===============  ====================================================================
+Code        Exception        Condition
+==========  ===============  ====================================================================
+NEURAL-001  ValidationError  The ``model``/``training`` sections (or a request's overrides) are
+                             invalid; every problem is listed (:class:`ProblemsError`).
+==========  ===============  ====================================================================
 
 Where training settings live
 ----------------------------
@@ -49,8 +59,11 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from ktrdr_core.errors import ValidationError, suggest
-from ktrdr_neural.domain import errors as codes
+from ktrdr_core.errors import suggest
+from ktrdr_core.problems import Problems, ProblemsError
+
+BAD_CONFIG = "NEURAL-001"
+ALL_CODES: tuple[str, ...] = (BAD_CONFIG,)
 
 ModelType = Literal["mlp", "lstm", "gru"]
 MODEL_TYPES: tuple[str, ...] = ("mlp", "lstm", "gru")
@@ -108,7 +121,7 @@ class ModelConfig:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class LabelConfig:
-    """How each bar is labelled BUY/HOLD/SELL (see :mod:`ktrdr_neural.domain.labels`)."""
+    """How each bar is labelled BUY/HOLD/SELL (computed by the neural domain's ``labels``)."""
 
     source: Literal["zigzag", "triple_barrier", "forward_return"]
     zigzag_threshold: float = 0.01
@@ -209,25 +222,15 @@ class NetworkSpec:
         return max(self.training.labels.horizon, head.horizon_bars if head else 0)
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Problem:
-    field: str
-    message: str
-    suggestions: tuple[str, ...] = ()
-
-    def text(self, *, hints: bool = True) -> str:
-        hint = f" Did you mean {', '.join(repr(s) for s in self.suggestions)}?"
-        return f"{self.field}: {self.message}" + (hint if hints and self.suggestions else "")
-
-
 class _Section:
-    """Reads one mapping, recording every problem instead of stopping at the first."""
+    """Reads one mapping, recording every problem (in a shared collector) instead of stopping
+    at the first."""
 
     def __init__(
         self,
         raw: Any,
         path: str,
-        problems: list[Problem],
+        problems: Problems,
         allowed: tuple[str, ...],
         *,
         misplaced: Mapping[str, str] | None = None,
@@ -261,7 +264,8 @@ class _Section:
         return f"{self.path}.{key}" if key else self.path
 
     def fail(self, key: str, message: str, suggestions: list[str] | tuple[str, ...] = ()) -> None:
-        self.problems.append(Problem(self.field(key), message, tuple(suggestions)))
+        field = self.field(key)
+        self.problems.add(field, f"{field}: {message}", suggestions=suggestions)
 
     def has(self, key: str) -> bool:
         return key in self.raw
@@ -315,7 +319,7 @@ class _Section:
         )
 
 
-def _model_config(raw: Any, problems: list[Problem], label_horizon: int) -> ModelConfig:
+def _model_config(raw: Any, problems: Problems, label_horizon: int) -> ModelConfig:
     moved = raw.get("training") if isinstance(raw, Mapping) else None
     keys = ", ".join(repr(k) for k in moved) if isinstance(moved, Mapping) else "its keys"
     top = _Section(
@@ -395,7 +399,7 @@ _LABEL_KEYS = {
 }
 
 
-def _label_config(raw: Any, problems: list[Problem]) -> LabelConfig:
+def _label_config(raw: Any, problems: Problems) -> LabelConfig:
     probe = raw if isinstance(raw, Mapping) else {}
     source = probe.get("source", "zigzag")
     if source not in LABEL_SOURCES:
@@ -451,7 +455,7 @@ TRAINING_KEYS = (
 )
 
 
-def _training_config(raw: Any, problems: list[Problem]) -> TrainingConfig:
+def _training_config(raw: Any, problems: Problems) -> TrainingConfig:
     sec = _Section(raw, "training", problems, TRAINING_KEYS)
     sec.choice("method", "supervised", ("supervised",))
     labels = _label_config(sec.raw.get("labels"), problems)
@@ -563,30 +567,29 @@ def parse_network_spec(
     Raises
     ------
     ValidationError
-        ``NEURAL-001`` listing every problem, each with its config path and suggestions.
+        ``NEURAL-001`` listing every problem, each with its config path and suggestions (a
+        :class:`~ktrdr_core.problems.ProblemsError`; ``problems`` holds each).
     """
-    problems: list[Problem] = []
+    problems = Problems(code=BAD_CONFIG)
     if overrides:
         base = training if isinstance(training, Mapping) else {}
         training = merge_overrides(base, overrides)
     train_cfg = _training_config(training, problems)
     model_cfg = _model_config(model, problems, train_cfg.labels.horizon)
     if len(problems) == 1:  # the error's own "Did you mean" carries the suggestions
-        raise ValidationError(
-            codes.BAD_CONFIG,
-            f"{source}: {problems[0].text(hints=False)}",
-            field=problems[0].field,
-            suggestions=problems[0].suggestions,
-            details={"problems": 1},
+        only = problems.items[0]
+        raise ProblemsError(
+            [
+                type(only)(
+                    BAD_CONFIG,
+                    f"{source}: {only.message}",
+                    field=only.field,
+                    suggestions=only.suggestions,
+                    details={"problems": 1},
+                )
+            ]
         )
-    if problems:
-        raise ValidationError(
-            codes.BAD_CONFIG,
-            f"{source}: {len(problems)} problems in the model/training settings: "
-            + "; ".join(p.text() for p in problems),
-            field=problems[0].field,
-            details={"problems": len(problems)},
-        )
+    problems.raise_if_any(f"{source}: the model/training settings")
     return NetworkSpec(model=model_cfg, training=train_cfg)
 
 
