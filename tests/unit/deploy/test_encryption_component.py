@@ -68,3 +68,23 @@ def test_the_rotation_patch_names_the_previous_keys_file() -> None:
         "name": "KTRDR_ENCRYPTION_PREVIOUS_KEYS_FILE",
         "value": "/etc/ktrdr/encryption/previous",
     }
+
+
+def test_the_training_job_reads_the_same_key_and_keeps_scratch_in_memory(tmp_path: Path) -> None:
+    docs = render(_overlay(tmp_path))
+    (job,) = [d for d in docs if d["kind"] == "CronJob" and d["metadata"]["name"] == "neural-train"]
+    pod = job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    key_file = env["KTRDR_ENCRYPTION_KEY_FILE"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    # the key file lies in a mounted copy of the Secret the neural Deployments read
+    (secret_mount,) = [p for p in mounts if key_file.startswith(p + "/")]
+    assert volumes[mounts[secret_mount]]["secret"]["secretName"] == "ktrdr-encryption-key"
+    assert volumes[mounts["/var/lib/ktrdr/neural"]]["emptyDir"]["medium"] == "Memory"
+
+
+def test_the_prod_overlay_seals_the_models() -> None:
+    kustomization = yaml.safe_load((ROOT / "k8s/overlays/prod/kustomization.yaml").read_text())
+    assert "../../components/encryption-at-rest" in kustomization["components"]
