@@ -11,6 +11,7 @@ import typer
 from ktrdr_cli.app import Globals
 from ktrdr_cli.exit_codes import ExitCode
 from ktrdr_cli.output import Output, cell
+from ktrdr_client import KtrdrClient
 from ktrdr_client.models import Backtest, BacktestUpdate, Trade
 
 app = typer.Typer(help="Backtests: run, show, list, trades, report.", no_args_is_help=True)
@@ -103,6 +104,28 @@ def _progress_text(u: BacktestUpdate) -> str:
     return f"{p.bars} bars, {p.trades} trades, equity {p.equity:,.0f}"
 
 
+def _stream(
+    client: KtrdrClient, out: Output, strategy: str, fields: dict[str, Any]
+) -> BacktestUpdate | None:
+    """Follow RunBacktest with a progress bar (NDJSON lines with --json); the last update."""
+    last: BacktestUpdate | None = None
+    try:
+        with out.status_progress("backtest") as update:
+            for last in client.stream_backtest(strategy, **fields):
+                if out.json_mode:
+                    out.json_line(last)
+                update(
+                    last.progress.percent,
+                    total=100,
+                    description=f"backtest {last.progress.stage}".rstrip(),
+                    status=_progress_text(last),
+                )
+    except KeyboardInterrupt:
+        out.note("interrupted: the backtest's stream was closed before its result")
+        raise typer.Exit(ExitCode.INTERRUPTED) from None
+    return last
+
+
 @app.command()
 def run(
     ctx: typer.Context,
@@ -153,18 +176,8 @@ def run(
         fields["slippage_bps"] = slippage_bps
     if confidence_threshold is not None:
         fields["confidence_threshold"] = confidence_threshold
-    last: BacktestUpdate | None = None
-    with g.client() as client, g.out.status_progress("backtest") as update:
-        for last in client.stream_backtest(strategy, **fields):
-            if g.out.json_mode:
-                g.out.json_line(last)
-            description = f"backtest {last.progress.stage}".rstrip()
-            update(
-                last.progress.percent,
-                total=100,
-                description=description,
-                status=_progress_text(last),
-            )
+    with g.client() as client:
+        last = _stream(client, g.out, strategy, fields)
     if last is None or not last.done:
         g.out.error("the backtest stream ended without a result")
         raise typer.Exit(ExitCode.FAILURE)
