@@ -16,7 +16,7 @@ from ktrdr.backtest.v1 import backtest_pb2, backtest_pb2_grpc
 from ktrdr_backtest.servicer import DESCRIPTOR, BacktestServiceServicer, StoreRecorder
 from ktrdr_backtest.settings import BacktestSettings
 from ktrdr_backtest.store import ResultStore, create_engine, migrate
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import error_detail_of, error_message_of
 from ktrdr_runtime.server import ServiceSpec, create_server
 
 RANGE = {"start_date": "2017-11-01", "end_date": "2018-02-08"}
@@ -65,7 +65,10 @@ async def _error(call) -> tuple[grpc.StatusCode, object]:
                 pass
         else:
             await call
-    return info.value.code(), error_detail_of(info.value)
+    detail = error_detail_of(info.value)
+    if detail is not None and not detail.message:  # the sentence travels in the status only
+        detail.message = error_message_of(info.value)
+    return info.value.code(), detail
 
 
 async def test_strategies_are_listed_described_and_validated(stub):

@@ -35,7 +35,8 @@ _HINTS_BY_CODE = {
 }
 _HINTS_BY_STATUS = {
     400: "check the value of the field named above (`ktrdr COMMAND --help` lists the options)",
-    404: "`ktrdr data info`, `ktrdr indicators list` and `ktrdr fuzzy sets` list what exists",
+    404: "`ktrdr data info`, `ktrdr indicators list`, `ktrdr fuzzy sets`, `ktrdr strategies "
+    "list`, `ktrdr models list` and `ktrdr backtest list` list what exists",
     500: "a server error: the service's log ($KTRDR_HOME/logs) has the request id",
     503: "a service is unavailable: `ktrdr mesh status` shows which (the supervisor restarts "
     "crashed ones)",

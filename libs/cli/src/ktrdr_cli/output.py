@@ -23,7 +23,14 @@ from functools import cache
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 
@@ -223,6 +230,43 @@ class Output:
         with bar:
             task = bar.add_task(description, total=total)
             yield lambda n: bar.advance(task, n)
+
+    @contextlib.contextmanager
+    def status_progress(self, description: str) -> Iterator[Callable[..., None]]:
+        """A progress bar with a status text (stderr, terminal only, never with ``--json``).
+
+        Yields ``update(completed, *, total=None, description="", status="")``: the total
+        may come later (a training learns its epochs from its first message).
+        """
+        if self.json_mode or not self.err.is_terminal:
+            yield lambda *_a, **_k: None
+            return
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(bar_width=24),
+            TaskProgressColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=self.err,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(description, total=None, status="")
+
+            def update(
+                completed: float,
+                *,
+                total: float | None = None,
+                description: str = "",
+                status: str = "",
+            ) -> None:
+                if total:
+                    bar.update(task, total=total)
+                if description:
+                    bar.update(task, description=description)
+                bar.update(task, completed=completed, status=status)
+
+            yield update
 
 
 _current = Output()

@@ -551,6 +551,19 @@ class _Operations(_Base):
             )
         )
 
+    def backtests_page(
+        self, strategy_id: str = "", *, page_size: int = 0, page_token: str = ""
+    ) -> models.Page:
+        """One page of stored runs, newest first (page_size up to 500; 0 means 50)."""
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/backtests",
+                params={"strategyId": strategy_id, "pageSize": page_size, "pageToken": page_token},
+                parse=_page("backtests", models.Backtest),
+            )
+        )
+
     def backtest(self, backtest_id: str) -> models.Backtest:
         return self._run(
             Call("GET", f"/api/v1/backtests/{backtest_id}", parse=_one("backtest", models.Backtest))
@@ -599,7 +612,46 @@ class _Operations(_Base):
             )
         )
 
+    def training(self, training_id: str) -> models.Training:
+        """The current state of a training."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/trainings/{training_id}",
+                parse=_one("training", models.Training),
+            )
+        )
+
+    def cancel_training(self, training_id: str) -> models.Training:
+        """Cancel a queued or running training (admin); its partial model is not stored."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/trainings/{training_id}:cancel",
+                body={},
+                parse=_one("training", models.Training),
+            )
+        )
+
+    def list_models(self, strategy: str = "") -> list[models.ModelInfo]:
+        """Stored model versions (optionally of one strategy)."""
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/models/list",
+                params={"strategy": strategy},
+                parse=_many("models", models.ModelInfo),
+            )
+        )
+
+    def model(self, name: str) -> models.ModelInfo:
+        """One stored model with its metadata; without ``_v<N>`` the latest version."""
+        return self._run(
+            Call("GET", f"/api/v1/models/{name}", parse=_one("model", models.ModelInfo))
+        )
+
     def delete_model(self, name: str) -> dict[str, Any]:
+        """Delete a stored model version (admin); the name must pin the version."""
         return self._run(Call("DELETE", f"/api/v1/models/{name}"))
 
 

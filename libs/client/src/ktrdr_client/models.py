@@ -549,7 +549,34 @@ class EquityPoint:
 
 
 @dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """One predictor's figures on the test split (``name``: model, majority,
+    logistic_regression); ``confusion_matrix`` is 3x3, rows true and columns predicted, both
+    in the order BUY, HOLD, SELL."""
+
+    name: str
+    accuracy: float
+    macro_f1: float
+    classes: list[dict[str, Any]]
+    confusion_matrix: list[list[int]]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Evaluation:
+        flat = [_int(v) for v in d.get("confusionMatrix") or []]
+        return cls(
+            d.get("name", ""),
+            _float(d.get("accuracy")),
+            _float(d.get("macroF1")),
+            list(d.get("classes") or []),
+            [flat[i : i + 3] for i in range(0, len(flat), 3)],
+        )
+
+
+@dataclasses.dataclass(frozen=True)
 class Training:
+    """A training as TrainModel streams it; the last message has the final ``state``, and on
+    success the stored ``model_name`` and the test-split ``evaluations``."""
+
     training_id: str
     state: str
     epoch: int
@@ -558,6 +585,30 @@ class Training:
     val_loss: float
     model_name: str
     error: str
+    strategy: str = ""
+    symbols: list[str] = dataclasses.field(default_factory=list)
+    val_accuracy: float = 0.0
+    train_accuracy: float = 0.0
+    val_macro_f1: float = 0.0
+    best_epoch: int = 0
+    device: str = ""
+    message: str = ""
+    queue_position: int = 0
+    elapsed_seconds: float = 0.0
+    eta_seconds: float = 0.0
+    learning_rate: float = 0.0
+    evaluations: list[Evaluation] = dataclasses.field(default_factory=list)
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+    @property
+    def finished(self) -> bool:
+        """Whether the training has ended (succeeded, failed or cancelled)."""
+        return self.state in (
+            "TRAINING_STATE_SUCCEEDED",
+            "TRAINING_STATE_FAILED",
+            "TRAINING_STATE_CANCELLED",
+        )
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Training:
@@ -570,6 +621,58 @@ class Training:
             _float(d.get("valLoss")),
             d.get("modelName", ""),
             d.get("error", ""),
+            strategy=d.get("strategy", ""),
+            symbols=list(d.get("symbols") or []),
+            val_accuracy=_float(d.get("valAccuracy")),
+            train_accuracy=_float(d.get("trainAccuracy")),
+            val_macro_f1=_float(d.get("valMacroF1")),
+            best_epoch=_int(d.get("bestEpoch")),
+            device=d.get("device", ""),
+            message=d.get("message", ""),
+            queue_position=_int(d.get("queuePosition")),
+            elapsed_seconds=_float(d.get("elapsedSeconds")),
+            eta_seconds=_float(d.get("etaSeconds")),
+            learning_rate=_float(d.get("learningRate")),
+            evaluations=[Evaluation.from_json(e) for e in d.get("evaluations") or []],
+            started_at=_ts(d.get("startedAt")),
+            finished_at=_ts(d.get("finishedAt")),
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """A stored model version (``metadata``: the whole model.json, from GetModel only)."""
+
+    name: str
+    strategy: str
+    version: int
+    symbols: list[str]
+    timeframes: list[str]
+    features: list[str]
+    model_type: str
+    created_at: dt.datetime | None
+    metrics: dict[str, float]
+    device: str
+    latest: bool
+    evaluations: list[Evaluation]
+    metadata: dict[str, Any]
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ModelInfo:
+        return cls(
+            d.get("name", ""),
+            d.get("strategy", ""),
+            _int(d.get("version")),
+            list(d.get("symbols") or []),
+            list(d.get("timeframes") or []),
+            list(d.get("features") or []),
+            d.get("modelType", ""),
+            _ts(d.get("createdAt")),
+            {k: _float(v) for k, v in (d.get("metrics") or {}).items()},
+            d.get("device", ""),
+            bool(d.get("latest")),
+            [Evaluation.from_json(e) for e in d.get("evaluations") or []],
+            dict(d.get("metadata") or {}),
         )
 
 

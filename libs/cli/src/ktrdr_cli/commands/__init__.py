@@ -4,13 +4,6 @@ A new group is a module with a ``typer.Typer`` named ``app`` whose commands take
 ``ctx: typer.Context`` and read the global options with ``Globals.of(ctx)``; API errors and
 mesh errors are raised, never caught: :func:`ktrdr_cli.main.main` turns them into a message on
 stderr and a documented exit code. Add it to :data:`GROUPS`.
-
-Slots for issue 15's remaining groups (one module each, same shape):
-
-- ``strategies`` (list|show|validate)  -> ``ktrdr_cli.commands.strategies``
-- ``models`` (train|list|show|delete)   -> ``ktrdr_cli.commands.models`` (train: a progress bar
-  fed by the TrainModel stream, see ``Output.progress``)
-- ``backtest`` (run|show|list|trades|report) -> ``ktrdr_cli.commands.backtest``
 """
 
 from __future__ import annotations
@@ -25,6 +18,9 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("data", "ktrdr_cli.commands.data"),
     ("indicators", "ktrdr_cli.commands.indicators"),
     ("fuzzy", "ktrdr_cli.commands.fuzzy"),
+    ("strategies", "ktrdr_cli.commands.strategies"),
+    ("models", "ktrdr_cli.commands.models"),
+    ("backtest", "ktrdr_cli.commands.backtest"),
     ("ib", "ktrdr_cli.commands.ib"),
     ("keys", "ktrdr_cli.commands.keys"),
     ("security", "ktrdr_cli.commands.security"),
