@@ -12,7 +12,7 @@ from grpc import aio
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr_core.bars import frame_from_arrays, index_to_us
+from ktrdr_core.bars import Bars, frame_from_arrays
 from ktrdr_core.calendars import TradingCalendar, get_calendar
 from ktrdr_core.dates import parse_date, to_us
 from ktrdr_core.errors import ValidationError
@@ -96,7 +96,7 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
                 calendar,
             )
         else:
-            values = await asyncio.to_thread(indicator.compute, arrays)
+            values = await asyncio.to_thread(indicator.compute, Bars(**arrays))
         stamps = arrays["timestamps_us"]
         if keep is not None:
             stamps = stamps[keep]
@@ -162,7 +162,7 @@ class IndicatorServiceServicer(indicators_pb2_grpc.IndicatorServiceServicer):
                 arrays = columns_to_arrays(bars)
             except ValueError as exc:
                 raise ValidationError("IND-007", f"'bars': {exc}.", field="bars") from None
-            values = stream.update_bars(arrays)
+            values = stream.update_bars(Bars(**arrays))
             yield indicators_pb2.StreamIndicatorsResponse(
                 timestamps_us=bars.timestamps_us,
                 columns=[value_column(name, values[name]) for name in columns],
@@ -179,12 +179,7 @@ def _compute_on_higher(
     """Compute on ``higher`` bars resampled from the base bars, then align without look-ahead."""
     frame = frame_from_arrays(arrays)
     bars = resample(frame, base, higher, calendar)
-    higher_values = indicator.compute(
-        {
-            "timestamps_us": index_to_us(bars.index),
-            **{k: bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")},
-        }
-    )
+    higher_values = indicator.compute(Bars.from_frame(bars))
     aligned = align_to_base(
         pd.DataFrame(higher_values, index=bars.index), higher, frame.index, base
     )

@@ -7,11 +7,11 @@ from typing import Any
 
 import numpy as np
 
+from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.bars import OHLCV, as_ohlcv
 from ktrdr_indicators.domain.batch import PreparedBars
 from ktrdr_indicators.domain.catalogue import Indicator, create
-from ktrdr_indicators.domain.streaming import StreamingIndicator
+from ktrdr_indicators.domain.streams import StreamingIndicator, UpdateFn, compile_function
 
 
 class IndicatorSet:
@@ -89,11 +89,17 @@ class IndicatorSet:
         """Largest warm-up among the members."""
         return max((i.warmup for i in self.indicators), default=0)
 
-    def compute(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
+    def compute(self, bars: Bars) -> dict[str, np.ndarray]:
         """Batch-compute every member; ordered ``{column: float64 array}``.
 
-        The bars are coerced once and each column is checked for NaN/inf once; members reading
-        the same inputs share the valid-row subset (see :class:`PreparedBars`)."""
+        Each column is checked for NaN/inf once; members reading the same inputs share the
+        valid-row subset (see :class:`PreparedBars`).
+
+        Raises
+        ------
+        ValidationError
+            IND-007 when ``bars`` is not a :class:`~ktrdr_core.bars.Bars`.
+        """
         prepared = PreparedBars(bars)
         out: dict[str, np.ndarray] = {}
         for ident, ind in zip(self.ids, self.indicators, strict=True):
@@ -106,37 +112,65 @@ class IndicatorSet:
         return SetStream([i.stream() for i in self.indicators], list(self.columns))
 
 
+def _concatenate(updates: Sequence[UpdateFn]) -> UpdateFn:
+    """One function feeding a bar to every member and joining their outputs in one tuple
+    (generated: no per-member loop or list in the per-bar path)."""
+    names = [f"u{i}" for i in range(len(updates))]
+    body = ", ".join(f"*{u}(o, h, lo, c, v)" for u in names)
+    src = (
+        f"def make({', '.join(names)}):\n"
+        "    def update(o, h, lo, c, v):\n"
+        f"        return ({body}{',' if len(names) == 1 else ''})\n"
+        "    return update\n"
+    )
+    fn: UpdateFn = compile_function(src, "make")(*updates)
+    return fn
+
+
 class SetStream:
-    """Per-stream state of an :class:`IndicatorSet`."""
+    """Per-stream state of an :class:`IndicatorSet`.
+
+    Parameters
+    ----------
+    members
+        One streaming object per member, in set order.
+    columns
+        The set's output columns (the members' outputs, in order).
+    """
 
     def __init__(self, members: list[StreamingIndicator], columns: list[str]) -> None:
         self.members = members
         self.columns = columns
-        self._updates = [m.update for m in members]
+        #: Feed one bar; one float per column (NaN = not ready or invalid input).
+        self.update: UpdateFn = _concatenate([m.update for m in members])
 
-    def update(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
-        """Feed one bar; one float per column (NaN = not ready or invalid input)."""
-        out: list[float] = []
-        for up in self._updates:
-            out.extend(up(o, h, lo, c, v))
-        return tuple(out)
+    def update_bars(self, bars: Bars) -> dict[str, np.ndarray]:
+        """Feed a batch of bars in order; ``{column: array}`` with one row per bar.
 
-    def update_bars(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Feed a batch of bars in order; ``{column: array}`` with one row per bar."""
-        ohlcv = as_ohlcv(bars)
-        n = len(ohlcv)
-        get = [
-            (getattr(ohlcv, f).tolist() if getattr(ohlcv, f) is not None else [np.nan] * n)
-            for f in ("open", "high", "low", "close", "volume")
-        ]
-        rows = [self.update(*bar) for bar in zip(*get, strict=True)]
+        Raises
+        ------
+        ValidationError
+            IND-007 when ``bars`` is not a :class:`~ktrdr_core.bars.Bars`.
+        """
+        if not isinstance(bars, Bars):
+            raise E.ValidationError(
+                E.BAD_BARS,
+                f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
+                field="bars",
+            )
+        n = len(bars)
+        update = self.update
+        columns = (bars.open, bars.high, bars.low, bars.close, bars.volume)
+        rows = [update(*bar) for bar in zip(*(c.tolist() for c in columns), strict=True)]
         arr = np.array(rows, dtype=np.float64).reshape(n, len(self.columns))
         return {col: arr[:, j].copy() for j, col in enumerate(self.columns)}
 
     @property
     def initialized(self) -> bool:
+        """True once every member is ready."""
         return all(m.initialized for m in self.members)
 
     def reset(self) -> None:
+        """Return every member to its freshly constructed state."""
         for m in self.members:
             m.reset()
