@@ -124,6 +124,18 @@ def test_streaming_update_is_identical_to_batch(rows):
         np.testing.assert_array_equal(np.array(c), batch[i])
 
 
+@settings(max_examples=50, deadline=None)
+@given(rows=st.lists(st.tuples(_vals, _vals, _vals), min_size=1, max_size=25))
+def test_a_streamed_batch_is_fuzzified_like_its_bars_one_by_one(rows):
+    eng = FuzzyEngine(SETS)
+    arr = np.array(rows, dtype=np.float64)
+    stream = eng.stream()
+    many = stream.update_many(dict(zip(eng.input_columns, arr.T, strict=True)))
+    assert many.shape == (len(rows), len(eng.column_names))
+    for i, row in enumerate(rows):
+        np.testing.assert_array_equal(many[i], stream.update(row))
+
+
 def test_fuzzify_features_builds_the_neural_matrix_in_feature_order():
     raw = {
         "name": "mtf",

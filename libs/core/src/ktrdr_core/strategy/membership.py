@@ -33,9 +33,13 @@ Edge cases
 
 Identity of both paths
 ----------------------
-``value(x)`` performs the same IEEE operations in the same order as ``__call__`` and uses NumPy's
-own ``exp``/``power`` (NumPy's SIMD ``exp`` differs from ``math.exp`` in the last bit), so
-``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
+``value(x)`` performs the same IEEE operations in the same order as ``__call__`` and the same
+``exp``/``log`` as NumPy: NumPy's own when its float64 ``exp``/``log`` are SIMD implementations
+(AVX-512 builds differ from ``math.exp`` in the last bit), ``math.exp``/``math.log`` when NumPy
+uses the C library's (checked once at import on a probe of values; then the scalar path is about
+ten times cheaper), so ``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
+:func:`compile_row_evaluator` inlines many memberships into one function with the same operations
+(the per-bar path of streaming fuzzification).
 """
 
 from __future__ import annotations
@@ -53,6 +57,27 @@ from ktrdr_core.strategy import errors as codes
 
 _NAN = float("nan")
 _EXP_CAP = 700.0  # exp(700) is finite: keeps the sigmoid free of overflow warnings
+
+
+def _numpy_uses_libm() -> bool:
+    """True when NumPy's float64 ``exp`` and ``log`` give the C library's results (NumPy builds
+    without AVX-512 call libm), probed on values across the whole range."""
+    rng = np.random.default_rng(20_261_129)
+    xs = rng.uniform(-745.0, 709.0, 4096)
+    ys = np.exp(rng.uniform(-700.0, 700.0, 4096))
+    return bool(
+        np.array_equal(np.exp(xs), [math.exp(v) for v in xs.tolist()])
+        and np.array_equal(np.log(ys), [math.log(v) for v in ys.tolist()])
+    )
+
+
+#: The scalar ``exp`` / ``log``: identical to NumPy's vectorised ones (see the module docstring).
+_EXP: Callable[[float], float]
+_LOG: Callable[[float], float]
+if _numpy_uses_libm():
+    _EXP, _LOG = math.exp, math.log
+else:  # pragma: no cover - NumPy with SIMD exp/log (AVX-512)
+    _EXP, _LOG = np.exp, np.log  # type: ignore[assignment]
 
 #: Membership type name -> number of parameters.
 MF_TYPES: dict[str, int] = {
@@ -100,6 +125,11 @@ class MembershipFunction:
         if self.shoulder:
             out["shoulder"] = self.shoulder
         return out
+
+    def _scalar_lines(self, x: str, out: str) -> list[str]:
+        """Statements computing ``out`` from the float ``x`` (never NaN) with exactly the
+        operations of :meth:`value` (generated code, see :func:`compile_row_evaluator`)."""
+        raise NotImplementedError
 
 
 # Edge modes of the piecewise-linear kernel.
@@ -157,6 +187,22 @@ class _PiecewiseLinear(MembershipFunction):
             y[np.isnan(x)] = _NAN  # no arithmetic on x carried the NaN through
         return y
 
+    def _scalar_lines(self, x: str, out: str) -> list[str]:
+        a, d = repr(self._a), repr(self._d)
+        ba, dc = repr(self._b - self._a), repr(self._d - self._c)
+        if self._left == _SLOPE:
+            lines = [f"{out} = ({x} - ({a})) / ({ba})"]
+        elif self._left == _VERTICAL:
+            lines = [f"{out} = 1.0 if {x} >= ({a}) else 0.0"]
+        else:
+            lines = [f"{out} = 1.0"]
+        if self._right == _SLOPE:
+            lines += [f"_r = (({d}) - {x}) / ({dc})", f"if _r < {out}: {out} = _r"]
+        elif self._right == _VERTICAL:
+            lines.append(f"if {x} > ({d}): {out} = 0.0")
+        lines.append(f"{out} = 1.0 if {out} > 1.0 else (0.0 if {out} < 0.0 else {out})")
+        return lines
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TriangularMF(_PiecewiseLinear):
@@ -192,7 +238,7 @@ class GaussianMF(MembershipFunction):
     def __post_init__(self) -> None:
         mu, sigma = self.parameters
         left, right = self.shoulder == "left", self.shoulder == "right"
-        exp = np.exp
+        exp = _EXP
 
         def fn(x: float) -> float:
             if x != x:
@@ -218,6 +264,15 @@ class GaussianMF(MembershipFunction):
         z *= -0.5
         return np.exp(z, out=z)
 
+    def _scalar_lines(self, x: str, out: str) -> list[str]:
+        mu, sigma = (repr(v) for v in self.parameters)
+        lines = [f"_z = ({x} - ({mu})) / ({sigma})"]
+        if self.shoulder == "left":
+            lines.append("if _z < 0.0: _z = 0.0")
+        elif self.shoulder == "right":
+            lines.append("if _z > 0.0: _z = 0.0")
+        return [*lines, f"{out} = exp((_z * _z) * -0.5)"]
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SigmoidMF(MembershipFunction):
@@ -231,7 +286,7 @@ class SigmoidMF(MembershipFunction):
     def __post_init__(self) -> None:
         a, c = self.parameters
         na = -a
-        exp = np.exp
+        exp = _EXP
 
         def fn(x: float) -> float:
             if x != x:
@@ -250,6 +305,14 @@ class SigmoidMF(MembershipFunction):
         np.exp(t, out=t)
         t += 1.0
         return np.divide(1.0, t, out=t)
+
+    def _scalar_lines(self, x: str, out: str) -> list[str]:
+        a, c = self.parameters
+        return [
+            f"_t = ({x} - ({c!r})) * ({-a!r})",
+            f"if _t > {_EXP_CAP!r}: _t = {_EXP_CAP!r}",
+            f"{out} = 1.0 / (exp(_t) + 1.0)",
+        ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -274,7 +337,7 @@ class GBellMF(MembershipFunction):
         int_b = int(b) if b == int(b) and 1 <= b <= 16 else 0
         object.__setattr__(self, "_cap", cap)
         object.__setattr__(self, "_int_b", int_b)
-        exp, log = np.exp, np.log
+        exp, log = _EXP, _LOG
 
         def fn(x: float) -> float:
             if x != x:
@@ -309,6 +372,19 @@ class GBellMF(MembershipFunction):
             np.exp(p, out=p)
         p += 1.0
         return np.divide(1.0, p, out=p)
+
+    def _scalar_lines(self, x: str, out: str) -> list[str]:
+        a, b, c = self.parameters
+        lines = [
+            f"_z = ({x} - ({c!r})) / ({a!r})",
+            "_zz = _z * _z",
+            f"if _zz > {self._cap!r}: _zz = {self._cap!r}",
+        ]
+        if self._int_b:
+            lines += ["_p = _zz"] + ["_p = _p * _zz"] * (self._int_b - 1)
+        else:
+            lines.append(f"_p = exp(({b!r}) * log(_zz)) if _zz != 0.0 else 0.0")
+        return [*lines, f"{out} = 1.0 / (_p + 1.0)"]
 
 
 def _piecewise_scalar(
@@ -347,6 +423,46 @@ def _piecewise_scalar(
         return 1.0 if y > 1.0 else (0.0 if y < 0.0 else y)
 
     return general
+
+
+def compile_row_evaluator(
+    plan: Sequence[tuple[int, MembershipFunction]],
+) -> Callable[[Sequence[float]], list[float]]:
+    """One function evaluating many memberships on a row of input values.
+
+    Parameters
+    ----------
+    plan
+        ``(input index, membership)`` per output, in output order.
+
+    Returns
+    -------
+    evaluate
+        ``evaluate(row) -> list[float]``: output ``k`` is ``plan[k][1].value(row[plan[k][0]])``,
+        bit for bit, but computed in one generated function (the memberships' operations inlined
+        with their parameters as constants, one NaN check per input) - the per-bar cost of
+        streaming fuzzification is a fraction of one call per membership.
+    """
+    inputs = sorted({i for i, _ in plan})
+    lines = ["def evaluate(row):"]
+    lines += [f"    x{i} = float(row[{i}])" for i in inputs]
+    namespace: dict[str, Any] = {"exp": _EXP, "log": _LOG, "nan": _NAN}
+    for i in inputs:
+        outs = [k for k, (j, _) in enumerate(plan) if j == i]
+        lines.append(f"    if x{i} == x{i}:")
+        for k in outs:
+            mf = plan[k][1]
+            try:
+                body = mf._scalar_lines(f"x{i}", f"m{k}")
+            except NotImplementedError:  # pragma: no cover - a membership without inline code
+                namespace[f"f{k}"] = mf.scalar
+                body = [f"m{k} = f{k}(x{i})"]
+            lines += [f"        {line}" for line in body]
+        lines.append("    else:")
+        lines.append(f"        {' = '.join(f'm{k}' for k in outs)} = nan")
+    lines.append(f"    return [{', '.join(f'm{k}' for k in range(len(plan)))}]")
+    exec(compile("\n".join(lines), "<memberships>", "exec"), namespace)
+    return namespace["evaluate"]  # type: ignore[no-any-return]
 
 
 _CLASSES: dict[str, type[MembershipFunction]] = {
