@@ -18,7 +18,7 @@ from ktrdr_runtime.bars import arrays_to_bars
 
 MAX_ISSUE_TIMESTAMPS = 100
 
-_LOAD_MODES = {
+_LOAD_MODES: dict[int, LoadMode] = {
     data_pb2.LOAD_MODE_UNSPECIFIED: LoadMode.LOCAL,
     data_pb2.LOAD_MODE_LOCAL: LoadMode.LOCAL,
     data_pb2.LOAD_MODE_TAIL: LoadMode.TAIL,

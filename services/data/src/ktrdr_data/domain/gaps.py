@@ -18,6 +18,7 @@ week/month is ``unexpected``.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 
 import numpy as np
 import pandas as pd
@@ -64,7 +65,7 @@ class GapReport:
 
 
 def _classify_closure(
-    cal: TradingCalendar, a: np.ndarray, b: np.ndarray, lo: object, hi: object
+    cal: TradingCalendar, a: np.ndarray, b: np.ndarray, lo: dt.date, hi: dt.date
 ) -> np.ndarray:
     """Kind code (0 weekend, 1 outside hours, 2 holiday) for closures between dates a < b."""
     hol = cal.holidays(lo, hi)
@@ -95,7 +96,9 @@ def analyze_gaps(
             timeframe,
             calendar,
             n,
-            *(np.empty(0, np.int64) for _ in range(3)),
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
             np.empty(0, np.int8),
             largest,
         )

@@ -26,4 +26,5 @@ RULE_UNKNOWN_NAME = "FUZZY-017"
 BAD_INFERENCE_SYSTEM = "FUZZY-018"
 BAD_ENGINE_INPUT = "FUZZY-019"
 
-ALL_CODES: tuple[str, ...] = (*GRAMMAR_CODES, *(f"FUZZY-{n:03d}" for n in range(16, 20)))
+# extends the grammar's ALL_CODES, which the star import above also brought in
+ALL_CODES: tuple[str, ...] = (*GRAMMAR_CODES, *(f"FUZZY-{n:03d}" for n in range(16, 20)))  # type: ignore[no-redef]
