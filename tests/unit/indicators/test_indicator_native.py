@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -48,6 +49,26 @@ def test_talib_defined_indicators_stream_bit_identical_to_batch(name, real_bars)
     stream = stream_all(ind, real_bars)
     for col in ind.columns:
         np.testing.assert_array_equal(stream[col], batch[col], err_msg=col)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_update_many_equals_bar_by_bar_updates(name, eurusd):
+    # messages that split the warm-up, carry invalid values and run in the steady state
+    bars = head(eurusd, 400)
+    close, high = bars.close.copy(), bars.high.copy()
+    close[[5, 150, 151]] = np.nan
+    high[300] = np.inf
+    bars = replace(bars, close=close, high=high)
+    ind = create(name)
+    one = ind.stream()
+    expected = [one.update(*r) for r in rows(bars)]
+    many = ind.stream()
+    cuts = [0, 7, 60, 100, 101, 160, 400]
+    parts = [many.update_many(bars.take(slice(a, b))) for a, b in itertools.pairwise(cuts)]
+    for j, col in enumerate(ind.columns):
+        got = np.concatenate([p[j] for p in parts])
+        np.testing.assert_array_equal(got, [e[j] for e in expected], err_msg=col)
+    assert many.values == one.values and many.initialized == one.initialized
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import numpy as np
 
 from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.metadata import SOURCE_SERIES, Params
-from ktrdr_indicators.domain.streams import LETTER, read_columns
+from ktrdr_indicators.domain.metadata import Params
+from ktrdr_indicators.domain.streams import all_finite, read_columns, source_series
 
 if TYPE_CHECKING:
     from ktrdr_indicators.domain.registry import Definition
@@ -55,18 +55,16 @@ class PreparedBars:
         if source == "close":
             return self.bars.close
         if source not in self._sources:
-            names = {LETTER[c]: self.bars.column(c) for c in LETTER}
-            self._sources[source] = np.asarray(
-                eval(SOURCE_SERIES[source][1], {"__builtins__": {}}, names), dtype=np.float64
-            )
+            self._sources[source] = source_series(self.bars, source)
         return self._sources[source]
 
     def _finite_mask(self, column: str) -> np.ndarray | None:
         try:
             return self._finite[column]
         except KeyError:
-            mask = np.isfinite(self.bars.column(column))
-            res = self._finite[column] = None if mask.all() else mask
+            values = self.bars.column(column)
+            res = None if all_finite(values) else np.isfinite(values)
+            self._finite[column] = res
             return res
 
     def rows(self, inputs: Sequence[str], source: str) -> tuple[np.ndarray | None, Bars]:

@@ -4,11 +4,11 @@ The standard deviation is computed stably, not as "mean of squares minus squared
 prices (stddev / price about 3e-4) that difference loses about 8 significant digits.
 
 * Batch (:func:`rolling_mean_std`): every window of ``n`` values spans at most two blocks of a
-  fixed ``n``-grid. Each part is summed as deviations from one of its own values (the last value of
-  the first block, the first value of the second), with per-block prefix / suffix sums, and the
-  parts are combined exactly: ``sum((x - m)^2) = sum((x - r)^2) - 2 (m - r) sum(x - r) +
-  k (m - r)^2``. Every term is of the size of the window's own range, so the result is as accurate
-  as a two-pass computation (a few ulps of ``range^2``), in O(1) per bar and vectorised.
+  fixed ``n``-grid and contains the last value ``a`` of the first block. Per-block suffix / prefix
+  sums of ``x - a`` and ``(x - a)^2`` give ``sum((x - m)^2) = sum((x - a)^2) - n (m - a)^2`` with
+  every term of the size of the window's own range (``a`` is one of its values), so the result is
+  as accurate as a two-pass computation (a few ulps of ``range^2``), in O(1) per bar and
+  vectorised.
 * Streaming (:class:`RollingMoments`): a Welford-style rolling update of the mean (kept as an
   offset from a recent value, so it does not drift at the scale of the price) and of the sum of
   squared deviations, re-synchronised exactly (two-pass over the window) at least every
@@ -60,6 +60,14 @@ class WinSum:
         t = self.total + x
         self.total = t - buf[pos]
         return t
+
+
+def ratio_or(num: np.ndarray, den: np.ndarray, default: float) -> np.ndarray:
+    """``num / den`` where ``den != 0`` (NaN stays NaN), ``default`` where it is 0: the
+    vectorised ``num / den if den != 0.0 else default``."""
+    out = np.full(len(num), default)
+    np.divide(num, den, out=out, where=den != 0.0)
+    return out
 
 
 def true_range(h: float, lo: float, pc: float) -> float:
@@ -167,79 +175,93 @@ class RollingMoments:
         self.steps = 0
 
 
-#: Blocks per vectorised batch step (about 32k values: the temporaries stay in cache).
+#: Values per vectorised batch step (the temporaries stay in cache), at least 64 blocks.
 _CHUNK_VALUES = 32_768
+_MIN_CHUNK_BLOCKS = 64
+#: Longest block summed row by row (longer blocks use ``np.cumsum`` down the columns).
+_ROW_LOOP_MAX = 64
 
 
 def rolling_mean_std(x: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Rolling mean and population standard deviation over windows of ``n`` values (NaN for the
     first ``n - 1``), stable and vectorised (see the module docstring).
 
-    The values are laid out as a grid of ``n``-blocks, transposed so that NumPy's inner loops run
-    across blocks (rows of the grid are offsets within a block); the window starting at offset
-    ``r`` of block ``k`` takes the suffix of block ``k`` from ``r`` and the first ``r`` values of
-    block ``k + 1``.
+    The values are cut into ``n``-blocks; a chunk of blocks at a time is transposed (in cache) so
+    that NumPy's inner loops run across blocks (rows are offsets within a block); the window
+    starting at offset ``r`` of block ``k`` takes the suffix of block ``k`` from ``r`` and the
+    first ``r`` values of block ``k + 1``.
     """
     size = len(x)
-    mean = np.full(size, np.nan)
-    sd = np.full(size, np.nan)
     if size < n:
-        return mean, sd
-    blocks = -(-size // n) + 1
-    flat = np.empty(blocks * n)
+        return np.full(size, np.nan), np.full(size, np.nan)
+    blocks = -(-(size - n + 1) // n)  # blocks holding window starts
+    flat = np.empty((blocks + 1) * n)
     flat[:size] = x
-    flat[size:] = x[-1]  # padding: finite, never part of a window
-    grid = np.ascontiguousarray(flat.reshape(blocks, n).T)  # grid[r, k] = x[k * n + r]
-    means = np.empty((n, blocks - 1))
-    sds = np.empty((n, blocks - 1))
-    step = max(1, _CHUNK_VALUES // n)
-    for k0 in range(0, blocks - 1, step):
-        k1 = min(k0 + step, blocks - 1)
-        means[:, k0:k1], sds[:, k0:k1] = _window_moments(grid[:, k0:k1], grid[:, k0 + 1 : k1 + 1])
-    count = size - n + 1
-    mean[n - 1 :] = means.T.ravel()[:count]
-    sd[n - 1 :] = sds.T.ravel()[:count]
-    return mean, sd
+    flat[size:] = x[-1]  # padding: finite, never part of a reported window
+    mean = np.empty(blocks * n + n - 1)
+    sd = np.empty(blocks * n + n - 1)
+    mean[: n - 1] = sd[: n - 1] = np.nan
+    step = max(_MIN_CHUNK_BLOCKS, _CHUNK_VALUES // n)
+    for k0 in range(0, blocks, step):
+        k1 = min(k0 + step, blocks)
+        grid = np.ascontiguousarray(flat[k0 * n : (k1 + 1) * n].reshape(k1 - k0 + 1, n).T)
+        m, s = _window_moments(grid[:, :-1], grid[:, 1:])
+        out = slice(k0 * n + n - 1, k1 * n + n - 1)  # windows starting at k0 * n ...
+        mean[out].reshape(k1 - k0, n).T[...] = m
+        sd[out].reshape(k1 - k0, n).T[...] = s
+    return mean[:size], sd[:size]
 
 
 def _window_moments(head: np.ndarray, tail: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean and stddev of the windows starting in the blocks (columns) of ``head``, each made of
-    a suffix of its block and a prefix of the next block (the same column of ``tail``)."""
+    a suffix of its block and a prefix of the next block (the same column of ``tail``).
+
+    Deviations are taken from ``a``, the last value of the block: it belongs to every window
+    starting in the block, so ``|x - a|`` never exceeds the window's range and
+    ``sum((x - m)^2) = sum((x - a)^2) - n (m - a)^2`` cancels no more than the window's own
+    ``range^2 / variance`` (at most about ``4 n``) allows.
+    """
     n = head.shape[0]
-    cut = np.arange(n, dtype=np.float64)[:, None]  # values taken from the next block
-    a = head[-1]  # reference of the suffix part: the last value of the block
-    b = tail[0]  # reference of the prefix part: the first value of the next block
+    a = head[-1]
     dev = head - a
-    s1 = np.cumsum(dev[::-1], axis=0)[::-1]  # suffix sums, inclusive
+    s1 = _running(dev, reverse=True)  # suffix sums of the block, inclusive
     dev *= dev
-    s2 = np.cumsum(dev[::-1], axis=0)[::-1]
-    dev = tail - b
-    p1 = np.empty_like(dev)  # prefix sums, exclusive
-    p2 = np.empty_like(dev)
-    p1[0] = p2[0] = 0.0
-    np.cumsum(dev[:-1], axis=0, out=p1[1:])
+    s2 = _running(dev, reverse=True)
+    dev = tail - a
+    p1 = _running(dev, reverse=False)  # prefix sums of the next block, exclusive
     dev *= dev
-    np.cumsum(dev[:-1], axis=0, out=p2[1:])
-    gap = b - a
-    u = cut * gap  # mean - a
-    u += s1
-    u += p1
-    u /= n
-    w = u - gap  # mean - b
-    m2 = u * s1  # sum((x - a - u)^2) = s2 - 2 u s1 + (n - cut) u^2 over the suffix part ...
-    m2 *= -2.0
-    m2 += s2
+    p2 = _running(dev, reverse=False)
+    u = s1 + p1  # n (m - a)
+    u /= n  # m - a
+    m2 = s2 + p2  # sum((x - a)^2)
     t = u * u
-    t *= n - cut
-    m2 += t
-    t = w * p1  # ... plus p2 - 2 w p1 + cut w^2 over the prefix part
-    t *= -2.0
-    t += p2
-    m2 += t
-    t = w * w
-    t *= cut
-    m2 += t
+    t *= n
+    m2 -= t
     np.maximum(m2, 0.0, out=m2)
     m2 /= n
     u += a
     return u, np.sqrt(m2, out=m2)
+
+
+def _running(rows: np.ndarray, *, reverse: bool) -> np.ndarray:
+    """Running sums down the rows: inclusive from the last row up (``reverse``) or exclusive
+    from the first row down. For short blocks one vectorised add per row (NumPy's ``cumsum``
+    along axis 0 runs a short inner loop per column, several times slower); for long blocks
+    ``cumsum`` (its inner loops are then long and the per-row Python calls would dominate)."""
+    out = np.empty_like(rows)
+    n = len(rows)
+    if reverse:
+        if n > _ROW_LOOP_MAX:
+            np.cumsum(rows[::-1], axis=0, out=out[::-1])
+            return out
+        out[-1] = rows[-1]
+        for r in range(n - 2, -1, -1):
+            np.add(out[r + 1], rows[r], out=out[r])
+        return out
+    out[0] = 0.0
+    if n > _ROW_LOOP_MAX:
+        np.cumsum(rows[:-1], axis=0, out=out[1:])
+        return out
+    for r in range(1, n):
+        np.add(out[r - 1], rows[r - 1], out=out[r])
+    return out

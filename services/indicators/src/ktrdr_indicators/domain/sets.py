@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -112,18 +113,19 @@ class IndicatorSet:
         return SetStream([i.stream() for i in self.indicators], list(self.columns))
 
 
-def _concatenate(updates: Sequence[UpdateFn]) -> UpdateFn:
+def _concatenate(members: Sequence[StreamingIndicator]) -> UpdateFn:
     """One function feeding a bar to every member and joining their outputs in one tuple
-    (generated: no per-member loop or list in the per-bar path)."""
-    names = [f"u{i}" for i in range(len(updates))]
-    body = ", ".join(f"*{u}(o, h, lo, c, v)" for u in names)
+    (generated: no per-member loop or list in the per-bar path). Each member's ``update`` is
+    looked up per bar: a TA-Lib-backed member replaces it once warmed up."""
+    names = [f"m{i}" for i in range(len(members))]
+    body = ", ".join(f"*{m}.update(o, h, lo, c, v)" for m in names)
     src = (
         f"def make({', '.join(names)}):\n"
         "    def update(o, h, lo, c, v):\n"
         f"        return ({body}{',' if len(names) == 1 else ''})\n"
         "    return update\n"
     )
-    fn: UpdateFn = compile_function(src, "make")(*updates)
+    fn: UpdateFn = compile_function(src, "make")(*members)
     return fn
 
 
@@ -141,8 +143,11 @@ class SetStream:
     def __init__(self, members: list[StreamingIndicator], columns: list[str]) -> None:
         self.members = members
         self.columns = columns
+        widths = [len(m.info.outputs) for m in members]
+        starts = np.cumsum([0, *widths])
+        self._member_columns = [columns[a:b] for a, b in itertools.pairwise(starts)]
         #: Feed one bar; one float per column (NaN = not ready or invalid input).
-        self.update: UpdateFn = _concatenate([m.update for m in members])
+        self.update: UpdateFn = _concatenate(members)
 
     def update_bars(self, bars: Bars) -> dict[str, np.ndarray]:
         """Feed a batch of bars in order; ``{column: array}`` with one row per bar.
@@ -158,12 +163,10 @@ class SetStream:
                 f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
                 field="bars",
             )
-        n = len(bars)
-        update = self.update
-        columns = (bars.open, bars.high, bars.low, bars.close, bars.volume)
-        rows = [update(*bar) for bar in zip(*(c.tolist() for c in columns), strict=True)]
-        arr = np.array(rows, dtype=np.float64).reshape(n, len(self.columns))
-        return {col: arr[:, j].copy() for j, col in enumerate(self.columns)}
+        out: dict[str, np.ndarray] = {}
+        for member, columns in zip(self.members, self._member_columns, strict=True):
+            out.update(zip(columns, member.update_many(bars), strict=True))
+        return {col: out[col] for col in self.columns}
 
     @property
     def initialized(self) -> bool:

@@ -34,6 +34,9 @@ from functools import cache
 from types import MethodType
 from typing import Any, ClassVar
 
+import numpy as np
+
+from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain.metadata import SOURCE_SERIES, IndicatorInfo, Params
 
 NAN = math.nan
@@ -55,6 +58,36 @@ def read_columns(inputs: Sequence[str], source: str) -> tuple[tuple[str, ...], s
 def finite_condition(columns: Sequence[str]) -> str:
     """``True`` exactly when every one of ``columns`` is finite (generated code)."""
     return " and ".join(f"{LETTER[f]} - {LETTER[f]} == 0.0" for f in columns) or "True"
+
+
+def source_series(bars: Bars, source: str) -> np.ndarray:
+    """The price series ``source`` of ``bars`` (``hl2`` ...), with the same IEEE operations as
+    the generated per-bar code."""
+    if source == "close":
+        return bars.close
+    names = {LETTER[c]: bars.column(c) for c in LETTER}
+    formula = SOURCE_SERIES[source][1]
+    return np.asarray(eval(formula, {"__builtins__": {}}, names), dtype=np.float64)
+
+
+def all_finite(values: np.ndarray) -> bool:
+    """True when every value is finite; one pass in the common case (a NaN or +-inf makes the
+    sum non-finite; a sum that merely overflowed is checked value by value)."""
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, an overflowing sum
+        total = np.add.reduce(values)
+    return bool(np.isfinite(total)) or bool(np.isfinite(values).all())
+
+
+def bar_rows(bars: Bars) -> list[tuple[float, float, float, float, float]]:
+    """The bars as ``(open, high, low, close, volume)`` tuples of Python floats."""
+    cols = (bars.open, bars.high, bars.low, bars.close, bars.volume)
+    return list(zip(*(c.tolist() for c in cols), strict=True))
+
+
+def columns_of(rows: list[tuple[float, ...]], width: int) -> list[np.ndarray]:
+    """Per-bar output tuples as one float64 array per output."""
+    arr = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+    return [np.ascontiguousarray(arr[:, j]) for j in range(width)]
 
 
 def compile_function(source: str, name: str, namespace: Mapping[str, Any] | None = None) -> Any:
@@ -106,6 +139,12 @@ class StreamingIndicator:
     def _reset(self) -> None:
         raise NotImplementedError  # pragma: no cover - abstract
 
+    def update_many(self, bars: Bars) -> list[np.ndarray]:
+        """Feed a batch of bars in order; one float64 array per output, row ``i`` equal to
+        ``update`` of bar ``i``."""
+        rows = [self.update(*row) for row in bar_rows(bars)]
+        return columns_of(rows, len(self.info.outputs))
+
     @property
     def value(self) -> float:
         """Primary output of the last valid bar (NaN while not initialized)."""
@@ -122,7 +161,9 @@ class StreamingIndicator:
 
 
 @cache
-def _step_update(inputs: tuple[str, ...], source: str) -> Callable[..., tuple[float, ...]]:
+def step_update(inputs: tuple[str, ...], source: str) -> Callable[..., tuple[float, ...]]:
+    """``update(self, o, h, lo, c, v)`` checking the columns read (``inputs`` with ``close``
+    meaning ``source``) and passing valid bars to ``self._step`` (``c`` = the source value)."""
     reads, rebind = read_columns(inputs, source)
     src = (
         "def update(self, o, h, lo, c, v):\n"
@@ -150,7 +191,7 @@ class HandWritten(StreamingIndicator):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(self.registration, params)
-        self.update = MethodType(_step_update(self.info.inputs, self.source), self)
+        self.update = MethodType(step_update(self.info.inputs, self.source), self)
 
     def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         raise NotImplementedError  # pragma: no cover - abstract

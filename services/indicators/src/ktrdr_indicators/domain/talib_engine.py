@@ -18,7 +18,7 @@ with the definition's expression, in one Python function.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from types import MethodType
 from typing import Any
@@ -33,12 +33,19 @@ from ktrdr_indicators.domain.metadata import IndicatorInfo, Params
 from ktrdr_indicators.domain.streams import (
     LETTER,
     StreamingIndicator,
-    compile_function,
+    UpdateFn,
+    all_finite,
+    bar_rows,
+    columns_of,
     finite_condition,
     read_columns,
+    source_series,
+    step_update,
 )
 
 Arguments = Callable[[Params], dict[str, Any]]
+#: Batch assembly: (TA-Lib results, bars, parameters) -> the outputs as arrays.
+BatchAssemble = Callable[[Sequence[Any], Bars, Params], Sequence[np.ndarray]]
 
 
 @cache
@@ -102,14 +109,15 @@ class TalibDefinition:
         ``o, h, lo, c, v`` and the parameters by name (``None``: the outputs of ``r0`` as
         TA-Lib returns them). Evaluated on floats when streaming.
     assemble_batch
-        The same on whole arrays, when the scalar expression does not apply to arrays (a
-        conditional becomes ``where(...)``); ``None``: ``assemble``.
+        The same on whole arrays (``None``: ``assemble`` evaluated on arrays), as a function
+        when in-place NumPy operations save passes or a conditional becomes ``np.where``; it must
+        perform the same IEEE operations, so that batch and streaming agree exactly (tested).
     """
 
     info: IndicatorInfo
     calls: tuple[TalibCall, ...]
     assemble: str | None = None
-    assemble_batch: str | None = None
+    assemble_batch: BatchAssemble | None = None
 
     def warmup(self, params: Params) -> int:
         """Leading bars without output: the largest TA-Lib lookback among the calls."""
@@ -117,31 +125,33 @@ class TalibDefinition:
 
     def batch(self, bars: Bars, params: Params) -> list[np.ndarray]:
         """All outputs over whole columns (finite values only; see ``batch.run_batch``)."""
-        results = [call.batch(bars, params) for call in self.calls]
-        if self.assemble is None:
-            out = results[0] if isinstance(results[0], tuple) else (results[0],)
-        else:
-            out = _evaluate_batch(self.assemble_batch or self.assemble, results, bars, params)
-        arrays = _distinct([np.asarray(a, dtype=np.float64) for a in out])
+        arrays = self.outputs([call.batch(bars, params) for call in self.calls], bars, params)
         warm = min(self.warmup(params), len(bars))
         for a in arrays:
             a[:warm] = np.nan
         return arrays
+
+    def outputs(self, results: Sequence[Any], bars: Bars, params: Params) -> list[np.ndarray]:
+        """The outputs from the TA-Lib results over whole columns (an array, or a tuple of
+        arrays, per call) and the bars they were computed on."""
+        if self.assemble_batch is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out: Sequence[Any] = self.assemble_batch(results, bars, params)
+        elif self.assemble is not None:
+            out = _evaluate_batch(self.assemble, results, bars, params)
+        else:
+            out = results[0] if isinstance(results[0], tuple) else (results[0],)
+        return _distinct([np.asarray(a, dtype=np.float64) for a in out])
 
     def make_stream(self, params: Params) -> StreamingIndicator:
         """A fresh streaming object (validates ``params``)."""
         return TalibStream(self, params)
 
 
-def _where(condition: np.ndarray, yes: Any, no: Any) -> np.ndarray:
-    return np.where(condition, yes, no)
-
-
-def _evaluate_batch(expression: str, results: list[Any], bars: Bars, params: Params) -> Any:
+def _evaluate_batch(expression: str, results: Sequence[Any], bars: Bars, params: Params) -> Any:
     names: dict[str, Any] = {f"r{i}": r for i, r in enumerate(results)}
     names.update({LETTER[c]: bars.column(c) for c in LETTER})
     names.update(params)
-    names["where"] = _where
     with np.errstate(divide="ignore", invalid="ignore"):
         return eval(_compiled(expression), {"__builtins__": {}}, names)
 
@@ -164,6 +174,10 @@ def _distinct(arrays: list[np.ndarray]) -> list[np.ndarray]:
 class TalibStream(StreamingIndicator):
     """Streaming through TA-Lib's stream handles (see the module docstring).
 
+    While warming up, ``update`` buffers the valid bars; the bar that completes TA-Lib's
+    lookback opens the handles and replaces ``update`` by a generated closure that calls the
+    handles' ``update`` directly (no per-bar state checks).
+
     Parameters
     ----------
     definition
@@ -175,75 +189,118 @@ class TalibStream(StreamingIndicator):
     def __init__(self, definition: TalibDefinition, params: Mapping[str, Any]) -> None:
         self.definition = definition
         super().__init__(definition.info, params)
-        values = tuple(self.params[p.name] for p in self.info.params)
-        self.update = MethodType(_talib_update(definition, self.source, values), self)
 
     def _configure(self, params: Params) -> None:
         # columns kept while warming up (``close`` holds the source series)
         calls = self.definition.calls
         self._columns = tuple(dict.fromkeys(c for call in calls for c in call.inputs))
+        self._reads, _ = read_columns(self.info.inputs, self.source)
         self._need = self.definition.warmup(params) + 1
+        values = tuple(params[p.name] for p in self.info.params)
+        self._make, self._first = _generated(self.definition, self.source, values)
+        self._warm_update = MethodType(step_update(self.info.inputs, self.source), self)
 
     def _reset(self) -> None:
         self._history: dict[str, list[float]] | None = {c: [] for c in self._columns}
         self._handles: tuple[Any, ...] = ()
-        self._opened: tuple[Any, ...] = ()
+        self.update = self._warm_update
 
-    def _warm(self, o: float, h: float, lo: float, c: float, v: float) -> bool:
-        """Buffer one valid bar; once there is enough history, open every handle (True)."""
+    def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        """A valid bar while warming up: buffer it; open the handles once there is enough."""
         history = self._history
         if history is None:  # pragma: no cover - only called before the handles are open
-            return False
+            return self._nan
         bar = {"open": o, "high": h, "low": lo, "close": c, "volume": v}
         for column, values in history.items():
             values.append(bar[column])
         if len(history[self._columns[0]]) < self._need:
-            return False
+            return self._nan
         try:
             handles = tuple(call.open(history, self.params) for call in self.definition.calls)
         except talib.InsufficientHistory:  # a seeding needs more than lookback + 1 bars
-            return False
+            return self._nan
         self._handles = handles
-        self._opened = tuple(handle.value for handle in handles)
-        for i, handle in enumerate(handles):
-            setattr(self, f"_u{i}", handle.update)
         self._history = None
         self.initialized = True
-        return True
+        self.update = self._make(self, self._nan, *(handle.update for handle in handles))
+        return self._first(self, o, h, lo, c, v, *(handle.value for handle in handles))  # type: ignore[no-any-return]
+
+    def update_many(self, bars: Bars) -> list[np.ndarray]:
+        """Feed a batch of bars in order; one array per output, row ``i`` equal to ``update``
+        of bar ``i``. Once the handles are open and every value read is finite, the batch goes
+        through each handle's ``update`` in one ``map`` (no Python frame per bar) and the
+        outputs are assembled vectorised."""
+        done = 0
+        head: list[tuple[float, ...]] = []
+        if not self.initialized:
+            for row in bar_rows(bars):
+                head.append(self.update(*row))
+                done += 1
+                if self.initialized:
+                    break
+        rest = bars.take(slice(done, len(bars))) if done else bars
+        if not len(rest):
+            return columns_of(head, len(self.info.outputs))
+        tail = self._steady_many(rest)
+        if tail is None:  # an invalid value: bar by bar, skipping it
+            return super().update_many(bars) if not done else _join(head, super().update_many(rest))
+        return _join(head, tail) if head else tail
+
+    def _steady_many(self, bars: Bars) -> list[np.ndarray] | None:
+        """``update_many`` once the handles are open; ``None`` when a value read is not finite."""
+        if not all(all_finite(bars.column(c)) for c in self._reads):
+            return None
+        if self.source != "close" and "close" in self.info.inputs:
+            bars = dataclasses.replace(bars, close=source_series(bars, self.source))
+        lists = {c: bars.column(c).tolist() for c in self._columns}
+        results: list[Any] = []
+        for call, handle in zip(self.definition.calls, self._handles, strict=True):
+            arr = np.array(list(map(handle.update, *(lists[c] for c in call.inputs))))
+            results.append(arr if arr.ndim == 1 else tuple(np.ascontiguousarray(arr.T)))
+        outs = self.definition.outputs(results, bars, self.params)
+        self._values = tuple(float(a[-1]) for a in outs)
+        return outs
+
+
+def _join(head: list[tuple[float, ...]], tail: list[np.ndarray]) -> list[np.ndarray]:
+    first = columns_of(head, len(tail))
+    return [np.concatenate([a, b]) for a, b in zip(first, tail, strict=True)]
 
 
 @cache
-def _talib_update(
+def _generated(
     definition: TalibDefinition, source: str, values: tuple[Any, ...]
-) -> Callable[..., tuple[float, ...]]:
-    """The generated ``update`` of one configured TA-Lib indicator (parameters as constants)."""
+) -> tuple[Callable[..., UpdateFn], Callable[..., tuple[float, ...]]]:
+    """Generated code of one configured TA-Lib indicator (parameters as constants):
+    ``make(self, nan, u0, u1, ...)`` returns the steady-state ``update`` closure over the
+    handles' ``update`` methods, ``first(self, o, h, lo, c, v, r0, r1, ...)`` assembles the
+    outputs of the bar that opened the handles."""
     reads, rebind = read_columns(definition.info.inputs, source)
-    parts = len(definition.calls)
-    calls = "\n".join(
-        f"            r{i} = self._u{i}({', '.join(LETTER[c] for c in call.inputs)})"
+    handles = [f"u{i}" for i in range(len(definition.calls))]
+    results = [f"r{i}" for i in range(len(definition.calls))]
+    calls = "".join(
+        f"            r{i} = u{i}({', '.join(LETTER[c] for c in call.inputs)})\n"
         for i, call in enumerate(definition.calls)
     )
-    targets = ", ".join(f"r{i}" for i in range(parts)) + ("," if parts == 1 else "")
     if definition.assemble is None:
-        single = len(definition.info.outputs) == 1
-        expression = "(r0,)" if single else "r0"
+        expression = "(r0,)" if len(definition.info.outputs) == 1 else "r0"
     else:
         expression = definition.assemble
-    constants = dict(zip((p.name for p in definition.info.params), values, strict=True))
     src = (
-        "def update(self, o, h, lo, c, v):\n"
-        f"    if {finite_condition(reads)}:\n"
-        f"        {rebind or 'pass'}\n"
-        "        if self.initialized:\n"
-        f"{calls}\n"
-        "        elif self._warm(o, h, lo, c, v):\n"
-        f"            {targets} = self._opened\n"
-        "        else:\n"
-        "            return self._nan\n"
-        f"        vals = self._values = {expression}\n"
-        "        return vals\n"
-        "    return self._nan\n"
+        f"def make(self, nan, {', '.join(handles)}):\n"
+        "    def update(o, h, lo, c, v):\n"
+        f"        if {finite_condition(reads)}:\n"
+        f"            {rebind or 'pass'}\n"
+        f"{calls}"
+        f"            vals = self._values = {expression}\n"
+        "            return vals\n"
+        "        return nan\n"
+        "    return update\n"
+        f"def first(self, o, h, lo, c, v, {', '.join(results)}):\n"
+        f"    vals = self._values = {expression}\n"
+        "    return vals\n"
     )
-    fn = compile_function(src, "update", constants)
-    fn.__doc__ = "Feed one bar; return one float per output (NaN while not ready / bar invalid)."
-    return fn  # type: ignore[no-any-return]
+    constants = dict(zip((p.name for p in definition.info.params), values, strict=True))
+    namespace: dict[str, Any] = dict(constants)
+    exec(compile(src, f"<generated {definition.info.name}>", "exec"), namespace)
+    return namespace["make"], namespace["first"]

@@ -25,7 +25,7 @@ from ktrdr_indicators.domain.registry import (
     period,
     talib_indicator,
 )
-from ktrdr_indicators.domain.rolling import Atr
+from ktrdr_indicators.domain.rolling import Atr, ratio_or
 from ktrdr_indicators.domain.streams import NAN, HandWritten
 from ktrdr_indicators.domain.talib_engine import TalibCall
 
@@ -108,7 +108,7 @@ talib_indicator(
         ),
     ),
     assemble="((c - r0) / r0 * 100.0 if r0 != 0.0 else 0.0,)",
-    assemble_batch="(where(r0 != 0.0, (c - r0) / r0 * 100.0, 0.0),)",
+    assemble_batch=lambda r, bars, p: [ratio_or(bars.close - r[0], r[0], 0.0) * 100.0],
     aliases=("ma_distance",),
 )
 

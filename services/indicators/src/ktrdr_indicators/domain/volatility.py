@@ -31,6 +31,21 @@ talib_indicator(
     params=(period(14),),
     calls=(call("ATR", HLC, timeperiod="period"),),
 )
+
+
+def _bands(middle: np.ndarray, width: np.ndarray, k: float) -> list[np.ndarray]:
+    """``(middle + k * width, middle, middle - k * width)``, scaling ``width`` in place."""
+    width *= k
+    return [middle + width, middle, middle - width]
+
+
+def _midpoint(upper: np.ndarray, lower: np.ndarray) -> list[np.ndarray]:
+    """``(upper, (upper + lower) / 2, lower)`` with one temporary."""
+    mid = upper + lower
+    mid /= 2
+    return [upper, mid, lower]
+
+
 talib_indicator(
     "keltner_channels",
     display="Keltner Channels",
@@ -45,6 +60,7 @@ talib_indicator(
     outputs=("upper", "middle", "lower"),
     primary="middle",
     assemble="(r0 + multiplier * r1, r0, r0 - multiplier * r1)",
+    assemble_batch=lambda r, bars, p: _bands(r[0], r[1], p["multiplier"]),
     aliases=("keltner", "kc"),
 )
 talib_indicator(
@@ -57,6 +73,7 @@ talib_indicator(
     outputs=("upper", "middle", "lower"),
     primary="middle",
     assemble="(r0, (r0 + r1) / 2, r1)",
+    assemble_batch=lambda r, bars, p: _midpoint(r[0], r[1]),
     aliases=("donchian",),
 )
 

@@ -15,7 +15,7 @@ from ktrdr_indicators.domain.registry import (
     period,
     talib_indicator,
 )
-from ktrdr_indicators.domain.rolling import WinSum
+from ktrdr_indicators.domain.rolling import WinSum, ratio_or
 from ktrdr_indicators.domain.streams import HandWritten
 
 talib_indicator(
@@ -53,7 +53,7 @@ talib_indicator(
     params=(period(20),),
     calls=(call("SMA", ("volume",), timeperiod="period"),),
     assemble="(v / r0 if r0 != 0.0 else 1.0,)",
-    assemble_batch="(where(r0 != 0.0, v / r0, 1.0),)",
+    assemble_batch=lambda r, bars, p: [ratio_or(bars.volume, r[0], 1.0)],
 )
 
 
