@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from itertools import chain
 from types import MethodType
 from typing import Any, ClassVar
 
@@ -84,9 +85,11 @@ def bar_rows(bars: Bars) -> list[tuple[float, float, float, float, float]]:
     return list(zip(*(c.tolist() for c in cols), strict=True))
 
 
-def columns_of(rows: list[tuple[float, ...]], width: int) -> list[np.ndarray]:
-    """Per-bar output tuples as one float64 array per output."""
-    arr = np.array(rows, dtype=np.float64).reshape(len(rows), width)
+def columns_of(rows: Sequence[tuple[float, ...]], width: int) -> list[np.ndarray]:
+    """Per-bar output tuples as one float64 array per output (``fromiter`` over the flattened
+    tuples: about twice as fast as ``np.array`` of a list of tuples)."""
+    flat = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * width)
+    arr = flat.reshape(len(rows), width)
     return [np.ascontiguousarray(arr[:, j]) for j in range(width)]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from types import MethodType
 from typing import Any
 
@@ -48,7 +48,7 @@ Arguments = Callable[[Params], dict[str, Any]]
 BatchAssemble = Callable[[Sequence[Any], Bars, Params], Sequence[np.ndarray]]
 
 
-@cache
+@lru_cache(maxsize=4096)  # bounded: parameters come from requests
 def _lookback(function: str, arguments: tuple[tuple[str, Any], ...]) -> int:
     fn = abstract.Function(function)  # type: ignore[attr-defined]  # missing from talib's stub
     fn.set_parameters(dict(arguments))
@@ -220,10 +220,16 @@ class TalibStream(StreamingIndicator):
         except talib.InsufficientHistory:  # a seeding needs more than lookback + 1 bars
             return self._nan
         self._handles = handles
+        # outputs per call: 0 for a bare float, else the length of the tuple it answers
+        self._widths = tuple(
+            len(handle.value) if isinstance(handle.value, tuple) else 0 for handle in handles
+        )
         self._history = None
         self.initialized = True
         self.update = self._make(self, self._nan, *(handle.update for handle in handles))
-        return self._first(self, o, h, lo, c, v, *(handle.value for handle in handles))  # type: ignore[no-any-return]
+        opened = [handle.value for handle in handles]
+        first: tuple[float, ...] = self._first(self, o, h, lo, c, v, *opened)
+        return first
 
     def update_many(self, bars: Bars) -> list[np.ndarray]:
         """Feed a batch of bars in order; one array per output, row ``i`` equal to ``update``
@@ -243,7 +249,7 @@ class TalibStream(StreamingIndicator):
             return columns_of(head, len(self.info.outputs))
         tail = self._steady_many(rest)
         if tail is None:  # an invalid value: bar by bar, skipping it
-            return super().update_many(bars) if not done else _join(head, super().update_many(rest))
+            tail = super().update_many(rest)
         return _join(head, tail) if head else tail
 
     def _steady_many(self, bars: Bars) -> list[np.ndarray] | None:
@@ -254,9 +260,11 @@ class TalibStream(StreamingIndicator):
             bars = dataclasses.replace(bars, close=source_series(bars, self.source))
         lists = {c: bars.column(c).tolist() for c in self._columns}
         results: list[Any] = []
-        for call, handle in zip(self.definition.calls, self._handles, strict=True):
-            arr = np.array(list(map(handle.update, *(lists[c] for c in call.inputs))))
-            results.append(arr if arr.ndim == 1 else tuple(np.ascontiguousarray(arr.T)))
+        for call, handle, width in zip(
+            self.definition.calls, self._handles, self._widths, strict=True
+        ):
+            values = list(map(handle.update, *(lists[c] for c in call.inputs)))
+            results.append(np.array(values) if width == 0 else tuple(columns_of(values, width)))
         outs = self.definition.outputs(results, bars, self.params)
         self._values = tuple(float(a[-1]) for a in outs)
         return outs
@@ -267,7 +275,7 @@ def _join(head: list[tuple[float, ...]], tail: list[np.ndarray]) -> list[np.ndar
     return [np.concatenate([a, b]) for a, b in zip(first, tail, strict=True)]
 
 
-@cache
+@lru_cache(maxsize=1024)  # bounded: parameters come from requests
 def _generated(
     definition: TalibDefinition, source: str, values: tuple[Any, ...]
 ) -> tuple[Callable[..., UpdateFn], Callable[..., tuple[float, ...]]]:

@@ -141,16 +141,9 @@ def _width_batch(bars: Bars, *, period: int, std: float) -> list[np.ndarray]:
     batch=_width_batch,
     aliases=("bbwidth", "bb_width"),
 )
-class BollingerWidth(HandWritten):
+class BollingerWidth(BollingerBands):
     """(upper - lower) / middle of the Bollinger Bands, computed as 2 * std * stddev / middle
     (no cancellation); 0 when middle is 0."""
-
-    def _configure(self, params: Params) -> None:
-        self._period: int = params["period"]
-        self._k: float = params["std"]
-
-    def _reset(self) -> None:
-        self._moments = RollingMoments(self._period)
 
     def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         mid, sd = self._moments.push(c)
