@@ -205,6 +205,16 @@ def test_invalid_bars_are_skipped_without_corrupting_state(real_bars):
                 assert_same(out[col][kept], ref[col], msg=col)
 
 
+@pytest.mark.parametrize("name", ["rsi", "macd", "keltner_channels", "bollinger_bands"])
+def test_update_taken_before_the_warm_up_keeps_working(name, goog):
+    ind = create(name)
+    update = ind.stream().update  # looked up once, before the TA-Lib handles open
+    got = np.array([update(*r) for r in rows(goog)])
+    batch = ind.compute(goog)
+    for j, col in enumerate(ind.columns):
+        assert_same(got[:, j], batch[col], msg=col)
+
+
 def test_invalid_bar_leaves_streaming_values_unchanged(goog):
     s = create("rsi").stream()
     for r in rows(goog)[:50]:

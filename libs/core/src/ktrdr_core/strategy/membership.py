@@ -444,8 +444,11 @@ def compile_row_evaluator(
         streaming fuzzification is a fraction of one call per membership.
     """
     inputs = sorted({i for i, _ in plan})
+    width = max(inputs) + 1 if inputs else 0
     lines = ["def evaluate(row):"]
-    lines += [f"    x{i} = float(row[{i}])" for i in inputs]
+    if width:  # unpack once; convert only what is not already a float (ints, NumPy scalars)
+        lines.append(f"    {', '.join(f'x{i}' for i in range(width))}, = row")
+        lines += [f"    if type(x{i}) is not float: x{i} = float(x{i})" for i in inputs]
     namespace: dict[str, Any] = {"exp": _EXP, "log": _LOG, "nan": _NAN}
     for i in inputs:
         outs = [k for k, (j, _) in enumerate(plan) if j == i]

@@ -17,6 +17,7 @@ set's memberships only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,10 @@ from ktrdr_fuzzy.domain import errors as codes
 
 if TYPE_CHECKING:
     from ktrdr_core.strategy.document import Strategy
+
+
+#: Streamed batches of at least this many bars are fuzzified vectorised (smaller: row by row).
+VECTOR_MIN_BARS = 128
 
 
 class FuzzyEngine:
@@ -162,10 +167,16 @@ class FuzzyStream:
         )
         self._set_ids = {fs.id: fs.indicator for fs in engine.fuzzy_sets.values()}
         self._n = len(cols)
+        # per input column, a set reading it (resolves a batch's columns by reference or id;
+        # None for a column of input_order no set reads)
+        first: dict[str, FuzzySetDefinition] = {}
+        for fs in engine.fuzzy_sets.values():
+            first.setdefault(fs.indicator, fs)
+        self._readers = [first.get(c) for c in cols]
 
     def update(self, values: Mapping[str, float] | Sequence[float]) -> list[float]:
         """Memberships of one bar (``NaN`` in -> ``NaN`` for that set's memberships)."""
-        if isinstance(values, list | tuple):
+        if isinstance(values, (list, tuple)):  # the tuple form is faster than list | tuple
             if len(values) != self._n:
                 raise self._count_error(len(values))
             return self._evaluate(values)
@@ -179,15 +190,32 @@ class FuzzyStream:
         return self._evaluate(values)
 
     def update_many(self, values: Mapping[str, ArrayLike]) -> np.ndarray:
-        """Memberships of a batch of bars, vectorised: ``(n, len(column_names))``, row ``i``
-        equal to :meth:`update` of bar ``i`` bit for bit.
+        """Memberships of a batch of bars: ``(n, len(column_names))``, row ``i`` equal to
+        :meth:`update` of bar ``i`` bit for bit. Batches of :data:`VECTOR_MIN_BARS` bars or
+        more are evaluated vectorised (NumPy over whole columns); smaller ones row by row,
+        where NumPy's per-call overhead would cost more than it saves.
 
         Parameters
         ----------
         values
             Indicator reference (or set id) -> 1-D array, one value per bar.
         """
-        return self._engine.fuzzify(values)[1]
+        engine = self._engine
+        read = [
+            np.asarray(engine._column(values, fs), dtype=np.float64).reshape(-1)
+            for fs in self._readers
+            if fs is not None
+        ]
+        n = len(read[0]) if read else 0
+        if n >= VECTOR_MIN_BARS or any(len(c) != n for c in read):
+            return engine.fuzzify(values)[1]  # (also reports ragged columns)
+        filler = [0.0] * n  # a column of input_order that no set reads
+        it = iter(read)
+        columns = [next(it).tolist() if fs is not None else filler for fs in self._readers]
+        evaluate = self._evaluate
+        rows = [evaluate(row) for row in zip(*columns, strict=True)]
+        flat = np.fromiter(chain.from_iterable(rows), np.float64, n * len(self.column_names))
+        return flat.reshape(n, len(self.column_names))
 
     def _count_error(self, got: int) -> ValidationError:
         return ValidationError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.batch import PreparedBars
 from ktrdr_indicators.domain.catalogue import Indicator, create
 from ktrdr_indicators.domain.streams import StreamingIndicator, UpdateFn, compile_function
+from ktrdr_indicators.domain.talib_engine import TalibStream
 
 
 class IndicatorSet:
@@ -129,8 +130,49 @@ def _concatenate(members: Sequence[StreamingIndicator]) -> UpdateFn:
     return fn
 
 
+def _fast_path(
+    members: Sequence[StreamingIndicator], inlined: Sequence[tuple[str, int] | None]
+) -> Callable[..., tuple[UpdateFn, Callable[..., None]]]:
+    """Generated per-bar function of a set with a fast path: once armed with the TA-Lib handles
+    of the ``inlined`` members (``(argument letters, tuple width or 0)``, ``None`` for members
+    called through their own ``update``), a bar whose five values are all finite calls those
+    handles directly, in one Python frame; any other bar takes ``slow``."""
+    names = [f"m{i}" for i in range(len(members))]
+    handles = [f"u{i}" for i, spec in enumerate(inlined) if spec is not None]
+    parts = []
+    for i, spec in enumerate(inlined):
+        if spec is None:
+            parts.append(f"*m{i}.update(o, h, lo, c, v)")
+        else:
+            args, width = spec
+            parts.append(f"{'*' if width else ''}u{i}({args})")
+    cells = ", ".join(handles)
+    src = (
+        f"def make(slow, {', '.join(names)}):\n"
+        "    ready = False\n"
+        f"    {' = '.join([*handles, 'None'])}\n"
+        "    def arm(*updates):\n"
+        f"        nonlocal ready, {cells}\n"
+        "        if updates:\n"
+        f"            {cells}, = updates\n"
+        "        ready = bool(updates)\n"
+        "    def update(o, h, lo, c, v):\n"
+        "        if ready and o - o == 0.0 and h - h == 0.0 and lo - lo == 0.0 "
+        "and c - c == 0.0 and v - v == 0.0:\n"
+        f"            return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
+        "        return slow(o, h, lo, c, v)\n"
+        "    return update, arm\n"
+    )
+    return compile_function(src, "make")  # type: ignore[no-any-return]
+
+
 class SetStream:
     """Per-stream state of an :class:`IndicatorSet`.
+
+    Per bar, the members' outputs are joined in one tuple. Once every member TA-Lib streams
+    as one handle's outputs is warmed up, a bar with five finite values calls those handles
+    directly from one generated function (the other members through their ``update``); other
+    bars go member by member, each skipping what it cannot read.
 
     Parameters
     ----------
@@ -146,8 +188,31 @@ class SetStream:
         widths = [len(m.info.outputs) for m in members]
         starts = np.cumsum([0, *widths])
         self._member_columns = [columns[a:b] for a, b in itertools.pairwise(starts)]
+        self._per_member = _concatenate(members)
+        self._inlined = [m for m in members if isinstance(m, TalibStream) and m.inlinable]
+        specs = [
+            (m.inline_args, 0 if len(m.info.outputs) == 1 else len(m.info.outputs))
+            if m in self._inlined
+            else None
+            for m in members
+        ]
+        self._armed = False
+        self._arm: Callable[..., None] | None = None
+        update: UpdateFn = self._per_member
+        if self._inlined:
+            update, self._arm = _fast_path(members, specs)(self._slow, *members)
         #: Feed one bar; one float per column (NaN = not ready or invalid input).
-        self.update: UpdateFn = _concatenate(members)
+        self.update: UpdateFn = update
+
+    def _slow(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        """Member by member; arms the fast path once every inlined member is warmed up."""
+        out = self._per_member(o, h, lo, c, v)
+        if not self._armed and all(m.initialized for m in self._inlined):
+            handles = [m.handle_update for m in self._inlined]
+            if self._arm is not None:
+                self._arm(*handles)
+            self._armed = True
+        return out
 
     def update_bars(self, bars: Bars) -> dict[str, np.ndarray]:
         """Feed a batch of bars in order; ``{column: array}`` with one row per bar.
@@ -177,3 +242,6 @@ class SetStream:
         """Return every member to its freshly constructed state."""
         for m in self.members:
             m.reset()
+        if self._arm is not None:
+            self._arm()  # no handles: the fast path is off until the members warm up again
+        self._armed = False

@@ -79,6 +79,12 @@ def all_finite(values: np.ndarray) -> bool:
     return bool(np.isfinite(total)) or bool(np.isfinite(values).all())
 
 
+def finite_list(values: list[float]) -> bool:
+    """True when every value is finite (``sum`` in C first; exact check if that overflowed)."""
+    total = sum(values)
+    return total - total == 0.0 or all(x - x == 0.0 for x in values)
+
+
 def bar_rows(bars: Bars) -> list[tuple[float, float, float, float, float]]:
     """The bars as ``(open, high, low, close, volume)`` tuples of Python floats."""
     cols = (bars.open, bars.high, bars.low, bars.close, bars.volume)
@@ -151,7 +157,7 @@ class StreamingIndicator:
     @property
     def value(self) -> float:
         """Primary output of the last valid bar (NaN while not initialized)."""
-        return self._values[self._primary]
+        return self.values[self._primary]
 
     @property
     def values(self) -> tuple[float, ...]:

@@ -34,10 +34,10 @@ from ktrdr_indicators.domain.streams import (
     LETTER,
     StreamingIndicator,
     UpdateFn,
-    all_finite,
     bar_rows,
     columns_of,
     finite_condition,
+    finite_list,
     read_columns,
     source_series,
     step_update,
@@ -176,7 +176,8 @@ class TalibStream(StreamingIndicator):
 
     While warming up, ``update`` buffers the valid bars; the bar that completes TA-Lib's
     lookback opens the handles and replaces ``update`` by a generated closure that calls the
-    handles' ``update`` directly (no per-bar state checks).
+    handles' ``update`` directly (no per-bar state checks). A reference to ``update`` taken
+    before that keeps working (it forwards to the new one); look it up again for speed.
 
     Parameters
     ----------
@@ -208,8 +209,9 @@ class TalibStream(StreamingIndicator):
     def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         """A valid bar while warming up: buffer it; open the handles once there is enough."""
         history = self._history
-        if history is None:  # pragma: no cover - only called before the handles are open
-            return self._nan
+        if history is None:  # ``update`` looked up before the handles opened: still correct
+            steady: tuple[float, ...] = self.update(o, h, lo, c, v)
+            return steady
         bar = {"open": o, "high": h, "low": lo, "close": c, "volume": v}
         for column, values in history.items():
             values.append(bar[column])
@@ -230,6 +232,36 @@ class TalibStream(StreamingIndicator):
         opened = [handle.value for handle in handles]
         first: tuple[float, ...] = self._first(self, o, h, lo, c, v, *opened)
         return first
+
+    @property
+    def values(self) -> tuple[float, ...]:
+        """All outputs of the last valid bar (read back from the TA-Lib handle when the
+        indicator is that handle's outputs as they are)."""
+        if self.initialized and self.definition.assemble is None:
+            value = self._handles[0].value
+            return value if isinstance(value, tuple) else (value,)
+        return self._values
+
+    @property
+    def inlinable(self) -> bool:
+        """True when this stream is one TA-Lib handle's outputs as they are, reading ``close``
+        itself: a set may then call the handle directly (see ``sets.SetStream``)."""
+        reads_source = self.source != "close" and "close" in self.info.inputs
+        return (
+            self.definition.assemble is None
+            and len(self.definition.calls) == 1
+            and not (reads_source)
+        )
+
+    @property
+    def inline_args(self) -> str:
+        """The handle's arguments as generated code (``"h, lo, c"``)."""
+        return ", ".join(LETTER[c] for c in self.definition.calls[0].inputs)
+
+    @property
+    def handle_update(self) -> Callable[..., Any]:
+        """The (open) handle's ``update``."""
+        return self._handles[0].update  # type: ignore[no-any-return]
 
     def update_many(self, bars: Bars) -> list[np.ndarray]:
         """Feed a batch of bars in order; one array per output, row ``i`` equal to ``update``
@@ -254,17 +286,20 @@ class TalibStream(StreamingIndicator):
 
     def _steady_many(self, bars: Bars) -> list[np.ndarray] | None:
         """``update_many`` once the handles are open; ``None`` when a value read is not finite."""
-        if not all(all_finite(bars.column(c)) for c in self._reads):
-            return None
         if self.source != "close" and "close" in self.info.inputs:
             bars = dataclasses.replace(bars, close=source_series(bars, self.source))
         lists = {c: bars.column(c).tolist() for c in self._columns}
+        if not all(finite_list(values) for values in lists.values()):
+            return None
         results: list[Any] = []
         for call, handle, width in zip(
             self.definition.calls, self._handles, self._widths, strict=True
         ):
             values = list(map(handle.update, *(lists[c] for c in call.inputs)))
             results.append(np.array(values) if width == 0 else tuple(columns_of(values, width)))
+        if self.definition.assemble is None:  # the handle's outputs; values read back from it
+            first = results[0]
+            return list(first) if isinstance(first, tuple) else [first]
         outs = self.definition.outputs(results, bars, self.params)
         self._values = tuple(float(a[-1]) for a in outs)
         return outs
@@ -290,18 +325,19 @@ def _generated(
         f"            r{i} = u{i}({', '.join(LETTER[c] for c in call.inputs)})\n"
         for i, call in enumerate(definition.calls)
     )
-    if definition.assemble is None:
+    if definition.assemble is None:  # values read back from the handle: nothing to keep
         expression = "(r0,)" if len(definition.info.outputs) == 1 else "r0"
+        keep = f"            return {expression}\n"
     else:
         expression = definition.assemble
+        keep = f"            vals = self._values = {expression}\n            return vals\n"
     src = (
         f"def make(self, nan, {', '.join(handles)}):\n"
         "    def update(o, h, lo, c, v):\n"
         f"        if {finite_condition(reads)}:\n"
         f"            {rebind or 'pass'}\n"
         f"{calls}"
-        f"            vals = self._values = {expression}\n"
-        "            return vals\n"
+        f"{keep}"
         "        return nan\n"
         "    return update\n"
         f"def first(self, o, h, lo, c, v, {', '.join(results)}):\n"
