@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -12,7 +11,13 @@ from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.batch import PreparedBars
 from ktrdr_indicators.domain.catalogue import Indicator, create
-from ktrdr_indicators.domain.streams import StreamingIndicator, UpdateFn, compile_function
+from ktrdr_indicators.domain.streams import (
+    StreamingIndicator,
+    UpdateFn,
+    bar_rows,
+    columns_of,
+    compile_function,
+)
 from ktrdr_indicators.domain.talib_engine import TalibStream
 
 
@@ -185,9 +190,6 @@ class SetStream:
     def __init__(self, members: list[StreamingIndicator], columns: list[str]) -> None:
         self.members = members
         self.columns = columns
-        widths = [len(m.info.outputs) for m in members]
-        starts = np.cumsum([0, *widths])
-        self._member_columns = [columns[a:b] for a, b in itertools.pairwise(starts)]
         self._per_member = _concatenate(members)
         self._inlined = [m for m in members if isinstance(m, TalibStream) and m.inlinable]
         specs = [
@@ -228,10 +230,9 @@ class SetStream:
                 f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
                 field="bars",
             )
-        out: dict[str, np.ndarray] = {}
-        for member, columns in zip(self.members, self._member_columns, strict=True):
-            out.update(zip(columns, member.update_many(bars), strict=True))
-        return {col: out[col] for col in self.columns}
+        update = self.update  # bar by bar through the fast path: as fast as member by member
+        values = columns_of([update(*row) for row in bar_rows(bars)], len(self.columns))
+        return dict(zip(self.columns, values, strict=True))
 
     @property
     def initialized(self) -> bool:
