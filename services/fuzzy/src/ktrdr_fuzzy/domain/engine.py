@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 #: Streamed batches of at least this many bars are fuzzified vectorised (smaller: row by row).
-VECTOR_MIN_BARS = 128
+VECTOR_MIN_BARS = 64
 
 
 class FuzzyEngine:

@@ -95,8 +95,7 @@ def columns_of(rows: Sequence[tuple[float, ...]], width: int) -> list[np.ndarray
     """Per-bar output tuples as one float64 array per output (``fromiter`` over the flattened
     tuples: about twice as fast as ``np.array`` of a list of tuples)."""
     flat = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * width)
-    arr = flat.reshape(len(rows), width)
-    return [np.ascontiguousarray(arr[:, j]) for j in range(width)]
+    return list(flat.reshape(len(rows), width).T.copy())  # one transpose: contiguous columns
 
 
 def compile_function(source: str, name: str, namespace: Mapping[str, Any] | None = None) -> Any:
