@@ -23,6 +23,23 @@ if TYPE_CHECKING:
     from ktrdr_indicators.domain.registry import Definition
 
 
+def require_bars(bars: Bars) -> Bars:
+    """``bars`` itself, checked to be :class:`~ktrdr_core.bars.Bars` (the one bar type).
+
+    Raises
+    ------
+    ValidationError
+        IND-007 for anything else (a dict of arrays, a DataFrame ...).
+    """
+    if not isinstance(bars, Bars):
+        raise E.ValidationError(
+            E.BAD_BARS,
+            f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
+            field="bars",
+        )
+    return bars
+
+
 class PreparedBars:
     """Bars with validity worked out lazily and cached: per column whether every value is finite
     (one ``np.isfinite`` pass), per source the derived price series, per combination of inputs
@@ -38,13 +55,7 @@ class PreparedBars:
     __slots__ = ("_finite", "_rows", "_sources", "bars", "n")
 
     def __init__(self, bars: Bars) -> None:
-        if not isinstance(bars, Bars):
-            raise E.ValidationError(
-                E.BAD_BARS,
-                f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
-                field="bars",
-            )
-        self.bars = bars
+        self.bars = require_bars(bars)
         self.n = len(bars)
         self._finite: dict[str, np.ndarray | None] = {}  # None: every value finite
         self._sources: dict[str, np.ndarray] = {}

@@ -9,7 +9,7 @@ import numpy as np
 
 from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.batch import PreparedBars
+from ktrdr_indicators.domain.batch import PreparedBars, require_bars
 from ktrdr_indicators.domain.catalogue import Indicator, create
 from ktrdr_indicators.domain.streams import (
     StreamingIndicator,
@@ -224,12 +224,7 @@ class SetStream:
         ValidationError
             IND-007 when ``bars`` is not a :class:`~ktrdr_core.bars.Bars`.
         """
-        if not isinstance(bars, Bars):
-            raise E.ValidationError(
-                E.BAD_BARS,
-                f"Bars must be ktrdr_core.bars.Bars, got {type(bars).__name__}.",
-                field="bars",
-            )
+        require_bars(bars)
         update = self.update  # bar by bar through the fast path: as fast as member by member
         values = columns_of([update(*row) for row in bar_rows(bars)], len(self.columns))
         return dict(zip(self.columns, values, strict=True))
