@@ -21,19 +21,22 @@ from ktrdr_indicators.domain.registry import (
     less,
     period,
     talib_indicator,
+    talib_period_indicator,
 )
 from ktrdr_indicators.domain.streams import NAN, HandWritten
 
 _LOG = math.log
 
-talib_indicator(
+talib_period_indicator(
     "rsi",
+    function="RSI",
+    inputs=CLOSE,
     display="Relative Strength Index",
     category="momentum",
     description="Wilder RSI in [0, 100]; seed = mean gain/loss of the first `period` changes; "
     "0 when average gain and loss are both 0 (a flat range), as TA-Lib.",
-    params=(period(14, 2),),
-    calls=(call("RSI", CLOSE, timeperiod="period"),),
+    default=14,
+    minimum=2,
 )
 talib_indicator(
     "macd",
@@ -76,38 +79,43 @@ talib_indicator(
     outputs=("k", "d"),
     aliases=("stoch",),
 )
-talib_indicator(
+talib_period_indicator(
     "cci",
+    function="CCI",
+    inputs=HLC,
     display="Commodity Channel Index",
     category="momentum",
     description="(tp - SMA(tp)) / (0.015 x mean deviation), tp = (h+l+c)/3.",
-    params=(period(20, 2),),
-    calls=(call("CCI", HLC, timeperiod="period"),),
+    default=20,
+    minimum=2,
 )
-talib_indicator(
+talib_period_indicator(
     "williams_r",
+    function="WILLR",
+    inputs=HLC,
     display="Williams %R",
     category="momentum",
     description="Position of close in the high-low range, [-100, 0].",
-    params=(period(14),),
-    calls=(call("WILLR", HLC, timeperiod="period"),),
+    default=14,
     aliases=("willr", "wr"),
 )
-talib_indicator(
+talib_period_indicator(
     "roc",
+    function="ROC",
+    inputs=CLOSE,
     display="Rate of Change",
     category="momentum",
     description="(close / close[period] - 1) x 100.",
-    params=(period(10),),
-    calls=(call("ROC", CLOSE, timeperiod="period"),),
+    default=10,
 )
-talib_indicator(
+talib_period_indicator(
     "momentum",
+    function="MOM",
+    inputs=CLOSE,
     display="Momentum",
     category="momentum",
     description="close - close[period].",
-    params=(period(10),),
-    calls=(call("MOM", CLOSE, timeperiod="period"),),
+    default=10,
     aliases=("mom",),
 )
 

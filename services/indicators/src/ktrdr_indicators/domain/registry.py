@@ -236,6 +236,31 @@ def talib_indicator(
     return definition
 
 
+def talib_period_indicator(
+    name: str,
+    *,
+    function: str,
+    inputs: tuple[str, ...],
+    display: str,
+    category: str,
+    description: str,
+    default: int,
+    minimum: int = 1,
+    aliases: tuple[str, ...] = (),
+) -> TalibDefinition:
+    """Register the common case: one TA-Lib function with one ``timeperiod``, exposed as our
+    ``period`` (an int in ``[minimum, MAX_PERIOD]``, ``default`` when omitted)."""
+    return talib_indicator(
+        name,
+        display=display,
+        category=category,
+        description=description,
+        params=(period(default, minimum),),
+        calls=(call(function, inputs, timeperiod="period"),),
+        aliases=aliases,
+    )
+
+
 def hand_written(
     name: str,
     *,

@@ -24,35 +24,39 @@ from ktrdr_indicators.domain.registry import (
     number,
     period,
     talib_indicator,
+    talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import Atr, ratio_or
 from ktrdr_indicators.domain.streams import NAN, HandWritten
 from ktrdr_indicators.domain.talib_engine import TalibCall
 
-talib_indicator(
+talib_period_indicator(
     "sma",
+    function="SMA",
+    inputs=CLOSE,
     display="Simple Moving Average",
     category="trend",
     description="Arithmetic mean of the last `period` closes.",
-    params=(period(20),),
-    calls=(call("SMA", CLOSE, timeperiod="period"),),
+    default=20,
 )
-talib_indicator(
+talib_period_indicator(
     "ema",
+    function="EMA",
+    inputs=CLOSE,
     display="Exponential Moving Average",
     category="trend",
     description="EMA with k = 2/(period+1), seeded by the SMA of the first `period` closes "
     "(TA-Lib convention; pandas' ewm(adjust=False) seeds with the first close instead).",
-    params=(period(20),),
-    calls=(call("EMA", CLOSE, timeperiod="period"),),
+    default=20,
 )
-talib_indicator(
+talib_period_indicator(
     "wma",
+    function="WMA",
+    inputs=CLOSE,
     display="Weighted Moving Average",
     category="trend",
     description="Linearly weighted mean (weights 1..period).",
-    params=(period(20),),
-    calls=(call("WMA", CLOSE, timeperiod="period"),),
+    default=20,
 )
 talib_indicator(
     "adx",

@@ -19,17 +19,19 @@ from ktrdr_indicators.domain.registry import (
     number,
     period,
     talib_indicator,
+    talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import Atr, RollingMoments, rolling_mean_std
 from ktrdr_indicators.domain.streams import HandWritten
 
-talib_indicator(
+talib_period_indicator(
     "atr",
+    function="ATR",
+    inputs=HLC,
     display="Average True Range",
     category="volatility",
     description="Wilder ATR; first value = mean of true ranges of bars 1..period.",
-    params=(period(14),),
-    calls=(call("ATR", HLC, timeperiod="period"),),
+    default=14,
 )
 
 

@@ -14,6 +14,7 @@ from ktrdr_indicators.domain.registry import (
     hand_written,
     period,
     talib_indicator,
+    talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import WinSum, ratio_or
 from ktrdr_indicators.domain.streams import HandWritten
@@ -26,14 +27,15 @@ talib_indicator(
     params=(),
     calls=(call("OBV", ("close", "volume")),),
 )
-talib_indicator(
+talib_period_indicator(
     "mfi",
+    function="MFI",
+    inputs=HLCV,
     display="Money Flow Index",
     category="volume",
     description="Volume-weighted RSI of typical price (0 when total flow < 1, a TA-Lib "
     "convention).",
-    params=(period(14),),
-    calls=(call("MFI", HLCV, timeperiod="period"),),
+    default=14,
 )
 talib_indicator(
     "ad",
