@@ -168,10 +168,12 @@ class IndicatorInfo:
     aliases
         Other accepted names, e.g. ``("bbands",)``.
     engine
-        What computes batch mode: ``"ta-lib"``, ``"native"`` (numpy / pure Python) or
+        What computes it: ``"ta-lib"`` (TA-Lib's functions in batch mode, its stream handles
+        when streaming), ``"native"`` (numpy / pure Python) or
         ``"pandas-ta-classic"``.
     streaming
-        ``"incremental"`` (O(1) per bar, pure Python) or ``"window-recompute"``.
+        ``"incremental"`` (O(1) per bar: a TA-Lib stream handle or hand-written state) or
+        ``"window-recompute"``.
     warmup_fn
         ``warmup_fn(params) -> int``: leading bars whose output is NaN (not ready). For
         data-dependent indicators (ZigZag) it is the minimum.

@@ -4,7 +4,8 @@ A registration carries the name, the typed and bounded parameters, the inputs, t
 the warm-up, and how the indicator is computed:
 
 * :func:`talib_indicator` for indicators TA-Lib defines: batch mode, streaming (TA-Lib's stream
-  handles) and the warm-up (TA-Lib's lookback) are derived from the TA-Lib calls;
+  handles) and the warm-up (TA-Lib's lookback) are derived from the TA-Lib calls
+  (:func:`talib_period_indicator` for the common one-function, one-period case);
 * :func:`hand_written` (a class decorator) for the rest: a batch function and a
   :class:`~ktrdr_indicators.domain.streams.HandWritten` streaming class.
 
