@@ -268,7 +268,8 @@ def stream_section(iset: IndicatorSet) -> str:
         "warm-up bars, best of 5): `update` one bar per call, and `update_many` on messages of "
         f"{MESSAGE_BARS} bars. TA-Lib-defined indicators stream through TA-Lib's own stream "
         "handles; the peer column is those handles' `update` alone (summed when an indicator "
-        "needs several TA-Lib functions), measured in the same run.\n\n"
+        "needs several TA-Lib functions), measured in the same run. Absolute figures move by "
+        "up to a third between runs on this shared 2-core machine; the ratio columns hold.\n\n"
         + table(headers, trows)
         + f"\n\nTA-Lib-defined indicators, ns per indicator per bar: `update` **average "
         f"{np.mean(one):.0f}**, slowest {max(one):.0f}; `update_many` **average "
