@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._report import table, write_section
 from ktrdr_core.calendars import CALENDARS
 from ktrdr_core.timeframes import TIMEFRAMES
+from ktrdr_data.domain.csv_io import write_csv
 from ktrdr_data.domain.gaps import analyze_gaps
 from ktrdr_data.domain.storage import ParquetBarStore
 from ktrdr_data.domain.synthetic import SyntheticConfig, generate
@@ -69,6 +70,22 @@ def main() -> None:
                     ),
                     7,
                 ),
+            ),
+            (
+                "store.read first 100k bars (ours, one LoadData page)",
+                best_of(lambda: store.read("SYNTH", "1m", limit=100_000), 7),
+            ),
+            (
+                "store.count 10% range (ours, statistics)",
+                best_of(lambda: store.count("SYNTH", "1m", lo, hi), 7),
+            ),
+            (
+                "write_csv 200k bars (ours, ExportBars)",
+                best_of(lambda: write_csv(bars.iloc[:200_000]), 2),
+            ),
+            (
+                "pandas DataFrame.to_csv same 200k bars",
+                best_of(lambda: bars.iloc[:200_000].to_csv(), 1),
             ),
             ("store.write 1M bars (new file)", write_s),
             (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
+import subprocess  # nosec B404 # the benchmark starts local processes
 import sys
 import tempfile
 import time
@@ -69,7 +69,7 @@ def _start(service: str, port: int, home: Path) -> subprocess.Popen[bytes]:
         "KTRDR_LOG_LEVEL": "WARNING",
         "KTRDR_DATA_IMPORT_BUNDLED": "false",
     }
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603 # fixed argv of a local process
         [sys.executable, "-m", f"ktrdr_{service}"],
         env=env,
         stdout=subprocess.DEVNULL,

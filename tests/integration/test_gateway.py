@@ -24,7 +24,7 @@ from ktrdr_cli import mesh
 from ktrdr_gateway import keys
 from ktrdr_gateway.runner import running_envoy
 
-from .test_gateway_common import HTTP_FOR_GRPC, assert_error, edge_config
+from .test_gateway_common import HTTP_FOR_GRPC, Edge, assert_error, edge_config, running_edge
 
 pytestmark = pytest.mark.integration
 SECURITY = (
@@ -35,33 +35,14 @@ SECURITY = (
 )
 
 
-class Edge:
-    def __init__(self, url: str, store: keys.KeyStore, keyset: dict[str, str]) -> None:
-        self.url = url
-        self.store = store
-        self.keys = keyset
-
-    def client(self, role: str | None = "admin", **headers: str) -> httpx.Client:
-        h = dict(headers)
-        if role:
-            h["x-api-key"] = self.keys[role]
-        return httpx.Client(base_url=self.url, headers=h, timeout=30)
-
-
 @pytest.fixture(scope="module")
 def edge(mesh_layout: mesh.Layout, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    work = tmp_path_factory.mktemp("edge")
-    store = keys.KeyStore(work / "api-keys")
-    keyset = {role: store.create(role)[0] for role in keys.ROLES}
-    cfg = edge_config(
+    with running_edge(
         mesh_layout,
-        store.path,
-        rate_limit_per_minute=100_000,
-        rate_limit_burst=100_000,
+        tmp_path_factory.mktemp("edge"),
         max_request_bytes=64 * 1024,
-    )
-    with running_envoy(cfg, work) as url:
-        yield Edge(url, store, keyset)
+    ) as edge:
+        yield edge
 
 
 # --- the mesh's own gateway ------------------------------------------------------------------
@@ -217,8 +198,13 @@ def test_roles(edge: Edge) -> None:
         assert http.post("//api/v1/models/train", json={}).status_code in (400, 403, 404)
         assert http.post("/api/v1/models/./train", json={}).status_code in (400, 403, 404)
         assert http.get("/api/v1/models/list").status_code not in (401, 403)
+    with edge.client("read") as http:
+        assert_error(http.post("/api/v1/strategies/x/backtest", json={}), 403, "AUTH-003")
     with edge.client("trade") as http:
+        assert_error(http.post("/api/v1/strategies/x/walk-forward", json={}), 403, "AUTH-003")
+        assert http.post("/api/v1/strategies/x:validate", json={}).status_code not in (401, 403)
         assert_error(http.post("/api/v1/models/train", json={}), 403, "AUTH-003")
+        assert_error(http.post("/api/v1/trainings/zz:cancel", json={}), 403, "AUTH-003")
         assert http.post("/api/v1/data/load", json={}).status_code not in (401, 403)
     with edge.client("admin") as http:
         assert http.delete("/api/v1/models/zz_does_not_exist").status_code not in (401, 403)

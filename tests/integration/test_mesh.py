@@ -55,21 +55,23 @@ def test_grpcurl_lists_and_describes_each_service(mesh_layout, service):
     assert checked == {"status": "SERVING"}
 
 
-def test_grpcurl_sees_an_unbuilt_rpc_as_unimplemented_with_a_message(mesh_layout):
+def test_grpcurl_sees_a_domain_error_with_its_stable_code_and_suggestion(mesh_layout):
     done = subprocess.run(
         [
             GRPCURL,
             "-plaintext",
-            mesh_layout.address("neural"),
-            "ktrdr.neural.v1.NeuralService/ListModels",
+            "-d",
+            '{"symbol": "EURUSE", "timeframe": "1h"}',
+            mesh_layout.address("data"),
+            "ktrdr.data.v1.DataService/GetDataInfo",
         ],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert done.returncode != 0
-    assert "Unimplemented" in done.stderr
-    assert "RUNTIME-005" in done.stderr and "not available yet" in done.stderr
+    assert "NotFound" in done.stderr
+    assert "DATA-004" in done.stderr and "EURUSD" in done.stderr
 
 
 def _free_port() -> int:
@@ -120,13 +122,6 @@ def test_invalid_settings_exit_with_code_2_and_a_message(tmp_path):
     assert "KTRDR_NEURAL_PORT='not-a-port'" in done.stderr
 
 
-def _mesh_children() -> set[int]:
-    out = subprocess.run(
-        ["pgrep", "-f", "-P", str(os.getpid()), "-m ktrdr_"], capture_output=True, text=True
-    )
-    return {int(p) for p in out.stdout.split()}
-
-
 def test_port_in_use_names_the_service_and_starts_nothing(tmp_path):
     layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
     with socket.socket() as blocker:
@@ -138,16 +133,16 @@ def test_port_in_use_names_the_service_and_starts_nothing(tmp_path):
     assert mesh.read_state(layout) == {}
 
 
-def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(tmp_path):
+def test_a_service_failing_at_startup_is_named_and_nothing_is_left_running(
+    tmp_path, mesh_processes
+):
     layout = mesh.Layout(home=tmp_path, base_port=mesh.find_free_base_port())
     env = {**os.environ, "KTRDR_GRACE_SECONDS": "-1"}  # rejected by every service's settings
-    before = _mesh_children()
     with pytest.raises(mesh.MeshError, match=r"exited with code 2 during start-up") as info:
         mesh.up(layout, base_env=env, timeout=60)
     assert "KTRDR_GRACE_SECONDS=-1.0 must be >= 0" in str(info.value)
     assert not layout.state_file.exists()
-    time.sleep(0.2)
-    assert _mesh_children() - before == set()
+    assert mesh_processes(tmp_path) == set()
 
 
 def test_bad_gateway_setting_is_a_clear_error_and_nothing_starts(tmp_path):

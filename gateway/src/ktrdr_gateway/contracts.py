@@ -16,19 +16,14 @@ from pathlib import Path
 from google.api import annotations_pb2, http_pb2
 from google.protobuf import descriptor_pb2
 
+from ktrdr_runtime import services
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PROTOS = REPO_ROOT / "protos"
 GEN_PROTOS = REPO_ROOT / "scripts" / "gen_protos.py"
 
-# gRPC package prefix -> mesh service name (the key of DEFAULT_PORTS).
-SERVICE_OF_PACKAGE = {
-    "ktrdr.data.v1": "data",
-    "ktrdr.indicators.v1": "indicators",
-    "ktrdr.fuzzy.v1": "fuzzy",
-    "ktrdr.neural.v1": "neural",
-    "ktrdr.backtest.v1": "backtest",
-    "ktrdr.ib_gateway.v1": "ib_gateway",
-}
+# gRPC package -> mesh service name, from the one service list.
+SERVICE_OF_PACKAGE = services.by_proto_package()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,8 +6,12 @@ transcoder services, roles and OpenAPI body all come from the descriptor set.
 
 Filter chain (order matters)::
 
-    cors -> lua (API key -> role; 401/403) -> local_ratelimit (per key id; 429)
-         -> grpc_web -> grpc_json_transcoder (REST <-> gRPC, strict validation) -> router
+    header_mutation (internal headers in, security headers out) -> cors
+      -> lua (API key -> role; 401/403/429 for failed-auth floods; strict bodies and queries;
+              NDJSON framing of REST streams with a final error line)
+      -> local_ratelimit (per key id; 429 + retry-after) -> grpc_web
+      -> grpc_json_transcoder (REST <-> gRPC) -> lua ktrdr.stream_status (REST marker, stream
+         status) -> router
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ktrdr_gateway import contracts, policy
+from ktrdr_gateway import contracts, policy, tls
+from ktrdr_runtime.limits import REST_MAX_RESPONSE_BYTES
 
 HCM = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3."
 FILTER_DISABLED = {
@@ -72,12 +77,19 @@ class GatewayConfig:
     rate_limit_burst: int = 100
     cors_origins: Sequence[str] = ("http://localhost:5173",)
     max_request_bytes: int = 4 * 1024 * 1024
-    # Unary JSON responses are buffered whole by the transcoder (streams are not).
-    max_response_bytes: int = 64 * 1024 * 1024
+    # Unary answers are buffered whole by the transcoder (streams are not); the services refuse
+    # larger ones first (RUNTIME-007 at REST_MAX_RESPONSE_BYTES), so this is only a backstop.
+    max_response_bytes: int = REST_MAX_RESPONSE_BYTES + 1024 * 1024
     upstream_timeout_seconds: float = 60.0
+    # HTTPS: PEM paths, served through the SDS file ``tls_sds_path`` (written next to
+    # envoy.json by ``write`` when empty); Envoy picks up a replaced certificate by itself.
     tls_cert: str = ""
     tls_key: str = ""
+    tls_sds_path: str = ""
     access_log: bool = True
+    # Requests without a valid API key, per client address (per Envoy worker).
+    auth_fail_per_minute: int = 30
+    auth_fail_burst: int = 30
 
 
 def _lua(value: Any) -> str:
@@ -93,17 +105,19 @@ def _lua(value: Any) -> str:
     return "{" + ", ".join(_lua(v) for v in value) + "}"
 
 
-def body_schemas(fds: Any, roots: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """Per message reachable from ``roots``: field name (JSON and proto) -> what its value is.
+def body_schemas(fds: Any, roots: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per message reachable from ``roots``: its fields as the Lua filter checks them.
 
-    0 is a scalar, enum or free-form value (Struct, Value, Timestamp...: the transcoder checks
-    those); a string names a message whose objects are checked; ``{"map": x}`` is a map.
+    ``spec`` maps each field name (JSON and proto) to what its value is: 0 is a scalar, enum or
+    free-form value (Struct, Value, Timestamp...: the transcoder checks those); a string names a
+    message whose objects are checked; ``{"map": x}`` is a map. ``names`` maps both names to the
+    proto name (two names of one field are one field); ``repeated`` lists the list fields.
     """
     from google.protobuf import descriptor_pb2
 
     F = descriptor_pb2.FieldDescriptorProto
     msgs = contracts.messages(fds)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
 
     def spec(field: Any) -> Any:
         name = field.type_name.lstrip(".")
@@ -118,15 +132,46 @@ def body_schemas(fds: Any, roots: Sequence[str]) -> dict[str, dict[str, Any]]:
     def visit(name: str) -> None:
         if name in out or name not in msgs:
             return
-        out[name] = {}
+        out[name] = {"spec": {}, "names": {}, "repeated": {}}
         for field in msgs[name].field:
             value = spec(field)
-            out[name][field.json_name] = value
-            out[name][field.name] = value
+            for key in (field.json_name, field.name):
+                out[name]["spec"][key] = value
+                out[name]["names"][key] = field.name
+            is_map = isinstance(value, dict)
+            if field.label == F.LABEL_REPEATED and not is_map:
+                out[name]["repeated"][field.name] = True
 
     for root in roots:
         visit(root)
     return out
+
+
+def _rules(routes: Sequence[contracts.HttpRoute], needed: Mapping[str, str]) -> list[str]:
+    """The generated Lua tables describing routes: roles (``needed``: gRPC path -> role),
+    bodies, queries, streams."""
+    rest = [
+        (r.verb, r.lua_pattern(), needed[r.grpc_path])
+        for r in routes
+        if needed[r.grpc_path] != "read"
+    ]
+    body = [[r.verb, r.lua_pattern(), r.input_type] for r in routes if r.body == "*"]
+    query = [
+        [r.verb, r.lua_pattern(), r.input_type, {p: True for p in r.path_params}]
+        for r in routes
+        if r.body != "*"
+    ]
+    streams = [[r.verb, r.lua_pattern()] for r in routes if r.server_streaming]
+    return [
+        "REST_ROLE = " + _lua([list(rule) for rule in rest]),
+        "BODY_RULES = " + _lua(body),
+        "QUERY_RULES = " + _lua(query),
+        "STREAM_RULES = " + _lua(streams),
+    ]
+
+
+def _script(name: str) -> str:
+    return resources.files("ktrdr_gateway").joinpath(name).read_text()
 
 
 def lua_source(
@@ -135,51 +180,70 @@ def lua_source(
     grpc_paths: Sequence[str],
     fds: Any = None,
 ) -> str:
-    """The auth filter's Lua: generated settings + the fixed script."""
-    grpc_role = {p: policy.role_for(p) for p in grpc_paths if policy.role_for(p) != "read"}
-    rest = [
-        (r.verb, r.lua_pattern(), policy.role_for(r.grpc_path))
-        for r in routes
-        if policy.role_for(r.grpc_path) != "read"
-    ]
+    """The auth filter's Lua: generated settings, the shared helpers and the fixed script."""
+    needed = policy.roles(fds) if fds is not None else policy.contract_roles()
+    grpc_role = {p: needed[p] for p in grpc_paths if needed[p] != "read"}
     head = [
         f"KEY_FILE = {json.dumps(cfg.key_file)}",
         f"ENV_VAR = {json.dumps(cfg.key_env)}",
         f"RELOAD_SECONDS = {int(cfg.key_reload_seconds)}",
-        "GRPC_ROLE = {"
-        + ", ".join(f"[{json.dumps(p)}] = {json.dumps(r)}" for p, r in sorted(grpc_role.items()))
-        + "}",
-        "REST_ROLE = {"
-        + ", ".join("{" + ", ".join(json.dumps(x) for x in rule) + "}" for rule in rest)
-        + "}",
-        "PUBLIC_PATHS = {"
-        + ", ".join(f"[{json.dumps(p)}] = true" for p in policy.PUBLIC_PATHS)
-        + "}",
+        f"AUTH_FAIL_PER_MINUTE = {max(1, int(cfg.auth_fail_per_minute))}",
+        f"AUTH_FAIL_BURST = {max(1, int(cfg.auth_fail_burst))}",
+        "GRPC_ROLE = " + _lua(dict(sorted(grpc_role.items()))),
+        "PUBLIC_PATHS = " + _lua(dict.fromkeys(policy.PUBLIC_PATHS, True)),
+        *_rules(routes, needed),
     ]
-    body_routes = [r for r in routes if r.body == "*"]
-    head.append(
-        "BODY_RULES = " + _lua([[r.verb, r.lua_pattern(), r.input_type] for r in body_routes])
-    )
-    schemas = body_schemas(fds, [r.input_type for r in body_routes]) if fds is not None else {}
-    head.append("MSGS = " + _lua(schemas))
-    body = resources.files("ktrdr_gateway").joinpath("auth.lua").read_text()
-    return "\n".join(head) + "\n" + body
+    roots = [r.input_type for r in routes]
+    schemas = body_schemas(fds, roots) if fds is not None else {}
+    for table in ("spec", "names", "repeated"):
+        name = {"spec": "MSGS", "names": "NAMES", "repeated": "REPEATED"}[table]
+        head.append(f"{name} = " + _lua({t: s[table] for t, s in schemas.items()}))
+    return "\n".join([*head, _script("lua_common.lua"), _script("auth.lua")])
+
+
+def stream_status_source() -> str:
+    """The Lua of the filter after the transcoder (REST marker, stream errors)."""
+    return "\n".join([_script("lua_common.lua"), _script("stream_status.lua")])
+
+
+# Request headers only the edge itself may set (client copies are removed first).
+INTERNAL_HEADERS = (
+    "x-ktrdr-key-id",
+    "x-ktrdr-role",
+    "x-ktrdr-log-path",
+    "x-ktrdr-rpc",
+    "x-ktrdr-rest",
+    "x-ktrdr-lua-reply",
+)
 
 
 def _local_reply_config() -> dict[str, Any]:
+    """Envoy's own error replies as JSON errors; every local reply gets the security headers.
+
+    Replies the Lua filter wrote (marked by ``x-ktrdr-lua-reply``) are already JSON errors and
+    only get the headers.
+    """
+    headers = _security_header_options()
+    not_lua = {
+        "header_filter": {
+            "header": {"name": "x-ktrdr-lua-reply", "present_match": True, "invert_match": True}
+        }
+    }
     mappers = []
     for status, (grpc_code, code, prefix) in sorted(LOCAL_ERRORS.items()):
         message = prefix + "%LOCAL_REPLY_BODY%"
+        status_filter = {
+            "status_code_filter": {
+                "comparison": {
+                    "op": "EQ",
+                    "value": {"default_value": status, "runtime_key": f"lr_{status}"},
+                }
+            }
+        }
         mappers.append(
             {
-                "filter": {
-                    "status_code_filter": {
-                        "comparison": {
-                            "op": "EQ",
-                            "value": {"default_value": status, "runtime_key": f"lr_{status}"},
-                        }
-                    }
-                },
+                "filter": {"and_filter": {"filters": [status_filter, not_lua]}},
+                "headers_to_add": headers,
                 "body_format_override": {
                     "json_format": {
                         "code": grpc_code,
@@ -188,7 +252,7 @@ def _local_reply_config() -> dict[str, Any]:
                             {
                                 "@type": "type.googleapis.com/ktrdr.common.v1.ErrorDetail",
                                 "code": code,
-                                "message": message,
+                                "message": "",
                                 "field": "",
                                 "suggestions": [],
                                 "metadata": {},
@@ -199,7 +263,20 @@ def _local_reply_config() -> dict[str, Any]:
                 },
             }
         )
+    every_reply = {
+        "status_code_filter": {
+            "comparison": {"op": "GE", "value": {"default_value": 0, "runtime_key": "lr_all"}}
+        }
+    }
+    mappers.append({"filter": every_reply, "headers_to_add": headers})
     return {"mappers": mappers}
+
+
+def _security_header_options() -> list[dict[str, Any]]:
+    return [
+        {"header": {"key": k, "value": v}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"}
+        for k, v in SECURITY_HEADERS.items()
+    ]
 
 
 def _cluster(name: str, up: Upstream, flavour: str) -> dict[str, Any]:
@@ -238,23 +315,10 @@ def _json_response(status: int, body: str) -> dict[str, Any]:
     return {"status": status, "body": {"inline_string": body}}
 
 
-def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str, Any]:
-    """The Envoy bootstrap (a dict ready for ``json.dumps``)."""
-    fds = contracts.load_descriptor_set(descriptor)
-    services = contracts.grpc_services(fds)
-    routes = contracts.http_routes(fds)
-    streaming = set(contracts.streaming_methods(fds))
-    missing = sorted(set(services.values()) - set(cfg.upstreams))
-    if missing:
-        raise ValueError(f"no upstream address for: {', '.join(missing)}")
-    grpc_paths = [
-        f"/{s}/{m.name}"
-        for f in fds.file
-        for svc in f.service
-        for s in [f"{f.package}.{svc.name}"]
-        if s in services
-        for m in svc.method
-    ]
+def _routes(
+    cfg: GatewayConfig, services: Mapping[str, str], streaming: set[str], openapi_json: str
+) -> list[dict[str, Any]]:
+    """Public direct responses, one route per streaming method (no timeout), one per service."""
     no_transcode = {
         "envoy.filters.http.grpc_json_transcoder": FILTER_DISABLED,
         "envoy.filters.http.local_ratelimit": FILTER_DISABLED,
@@ -262,23 +326,19 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
     json_headers = [{"header": {"key": "content-type", "value": "application/json"}}]
     health_body = json.dumps({"status": "SERVING", "service": "ktrdr-gateway"})
     route_list: list[dict[str, Any]] = []
-    for path in ("/healthz", "/api/v1/health"):
+    for path, body in (
+        ("/healthz", health_body),
+        ("/api/v1/health", health_body),
+        ("/api/v1/openapi.json", openapi_json),
+    ):
         route_list.append(
             {
                 "match": {"path": path},
-                "direct_response": _json_response(200, health_body),
+                "direct_response": _json_response(200, body),
                 "response_headers_to_add": json_headers,
                 "typed_per_filter_config": no_transcode,
             }
         )
-    route_list.append(
-        {
-            "match": {"path": "/api/v1/openapi.json"},
-            "direct_response": _json_response(200, openapi_json),
-            "response_headers_to_add": json_headers,
-            "typed_per_filter_config": no_transcode,
-        }
-    )
     timeout = f"{cfg.upstream_timeout_seconds:g}s"
     for path in sorted(streaming):  # streams may run for long: no overall timeout
         if path.split("/")[1] in services:
@@ -299,129 +359,167 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
     # (and answers 404 itself for unknown ones); this only gives CORS and the filters a route.
     # (A real route, not a direct response: the CORS filter needs a route entry for preflight.)
     route_list.append({"match": {"prefix": "/"}, "route": {"cluster": "data", "timeout": timeout}})
+    return route_list
 
-    cors = {
+
+def _cors(cfg: GatewayConfig) -> dict[str, Any]:
+    return {
         "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy",
         "allow_origin_string_match": [{"exact": o} for o in cfg.cors_origins],
         "allow_methods": "GET, POST, DELETE, OPTIONS",
         "allow_headers": "content-type, x-api-key, authorization, x-request-id, x-grpc-web, "
         "x-user-agent, grpc-timeout",
         "expose_headers": "grpc-status, grpc-message, x-request-id, x-ratelimit-limit, "
-        "x-ratelimit-remaining, x-ratelimit-reset",
+        "x-ratelimit-remaining, x-ratelimit-reset, retry-after",
         "max_age": "600",
     }
-    fill_ms = max(50, int(60_000 / max(1, cfg.rate_limit_per_minute)))
-    per_fill = max(1, round(cfg.rate_limit_per_minute * fill_ms / 60_000))
-    http_filters = [
-        # First, so its response mutations reach every reply, local ones included.
-        {
-            "name": "envoy.filters.http.header_mutation",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3"
-                ".HeaderMutation",
-                "mutations": {
-                    "response_mutations": [
-                        {
-                            "append": {
-                                "header": {"key": k, "value": v},
-                                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
-                            }
-                        }
-                        for k, v in SECURITY_HEADERS.items()
-                    ]
-                },
+
+
+def _header_mutation() -> dict[str, Any]:
+    """First filter: drop client copies of the edge's internal headers; security headers out."""
+    return {
+        "name": "envoy.filters.http.header_mutation",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.header_mutation.v3"
+            ".HeaderMutation",
+            "mutations": {
+                "request_mutations": [{"remove": h} for h in INTERNAL_HEADERS],
+                "response_mutations": [{"append": h} for h in _security_header_options()],
             },
         },
+    }
+
+
+def _rate_limit(cfg: GatewayConfig) -> dict[str, Any]:
+    """Per-key token bucket on ``x-ktrdr-key-id``; a limited answer carries ``retry-after``."""
+    fill_ms = max(50, int(60_000 / max(1, cfg.rate_limit_per_minute)))
+    per_fill = max(1, round(cfg.rate_limit_per_minute * fill_ms / 60_000))
+    retry_after = max(1, -(-fill_ms // 1000))
+    return {
+        "name": "envoy.filters.http.local_ratelimit",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3"
+            ".LocalRateLimit",
+            "stat_prefix": "api_key_rate_limit",
+            # The filter-wide bucket is effectively unlimited; each key gets its own bucket.
+            "token_bucket": {
+                "max_tokens": 1_000_000,
+                "tokens_per_fill": 1_000_000,
+                "fill_interval": "1s",
+            },
+            "filter_enabled": {
+                "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+                "runtime_key": "ktrdr_rl_enabled",
+            },
+            "filter_enforced": {
+                "default_value": {"numerator": 100, "denominator": "HUNDRED"},
+                "runtime_key": "ktrdr_rl_enforced",
+            },
+            "max_dynamic_descriptors": 10_000,
+            "descriptors": [
+                {
+                    "entries": [{"key": "api_key_id"}],
+                    "token_bucket": {
+                        "max_tokens": cfg.rate_limit_burst,
+                        "tokens_per_fill": per_fill,
+                        "fill_interval": f"{fill_ms / 1000:g}s",
+                    },
+                }
+            ],
+            "rate_limits": [
+                {
+                    "actions": [
+                        {
+                            "request_headers": {
+                                "header_name": "x-ktrdr-key-id",
+                                "descriptor_key": "api_key_id",
+                                "skip_if_absent": True,
+                            }
+                        }
+                    ]
+                }
+            ],
+            "response_headers_to_add": [
+                {
+                    "header": {"key": "retry-after", "value": str(retry_after)},
+                    "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+                }
+            ],
+            "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
+        },
+    }
+
+
+def _lua_filter(name: str, source: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+            "default_source_code": {"inline_string": source},
+        },
+    }
+
+
+def _transcoder(cfg: GatewayConfig, descriptor: bytes, services: Sequence[str]) -> dict[str, Any]:
+    return {
+        "name": "envoy.filters.http.grpc_json_transcoder",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3"
+            ".GrpcJsonTranscoder",
+            "proto_descriptor_bin": base64.b64encode(descriptor).decode(),
+            "services": sorted(services),
+            "print_options": {
+                "add_whitespace": False,
+                "always_print_primitive_fields": True,
+                "always_print_enums_as_ints": False,
+                "preserve_proto_field_names": False,
+                # A JSON array: its closing "]" arrives after the stream's status, which lets
+                # the Lua filter end a failed stream with an error line (it writes NDJSON).
+                "stream_newline_delimited": False,
+            },
+            "convert_grpc_status": True,
+            "request_validation_options": {
+                "reject_unknown_method": True,
+                "reject_unknown_query_parameters": True,
+                "reject_binding_body_field_collisions": True,
+            },
+            "max_request_body_size": cfg.max_request_bytes,
+            "max_response_body_size": cfg.max_response_bytes,
+        },
+    }
+
+
+def _http_filters(
+    cfg: GatewayConfig, descriptor: bytes, fds: Any, services: Sequence[str]
+) -> list[dict[str, Any]]:
+    routes = contracts.http_routes(fds)
+    grpc_paths = [
+        f"/{s}/{m.name}"
+        for f in fds.file
+        for svc in f.service
+        for s in [f"{f.package}.{svc.name}"]
+        if s in services
+        for m in svc.method
+    ]
+    return [
+        # First, so its response mutations reach every reply, local ones included.
+        _header_mutation(),
         {
             "name": "envoy.filters.http.cors",
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"
             },
         },
-        {
-            "name": "envoy.filters.http.lua",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
-                "default_source_code": {"inline_string": lua_source(cfg, routes, grpc_paths, fds)},
-            },
-        },
-        {
-            "name": "envoy.filters.http.local_ratelimit",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3"
-                ".LocalRateLimit",
-                "stat_prefix": "api_key_rate_limit",
-                # The filter-wide bucket is effectively unlimited; each key gets its own bucket.
-                "token_bucket": {
-                    "max_tokens": 1_000_000,
-                    "tokens_per_fill": 1_000_000,
-                    "fill_interval": "1s",
-                },
-                "filter_enabled": {
-                    "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-                    "runtime_key": "ktrdr_rl_enabled",
-                },
-                "filter_enforced": {
-                    "default_value": {"numerator": 100, "denominator": "HUNDRED"},
-                    "runtime_key": "ktrdr_rl_enforced",
-                },
-                "max_dynamic_descriptors": 10_000,
-                "descriptors": [
-                    {
-                        "entries": [{"key": "api_key_id"}],
-                        "token_bucket": {
-                            "max_tokens": cfg.rate_limit_burst,
-                            "tokens_per_fill": per_fill,
-                            "fill_interval": f"{fill_ms / 1000:g}s",
-                        },
-                    }
-                ],
-                "rate_limits": [
-                    {
-                        "actions": [
-                            {
-                                "request_headers": {
-                                    "header_name": "x-ktrdr-key-id",
-                                    "descriptor_key": "api_key_id",
-                                    "skip_if_absent": True,
-                                }
-                            }
-                        ]
-                    }
-                ],
-                "enable_x_ratelimit_headers": "DRAFT_VERSION_03",
-            },
-        },
+        _lua_filter("envoy.filters.http.lua", lua_source(cfg, routes, grpc_paths, fds)),
+        _rate_limit(cfg),
         {
             "name": "envoy.filters.http.grpc_web",
             "typed_config": {
                 "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"
             },
         },
-        {
-            "name": "envoy.filters.http.grpc_json_transcoder",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_json_transcoder.v3"
-                ".GrpcJsonTranscoder",
-                "proto_descriptor_bin": base64.b64encode(descriptor).decode(),
-                "services": sorted(services),
-                "print_options": {
-                    "add_whitespace": False,
-                    "always_print_primitive_fields": True,
-                    "always_print_enums_as_ints": False,
-                    "preserve_proto_field_names": False,
-                    "stream_newline_delimited": True,
-                },
-                "convert_grpc_status": True,
-                "request_validation_options": {
-                    "reject_unknown_method": True,
-                    "reject_unknown_query_parameters": True,
-                    "reject_binding_body_field_collisions": True,
-                },
-                "max_request_body_size": cfg.max_request_bytes,
-                "max_response_body_size": cfg.max_response_bytes,
-            },
-        },
+        _transcoder(cfg, descriptor, services),
+        _lua_filter("ktrdr.stream_status", stream_status_source()),
         {
             "name": "envoy.filters.http.router",
             "typed_config": {
@@ -430,38 +528,50 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
             },
         },
     ]
-    access_log = (
-        [
-            {
-                "name": "envoy.access_loggers.stdout",
-                "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3"
-                    ".StdoutAccessLog",
-                    "log_format": {
-                        "json_format": {
-                            "timestamp": "%START_TIME%",
-                            "event": "http_request",
-                            "logger": "gateway",
-                            "method": "%REQ(:METHOD)%",
-                            "path": "%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%",
-                            "rpc": "%REQ(:PATH)%",
-                            "status": "%RESPONSE_CODE%",
-                            "grpc_status": "%GRPC_STATUS%",
-                            "duration_ms": "%DURATION%",
-                            "bytes_in": "%BYTES_RECEIVED%",
-                            "bytes_out": "%BYTES_SENT%",
-                            "key_id": "%REQ(X-KTRDR-KEY-ID)%",
-                            "request_id": "%REQ(X-REQUEST-ID)%",
-                            "flags": "%RESPONSE_FLAGS%",
-                            "upstream": "%UPSTREAM_CLUSTER%",
-                        }
-                    },
+
+
+def _access_log(cfg: GatewayConfig) -> list[dict[str, Any]]:
+    """JSON lines on stdout; what comes from the client is redacted and bounded by the Lua."""
+    if not cfg.access_log:
+        return []
+    return [
+        {
+            "name": "envoy.access_loggers.stdout",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.stream.v3"
+                ".StdoutAccessLog",
+                "log_format": {
+                    "json_format": {
+                        "timestamp": "%START_TIME%",
+                        "event": "http_request",
+                        "logger": "gateway",
+                        "method": "%REQ(:METHOD):16%",
+                        "path": "%REQ(X-KTRDR-LOG-PATH):300%",
+                        "rpc": "%REQ(X-KTRDR-RPC):200%",
+                        "status": "%RESPONSE_CODE%",
+                        "grpc_status": "%GRPC_STATUS%",
+                        "duration_ms": "%DURATION%",
+                        "bytes_in": "%BYTES_RECEIVED%",
+                        "bytes_out": "%BYTES_SENT%",
+                        "key_id": "%REQ(X-KTRDR-KEY-ID):16%",
+                        "request_id": "%REQ(X-REQUEST-ID):128%",
+                        "flags": "%RESPONSE_FLAGS%",
+                        "upstream": "%UPSTREAM_CLUSTER%",
+                    }
                 },
-            }
-        ]
-        if cfg.access_log
-        else []
-    )
+            },
+        }
+    ]
+
+
+def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str, Any]:
+    """The Envoy bootstrap (a dict ready for ``json.dumps``)."""
+    fds = contracts.load_descriptor_set(descriptor)
+    services = contracts.grpc_services(fds)
+    missing = sorted(set(services.values()) - set(cfg.upstreams))
+    if missing:
+        raise ValueError(f"no upstream address for: {', '.join(missing)}")
+    streaming = set(contracts.streaming_methods(fds))
     hcm = {
         "@type": HCM + "HttpConnectionManager",
         "stat_prefix": "ktrdr_edge",
@@ -472,9 +582,11 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
         "merge_slashes": True,
         "path_with_escaped_slashes_action": "REJECT_REQUEST",
         "generate_request_id": True,
-        "access_log": access_log,
+        # A client's x-request-id is kept (the Lua filter replaces one that is not a token).
+        "preserve_external_request_id": True,
+        "access_log": _access_log(cfg),
         "local_reply_config": _local_reply_config(),
-        "http_filters": http_filters,
+        "http_filters": _http_filters(cfg, descriptor, fds, list(services)),
         "route_config": {
             "name": "ktrdr_api",
             "max_direct_response_body_size_bytes": max(4096, len(openapi_json) + 1024),
@@ -482,8 +594,8 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
                 {
                     "name": "ktrdr",
                     "domains": ["*"],
-                    "routes": route_list,
-                    "typed_per_filter_config": {"envoy.filters.http.cors": cors},
+                    "routes": _routes(cfg, services, streaming, openapi_json),
+                    "typed_per_filter_config": {"envoy.filters.http.cors": _cors(cfg)},
                 }
             ],
         },
@@ -492,22 +604,9 @@ def build(cfg: GatewayConfig, descriptor: bytes, openapi_json: str) -> dict[str,
         "filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": hcm}]
     }
     if cfg.tls_cert:
-        chain["transport_socket"] = {
-            "name": "envoy.transport_sockets.tls",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3"
-                ".DownstreamTlsContext",
-                "common_tls_context": {
-                    "alpn_protocols": ["h2", "http/1.1"],
-                    "tls_certificates": [
-                        {
-                            "certificate_chain": {"filename": cfg.tls_cert},
-                            "private_key": {"filename": cfg.tls_key},
-                        }
-                    ],
-                },
-            },
-        }
+        if not cfg.tls_sds_path:
+            raise ValueError("tls_sds_path is needed with tls_cert (envoy_config.write sets it)")
+        chain["transport_socket"] = tls.downstream_tls(cfg.tls_sds_path)
     return {
         "node": {"id": "ktrdr-gateway", "cluster": "ktrdr-gateway"},
         "admin": {
@@ -540,13 +639,17 @@ def write(
     descriptor: bytes | None = None,
     openapi_json: str | None = None,
 ) -> Path:
-    """Write ``envoy.json`` (and the OpenAPI document it serves) into ``out_dir``."""
+    """Write ``envoy.json`` (and, with TLS, the certificate's SDS file) into ``out_dir``."""
     from ktrdr_gateway import openapi
 
     data = contracts.descriptor_bytes() if descriptor is None else descriptor
     if openapi_json is None:
         openapi_json = json.dumps(openapi.build(contracts.load_descriptor_set(data)))
     out_dir.mkdir(parents=True, exist_ok=True)
+    if cfg.tls_cert:
+        sds = tls.write_sds(cfg.tls_cert, cfg.tls_key, out_dir)
+        if not cfg.tls_sds_path:
+            cfg = dataclasses.replace(cfg, tls_sds_path=str(sds.resolve()))
     path = out_dir / "envoy.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(build(cfg, data, openapi_json), indent=1))
@@ -564,7 +667,8 @@ def k8s_config(namespace: str = "ktrdr") -> GatewayConfig:
             s: Upstream(f"{s.replace('_', '-')}.{namespace}.svc.cluster.local", p)
             for s, p in DEFAULT_PORTS.items()
         },
-        listen_host="0.0.0.0",  # inside the pod; the Service decides exposure
+        # Inside the pod every interface is the pod's own; the Service decides exposure.
+        listen_host="0.0.0.0",  # nosec B104
         listen_port=8080,
         admin_host="127.0.0.1",
         admin_port=9901,

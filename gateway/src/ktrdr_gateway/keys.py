@@ -13,6 +13,11 @@ The file lives at ``$KTRDR_HOME/gateway/api-keys`` with mode 0600; the edge re-r
 two seconds, so new or revoked keys take effect without a restart. In Kubernetes the same lines
 come from a Secret (mounted file, or ``KTRDR_GATEWAY_API_KEY_HASHES`` as
 ``hash:role:id,hash:role:id``).
+
+With encryption at rest (a keyring from ``KTRDR_ENCRYPTION_KEY_FILE``), the store and the dev
+key are sealed (``ktrdr_core.sealed``: AES-GCM, tamper-evident). Envoy cannot decrypt, so every
+write also refreshes the *view*: the plain key table in a memory-backed directory (``/dev/shm``,
+owner-only), which is what the edge reads; nothing plain is left on disk.
 """
 
 from __future__ import annotations
@@ -29,12 +34,17 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from ktrdr_core import sealed
+from ktrdr_core.sealed import Keyring
+
 ROLES: tuple[str, ...] = ("read", "trade", "admin")
 KEY_RE = re.compile(r"^ktrdr_([0-9a-f]{8})_[A-Za-z0-9_-]{43}$")
 HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 ENV_HASHES = "KTRDR_GATEWAY_API_KEY_HASHES"
 DEV_KEY_NAME = "dev-admin.key"
+SEALED_DEV_KEY_NAME = "dev-admin.key.enc"
 STORE_NAME = "api-keys"
+STORE_LABEL = "API key store"
 
 
 class KeyError_(ValueError):
@@ -76,6 +86,26 @@ def dev_key_path(home: Path) -> Path:
     return gateway_dir(home) / DEV_KEY_NAME
 
 
+def sealed_dev_key_path(home: Path) -> Path:
+    return gateway_dir(home) / SEALED_DEV_KEY_NAME
+
+
+def view_dir(home: Path, runtime_dir: Path | None = None) -> Path:
+    """The memory-backed directory of this home's decrypted key table (owner-only).
+
+    ``runtime_dir`` (``KTRDR_GATEWAY_RUNTIME_DIR``) when given, else ``/dev/shm``, else the
+    temporary directory; one subdirectory per user and home.
+    """
+    import tempfile
+
+    base = runtime_dir
+    if base is None:
+        shm = Path("/dev/shm")  # nosec B108 # memory-backed, per-user 0700 subdirectory below
+        base = shm if shm.is_dir() else Path(tempfile.gettempdir())
+    digest = hashlib.sha256(str(home.resolve()).encode()).hexdigest()[:16]
+    return base / f"ktrdr-{os.getuid()}-{digest}"
+
+
 def parse_line(line: str) -> KeyRecord | None:
     text = line.strip()
     if not text or text.startswith("#"):
@@ -87,30 +117,74 @@ def parse_line(line: str) -> KeyRecord | None:
 
 
 class KeyStore:
-    """The hashed key file; every write is atomic and keeps mode 0600."""
+    """The hashed key file; every write is atomic and keeps mode 0600.
 
-    def __init__(self, path: Path) -> None:
+    Parameters
+    ----------
+    path
+        The store file.
+    keyring
+        Seal the store (encryption at rest); ``None`` keeps it plain.
+    view
+        Where the plain table the edge reads is kept when the store is sealed (a file in a
+        memory-backed directory); refreshed on every write and by :meth:`refresh_view`.
+    """
+
+    def __init__(
+        self, path: Path, *, keyring: Keyring | None = None, view: Path | None = None
+    ) -> None:
         self.path = path
+        self.keyring = keyring
+        self.view = view
+
+    def _text(self) -> str:
+        try:
+            blob = self.path.read_bytes()
+        except FileNotFoundError:
+            return ""
+        data = sealed.open_blob(blob, self.keyring, context=STORE_NAME, store=self._label())
+        return data.decode()
+
+    def _label(self) -> str:
+        return f"{STORE_LABEL} {self.path}"
 
     def records(self) -> list[KeyRecord]:
-        try:
-            text = self.path.read_text()
-        except FileNotFoundError:
-            return []
-        return [r for r in (parse_line(line) for line in text.splitlines()) if r]
+        """Every key record.
+
+        Raises
+        ------
+        ktrdr_core.sealed.TamperedError, WrongKeyError, NoKeyError
+            The sealed store fails its check, was sealed with another key, or no key is set.
+        """
+        return [r for r in (parse_line(line) for line in self._text().splitlines()) if r]
 
     def _write(self, records: list[KeyRecord]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path.parent, 0o700)
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(
-                "# KTRDR API keys: sha256 role key-id created label (managed by `ktrdr keys`)\n"
-            )
-            f.writelines(r.line() + "\n" for r in records)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.path)
+        text = "# KTRDR API keys: sha256 role key-id created label (managed by `ktrdr keys`)\n"
+        text += "".join(r.line() + "\n" for r in records)
+        sealed.write_file(self.path, text.encode(), self.keyring, context=STORE_NAME)
+        self._write_view(text)
+
+    def _write_view(self, text: str) -> None:
+        if self.view is None:
+            return
+        self.view.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.view.parent, 0o700)
+        sealed.write_file(self.view, text.encode(), None, context=STORE_NAME)
+
+    def refresh_view(self) -> None:
+        """Bring the store to the current key (sealing a plain store, re-sealing one under a
+        previous key) and write the view the edge reads. Never writes a store it cannot read."""
+        with self._locked():
+            try:
+                blob = self.path.read_bytes()
+            except FileNotFoundError:
+                blob = b""
+            text = self._text()
+            if self.keyring is not None and blob and self.keyring.needs_rotation(blob):
+                sealed.write_file(self.path, text.encode(), self.keyring, context=STORE_NAME)
+            self._write_view(text)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -153,26 +227,49 @@ class KeyStore:
         return found
 
 
-def ensure_dev_key(home: Path) -> Path:
+def open_store(
+    home: Path, keyring: Keyring | None = None, *, runtime_dir: Path | None = None
+) -> KeyStore:
+    """The key store of a home; sealed, with its memory-backed view, when ``keyring`` is set."""
+    view = view_dir(home, runtime_dir) / STORE_NAME if keyring is not None else None
+    return KeyStore(store_path(home), keyring=keyring, view=view)
+
+
+def read_dev_key(home: Path, keyring: Keyring | None = None) -> str | None:
+    """The local development admin key (sealed or plain file), ``None`` when there is none."""
+    try:
+        blob = sealed_dev_key_path(home).read_bytes()
+    except FileNotFoundError:
+        try:
+            return dev_key_path(home).read_text().strip() or None
+        except FileNotFoundError:
+            return None
+    store = f"dev key {sealed_dev_key_path(home)}"
+    return sealed.open_blob(blob, keyring, context=DEV_KEY_NAME, store=store).decode().strip()
+
+
+def ensure_dev_key(home: Path, store: KeyStore | None = None) -> Path:
     """Create the local development admin key on first start; returns its file.
 
-    The plaintext goes to ``$KTRDR_HOME/gateway/dev-admin.key`` (0600, for the local user and
-    the CLI only) and its hash to the store. Never logged. Re-created if either is missing.
+    The key goes to ``$KTRDR_HOME/gateway/dev-admin.key`` (0600, for the local user and the
+    CLI only) or, when the store is sealed, sealed to ``dev-admin.key.enc`` (the plain file is
+    removed); its hash goes to the store. Never logged. Re-created if either is missing.
     """
-    path = dev_key_path(home)
-    store = KeyStore(store_path(home))
-    try:
-        existing = path.read_text().strip()
-    except FileNotFoundError:
-        existing = ""
-    if existing and store.verify(existing):
+    store = store or KeyStore(store_path(home))
+    keyring = store.keyring
+    existing = read_dev_key(home, keyring)
+    path = sealed_dev_key_path(home) if keyring is not None else dev_key_path(home)
+    found = store.verify(existing) if existing else None
+    current = path.exists() and (keyring is None or not keyring.needs_rotation(path.read_bytes()))
+    if found and current:
         return path
-    key, _ = store.create("admin", "local-dev-admin")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    os.chmod(path, 0o600)
+    if found is None:
+        key, _ = store.create("admin", "local-dev-admin")
+    else:  # the dev key moves to its sealed file, or is re-sealed with the primary key
+        key = existing or ""
+    sealed.write_file(path, (key + "\n").encode(), keyring, context=DEV_KEY_NAME)
+    stale = dev_key_path(home) if keyring is not None else sealed_dev_key_path(home)
+    stale.unlink(missing_ok=True)
     return path
 
 

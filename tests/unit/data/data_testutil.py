@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable
+
+import grpc
 import numpy as np
 import pandas as pd
+import pytest
 
 from ktrdr_core import bars as bars_mod
 
@@ -18,3 +22,18 @@ def make_bars(start: str, n: int, freq: str = "1h", seed: int = 0) -> pd.DataFra
     low = np.minimum(open_, close) - rng.uniform(0, 1, n)
     vol = rng.integers(1, 1000, n)
     return bars_mod.from_columns(bars_mod.index_to_us(idx), open_, high, low, close, vol)
+
+
+async def rpc_error(call: Awaitable[object]) -> grpc.aio.AioRpcError:
+    """The error a unary call ends with (fails the test when it succeeds)."""
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await call
+    return info.value
+
+
+async def stream_error(call: AsyncIterator[object]) -> grpc.aio.AioRpcError:
+    """The error a server stream ends with (fails the test when it completes)."""
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in call:
+            pass
+    return info.value

@@ -47,7 +47,7 @@ def test_naive_times_use_tz_argument():
 def test_epoch_seconds_and_milliseconds(factor):
     text = f"Timestamp,Open,High,Low,Close,Volume\n{1_704_067_200 * factor},1,2,1,2,5\n"
     raw = read_csv(io.StringIO(text))
-    assert raw.index[0] == pd.Timestamp("2024-01-01", tz="UTC")
+    assert raw.frame.index[0] == pd.Timestamp("2024-01-01", tz="UTC")
 
 
 def test_missing_column_names_it_with_suggestions():

@@ -7,30 +7,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from backtesting.test import EURUSD
+from data_testutil import rpc_error
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.ib_gateway.v1 import ib_gateway_pb2, ib_gateway_pb2_grpc
+from ktrdr_core.bars import Bars
 from ktrdr_data.app import SPEC
-from ktrdr_data.domain.replay import replay_due_seconds
+from ktrdr_data.domain.replay import batches, paced
 from ktrdr_ib_gateway.servicer import DESCRIPTOR as IB_DESCRIPTOR
 from ktrdr_ib_gateway.settings import IbGatewaySettings
 from ktrdr_runtime.bars import arrays_to_columns, columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.server import ServiceSpec
 from ktrdr_runtime.testing import serve_in_process
-
-
-@pytest.fixture
-async def data(tmp_path):
-    async with serve_in_process(SPEC, home=tmp_path) as (_, channel):
-        yield data_pb2_grpc.DataServiceStub(channel), tmp_path
-
-
-async def _error(call) -> grpc.aio.AioRpcError:
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call
-    return info.value
 
 
 async def test_load_returns_bundled_eurusd_bars_exactly(data):
@@ -45,12 +35,13 @@ async def test_load_returns_bundled_eurusd_bars_exactly(data):
     assert [b.close for b in reply.bars] == pytest.approx(expected["Close"].tolist())
     assert reply.bars[0].timestamp.ToJsonString() == "2017-06-01T00:00:00Z"
     assert reply.provenance.complete and reply.provenance.local_bars == 24
-    assert reply.provenance.source_status == "not needed"
+    assert reply.provenance.source_status == "not_needed"
+    assert (reply.quality.bars_in, reply.quality.bars_out, reply.quality.rejected) == (24, 24, 0)
 
 
 async def test_unknown_symbol_is_not_found_with_close_match(data):
     stub, _ = data
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUDS", timeframe="1h")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUDS", timeframe="1h")))
     assert err.code() == grpc.StatusCode.NOT_FOUND
     detail = error_detail_of(err)
     assert detail.code == "DATA-004" and detail.field == "symbol"
@@ -70,7 +61,7 @@ async def test_unknown_symbol_is_not_found_with_close_match(data):
 async def test_bad_arguments_are_invalid_argument_naming_the_field(data, request_fields, field):
     stub, _ = data
     fields = {"symbol": "EURUSD", "timeframe": "1h", **request_fields}
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(**fields)))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(**fields)))
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert error_detail_of(err).field == field
 
@@ -79,9 +70,10 @@ async def test_corrupt_file_is_data_loss_naming_it_and_other_symbols_still_load(
     stub, home = data
     victim = next((home / "data" / "GOOG").glob("*.parquet"))
     victim.write_bytes(b"PAR1 this is not parquet")
-    err = await _error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d")))
+    err = await rpc_error(stub.LoadData(data_pb2.LoadDataRequest(symbol="GOOG", timeframe="1d")))
     assert err.code() == grpc.StatusCode.DATA_LOSS
-    assert str(victim) in err.details()
+    assert "GOOG/d1.parquet" in err.details() and str(home) not in err.details()
+    assert error_detail_of(err).metadata["path"] == "GOOG/d1.parquet"
     ok = await stub.LoadData(data_pb2.LoadDataRequest(symbol="EURUSD", timeframe="1h"))
     assert len(ok.bars) == 5000
 
@@ -149,7 +141,7 @@ async def test_import_of_columns_with_different_lengths_is_rejected(data):
     bad = common_pb2.BarColumns(
         timestamps_us=[0, 1], open=[1.0], high=[1.0], low=[1.0], close=[1.0], volume=[1]
     )
-    err = await _error(
+    err = await rpc_error(
         stub.ImportBars(data_pb2.ImportBarsRequest(symbol="X", timeframe="1h", bars=bad))
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -219,11 +211,18 @@ async def test_tail_load_without_reachable_ib_returns_local_part_flagged_incompl
 
 def test_paced_replay_sends_each_batch_when_its_last_bar_has_closed():
     hour = 3_600 * 1_000_000
-    close_us = np.array([1, 2, 3, 5, 6]) * hour  # a one-hour hole between bars 3 and 4
-    due = replay_due_seconds(close_us, batch_size=2, speed=3600.0)
-    np.testing.assert_allclose(due, [1.0, 4.0, 5.0])  # batches end at bars 2, 4 and 5
-    np.testing.assert_allclose(replay_due_seconds(close_us, 1, 1.0), [0, 3600, 7200, 14400, 18000])
-    assert replay_due_seconds(close_us[:0], 10, 1.0).size == 0
+    opens = np.array([0, 1, 2, 4, 5]) * hour  # a one-hour hole between bars 3 and 4
+    ones = np.ones(5)
+    bars = Bars(opens, ones, ones, ones, ones, ones)
+
+    def due(chunks, batch, speed):
+        return [d for _, d in paced(batches(chunks, batch), bar_us=hour, speed=speed)]
+
+    np.testing.assert_allclose(due([bars], 2, 3600.0), [1.0, 4.0, 5.0])  # batches end at 2, 4, 5
+    np.testing.assert_allclose(due([bars], 1, 1.0), [0, 3600, 7200, 14400, 18000])
+    split = [bars.take(slice(0, 3)), bars.take(slice(3, None))]  # chunk edges do not matter
+    np.testing.assert_allclose(due(split, 2, 3600.0), [1.0, 4.0, 5.0])
+    assert due([], 10, 1.0) == []
 
 
 async def test_paced_stream_still_delivers_every_bar_in_order(data):

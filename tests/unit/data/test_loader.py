@@ -87,7 +87,7 @@ async def test_no_source_configured_is_reported(store):
     store.write("EURUSD", "1h", ALL.iloc[:100])
     res = await DataLoader(store, None).load("EURUSD", "1h", None, "2030-01-01", "tail")
     assert not res.provenance.complete
-    assert res.provenance.source_status.startswith("unavailable: no historical source")
+    assert res.provenance.source_status == "not_configured"
     assert len(res.bars) == 100
 
 
@@ -136,3 +136,11 @@ async def test_unknown_symbol_in_local_mode_suggests_stored(store):
 )
 def test_parse_date_accepts_iso_dates_and_datetimes(value, expected):
     assert parse_date(value, "start_date") == expected
+
+
+async def test_a_load_that_would_fetch_too_many_bars_is_refused_before_asking(store):
+    src = FakeSource(ALL)
+    with pytest.raises(ValidationError) as exc:
+        await DataLoader(store, src).load("EURUSD", "1m", "2017-01-01", "2021-01-01", "tail")
+    assert exc.value.code == "DATA-025" and exc.value.field == "start_date"
+    assert "2000000" in exc.value.message and src.calls == []

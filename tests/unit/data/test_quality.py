@@ -72,13 +72,14 @@ def test_unsorted_bars_are_sorted_and_reported():
     assert _issue(report, "unsorted").count == 2
 
 
-def test_duplicates_keep_last_occurrence_and_are_reported():
+def test_duplicates_keep_last_occurrence_and_the_dropped_one_counts_as_rejected():
     idx = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 00:00"])
     out, report = validate_bars(_raw([[1, 2, 1, 1, 1], [2, 3, 2, 2, 2], [9, 9, 9, 9, 9]], idx))
     assert len(out) == 2
     assert out.loc["2024-01-01 00:00", "open"] == 9  # last occurrence wins
     dup = _issue(report, "duplicate")
-    assert dup.action is Action.REPAIRED and dup.count == 1
+    assert dup.action is Action.REJECTED and dup.count == 1 and dup.rows == (0,)
+    assert report.rejected_bars == report.input_bars - report.output_bars == 1
 
 
 def test_naive_index_is_taken_as_utc_and_volume_is_int():
@@ -104,9 +105,8 @@ def test_no_bar_disappears_without_a_reported_reason(rows, hours):
         [pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h) for h in hours[: len(rows)]]
     )
     out, report = validate_bars(_raw([list(r) for r in rows], idx))
-    dropped_dups = report.counts.get("duplicate", 0)
-    assert report.input_bars == len(rows)
-    assert len(out) == len(rows) - report.rejected_bars - dropped_dups
+    assert report.input_bars == len(rows) and report.output_bars == len(out)
+    assert len(out) == len(rows) - report.rejected_bars
     # every output bar is consistent
     assert (out["high"] >= out[["open", "close"]].max(axis=1)).all()
     assert (out["low"] <= out[["open", "close"]].min(axis=1)).all()

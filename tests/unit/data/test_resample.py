@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ktrdr_core.calendars import CALENDARS
 from ktrdr_core.errors import ValidationError
-from ktrdr_core.resample import align_to_base, resample
+from ktrdr_core.resample import align_to_base, closed_bars, period_end_us, resample
 from ktrdr_core.timeframes import TIMEFRAMES as T
 from ktrdr_data.domain.bundled import bundled_frame
 
@@ -120,3 +120,24 @@ def test_changing_future_bars_never_changes_aligned_past(drops, cut, target, see
     # and no aligned bar closes after the base bar closes
     hts = before["higher_timestamp"].dropna()
     assert (hts + pd.Timedelta(seconds=tf.seconds) <= hts.index + pd.Timedelta(hours=1)).all()
+
+
+@pytest.mark.parametrize(
+    ("last_open", "closed"),
+    [
+        ("2024-06-07 20:00", True),  # Friday's last FX hour: the session closed at 21:00 UTC
+        ("2024-06-07 15:00", False),  # Friday afternoon: the daily bar is still forming
+    ],
+)
+def test_a_resampled_daily_fx_bar_counts_once_its_session_has_closed(last_open, closed):
+    fx = CALENDARS["fx_24_5"]
+    hours = pd.date_range("2024-06-06 21:00", last_open, freq="1h", tz="UTC")  # Friday's session
+    bars = make_bars(str(hours[0]), len(hours))
+    daily = resample(bars, T["1h"], T["1d"], fx)
+    key = int(daily.index.as_unit("us").asi8[-1])
+    assert period_end_us(key, target=T["1d"], calendar=fx) == int(
+        pd.Timestamp("2024-06-07 21:00", tz="UTC").value // 1000
+    )
+    end = int(bars.index.as_unit("us").asi8[-1]) + 3_600_000_000
+    kept = closed_bars(daily, target=T["1d"], calendar=fx, source_end_us=end)
+    assert len(kept) == len(daily) - (0 if closed else 1)

@@ -28,6 +28,7 @@ _OUTPUTS = {
     "sma": ("value",),
     "ema": ("value",),
     "atr": ("value",),
+    "roc": ("value",),
     "macd": ("line", "signal", "histogram"),
     "adx": ("adx", "plus_di", "minus_di"),
     "bbands": ("upper", "middle", "lower"),

@@ -13,6 +13,7 @@ from skfuzzy import control as ctrl
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr_fuzzy.app import SPEC
+from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_runtime.bars import value_columns_to_arrays
 from ktrdr_runtime.grpc_errors import error_detail_of
 from ktrdr_runtime.testing import serve_in_process
@@ -23,9 +24,13 @@ MF = fuzzy_pb2.MembershipFunction
 
 @pytest.fixture
 async def fuzzy(tmp_path):
-    async with serve_in_process(
-        SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address="127.0.0.1:1"
-    ) as (_, channel):
+    # Strategies are validated by the indicator service's catalogue (no data service needed).
+    async with (
+        serve_in_process(INDICATORS, home=tmp_path, data_address="127.0.0.1:1") as (ind, _),
+        serve_in_process(
+            SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address=ind.address
+        ) as (_, channel),
+    ):
         yield fuzzy_pb2_grpc.FuzzyServiceStub(channel)
 
 
@@ -114,10 +119,13 @@ async def test_lists_sets_per_strategy_and_per_symbol(fuzzy):
     assert {s.strategy for s in listed.fuzzy_sets} == {
         "rsi_trend_eurusd_1h",
         "mtf_trend_follow_1h_4h_1d",
+        "goog_daily_raw_inputs",
     }
-    for_gbp = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="GBPUSD"))
-    assert list(for_gbp.strategies) == ["mtf_trend_follow_1h_4h_1d"]
-    assert {s.id for s in for_gbp.fuzzy_sets} >= {"rsi_14", "trend_strength"}
+    for_goog = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="GOOG"))
+    assert list(for_goog.strategies) == ["goog_daily_raw_inputs"]
+    assert {s.id for s in for_goog.fuzzy_sets} == {"rsi_14", "macd_momentum"}
+    for_eur = await fuzzy.GetFuzzySets(fuzzy_pb2.GetFuzzySetsRequest(symbol="EURUSD"))
+    assert set(for_eur.strategies) == {"rsi_trend_eurusd_1h", "mtf_trend_follow_1h_4h_1d"}
 
 
 def _skfuzzy_tipping(service: float, food: float) -> float:
@@ -259,14 +267,17 @@ async def test_stream_without_config_first_is_rejected(fuzzy):
     assert error_detail_of(info.value).field == "config"
 
 
-async def test_calculate_with_indicator_service_down_is_unavailable_naming_it(fuzzy):
+async def test_calculate_with_indicator_service_down_is_unavailable_naming_it(tmp_path):
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await fuzzy.CalculateFuzzy(
-            fuzzy_pb2.CalculateFuzzyRequest(
-                symbol="EURUSD", timeframe="1h", strategy="rsi_trend_eurusd_1h"
-            ),
-            timeout=20,
-        )
+        async with serve_in_process(
+            SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address="127.0.0.1:1"
+        ) as (_, channel):
+            await fuzzy_pb2_grpc.FuzzyServiceStub(channel).CalculateFuzzy(
+                fuzzy_pb2.CalculateFuzzyRequest(
+                    symbol="EURUSD", timeframe="1h", strategy="rsi_trend_eurusd_1h"
+                ),
+                timeout=20,
+            )
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     assert "indicators" in info.value.details()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from typing import Any
 
@@ -35,7 +37,7 @@ def test_path_and_query_parameters(doc: dict[str, Any]) -> None:
     ]
     gaps = doc["paths"]["/api/v1/data/{symbol}/{timeframe}/gaps"]["get"]
     query = {p["name"] for p in gaps["parameters"] if p["in"] == "query"}
-    assert query == {"startDate", "endDate", "includeExpected"}
+    assert query == {"startDate", "endDate", "includeExpected", "pageSize", "pageToken"}
 
 
 def test_bodies_schemas_and_enums(doc: dict[str, Any]) -> None:
@@ -44,8 +46,11 @@ def test_bodies_schemas_and_enums(doc: dict[str, Any]) -> None:
     ref = load["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     body = schemas[ref.rsplit("/", 1)[-1]]
     assert body["additionalProperties"] is False
-    assert set(body["properties"]) == {"symbol", "timeframe", "startDate", "endDate", "mode"}
-    assert body["example"]["symbol"] == "EURUSD"
+    assert set(body["properties"]) == {
+        *("symbol", "timeframe", "startDate", "endDate", "mode", "pageSize", "pageToken")
+    }
+    assert body["properties"]["symbol"]["example"] == "EURUSD"
+    assert load["requestBody"]["content"]["application/json"]["example"]["symbol"] == "EURUSD"
     assert schemas["ktrdr.data.v1.LoadMode"]["enum"][0] == "LOAD_MODE_UNSPECIFIED"
     bar = schemas["ktrdr.common.v1.Bar"]["properties"]
     assert bar["timestamp"]["format"] == "date-time"
@@ -92,3 +97,46 @@ def test_committed_openapi_document_and_page_are_fresh(tmp_path) -> None:
         assert (tmp_path / name).read_text() == (docs / name).read_text(), (
             f"docs/api/{name} is stale: run `python -m ktrdr_gateway openapi`"
         )
+
+
+def test_every_operation_has_an_example_that_fits_its_request_message(doc: dict[str, Any]) -> None:
+    import importlib
+
+    from google.protobuf import json_format
+
+    from ktrdr_gateway import examples
+
+    routes = contracts.http_routes(contracts.load_descriptor_set())
+    assert {examples.grpc_path(r) for r in routes} == set(examples.EXAMPLES)
+    for route in routes:
+        example = examples.example_for(route)
+        assert set(example.path) == set(route.path_params), route.path
+        package, _, name = route.input_type.rpartition(".")
+        domain = package.split(".")[1]
+        module = importlib.import_module(f"ktrdr.{domain}.v1.{domain}_pb2")
+        message = getattr(module, name)()
+        # Strict parse: an unknown field or a bad enum name fails here, as the edge would.
+        json_format.ParseDict(dict(example.body or {}), message)
+        for key, value in example.query.items():
+            json_format.ParseDict({key: value}, getattr(module, name)())
+        if route.body == "*" and not route.path_params:
+            assert example.body, f"{route.path} takes a body; its example needs one"
+        if example.starts is not None:  # the stream it starts first: a POST route with a body
+            started = next(r for r in routes if r.verb == "POST" and r.path == example.starts.path)
+            assert started.server_streaming, started.path
+            package, _, name = started.input_type.rpartition(".")
+            domain = package.split(".")[1]
+            module = importlib.import_module(f"ktrdr.{domain}.v1.{domain}_pb2")
+            json_format.ParseDict(dict(example.starts.body), getattr(module, name)())
+            assert f"${example.starts.variable}" in example.path.values()
+        op = doc["paths"][route.path][route.verb.lower()]
+        assert op["x-ktrdr-example"]["curl"] == examples.curl(route, example)
+
+
+def test_examples_use_only_the_bundled_data_range() -> None:
+    from ktrdr_gateway import examples
+
+    text = json.dumps([dataclasses.asdict(e) for e in examples.EXAMPLES.values()])
+    assert "neuro_mean_reversion" not in text
+    for year in re.findall(r'"(\d{4})-\d\d-\d\d', text):
+        assert 2004 <= int(year) <= 2018 or year == "2024", year  # 2024: the import's own bars

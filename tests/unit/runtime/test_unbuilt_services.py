@@ -6,19 +6,23 @@ import grpc
 import pytest
 from google.protobuf import message_factory
 
-from ktrdr_backtest.app import SPEC as BACKTEST
-from ktrdr_ib_gateway.app import SPEC as IB_GATEWAY
-from ktrdr_neural.app import SPEC as NEURAL
 from ktrdr_runtime.grpc_errors import error_detail_of
-from ktrdr_runtime.server import create_server
+from ktrdr_runtime.server import ServiceSpec, create_server
 
-UNBUILT = [NEURAL, BACKTEST, IB_GATEWAY]
-CASES = [(spec, m) for spec in UNBUILT for s in spec.services for m in s.methods]
+# Services (ServiceSpec) with RPCs whose behaviour is not built yet: none today (the backtest
+# service was the last). A service added before its behaviour lists itself here.
+UNBUILT: list[ServiceSpec] = []
+# RPCs of those services that are built (tested with their service).
+BUILT: set[str] = set()
+CASES = [
+    (spec, m) for spec in UNBUILT for s in spec.services for m in s.methods if m.name not in BUILT
+]
 
 
 @pytest.mark.parametrize(("spec", "method"), CASES, ids=[f"{s.name}.{m.name}" for s, m in CASES])
-async def test_every_rpc_answers_unimplemented_with_a_message(spec, method):
-    running = await create_server(spec, spec.settings_cls.from_env({}), address="127.0.0.1:0")
+async def test_every_rpc_answers_unimplemented_with_a_message(spec, method, tmp_path):
+    settings = spec.settings_cls.from_env({}, home=tmp_path)
+    running = await create_server(spec, settings, address="127.0.0.1:0")
     request_cls = message_factory.GetMessageClass(method.input_type)
     response_cls = message_factory.GetMessageClass(method.output_type)
     path = f"/{method.containing_service.full_name}/{method.name}"
@@ -49,4 +53,4 @@ async def test_every_rpc_answers_unimplemented_with_a_message(spec, method):
     assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
     detail = error_detail_of(info.value)
     assert detail.code == "RUNTIME-005"
-    assert method.name in detail.message and "issue" in detail.message
+    assert method.name in info.value.details() and "issue" in info.value.details()

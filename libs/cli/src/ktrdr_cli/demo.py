@@ -31,7 +31,7 @@ from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
 from ktrdr_cli import mesh
 from ktrdr_runtime.bars import value_columns_to_arrays
 from ktrdr_runtime.channels import open_channel
-from ktrdr_runtime.grpc_errors import error_detail_of
+from ktrdr_runtime.grpc_errors import sentence
 
 Echo = Callable[[str], None]
 STRATEGY = "rsi_trend_eurusd_1h"
@@ -47,7 +47,13 @@ def _params(**values: float) -> struct_pb2.Struct:
 
 
 def run_demo(layout: mesh.Layout, *, echo: Echo, timeout: float = 90.0) -> int:
-    """Start the mesh, run the steps, always stop the mesh; 0 when every step succeeded."""
+    """Start the mesh, run the steps, stop the mesh; 0 when every step succeeded.
+
+    A mesh already running in this home is used as it is and left running.
+    """
+    if mesh.supervisor_pid(mesh.read_state(layout)):
+        echo(f"Using the running KTRDR mesh (home {layout.home}); it is left running.")
+        return asyncio.run(_steps(layout, echo))
     echo(f"Starting the KTRDR mesh (home {layout.home}) ...")
     try:
         mesh.up(layout, timeout=timeout, echo=echo)
@@ -76,8 +82,7 @@ async def _steps(layout: mesh.Layout, echo: Echo) -> int:
         await asyncio.to_thread(_rest_step, layout, echo)
         await _unbuilt_step(channels, echo)
     except grpc.aio.AioRpcError as exc:
-        detail = error_detail_of(exc)
-        echo(f"error: {exc.code().name}: {detail.message if detail else exc.details()}")
+        echo(f"error: {exc.code().name}: {exc.details()}")
         return 1
     finally:
         for channel in channels.values():
@@ -273,13 +278,14 @@ async def _fuzzy_step(fuzzy: fuzzy_pb2_grpc.FuzzyServiceStub, echo: Echo) -> Non
 
 
 def _rest_step(layout: mesh.Layout, echo: Echo) -> None:
+    from ktrdr_cli.app import local_dev_key
     from ktrdr_client import KtrdrClient
     from ktrdr_client.errors import AuthenticationError
 
-    url = f"http://{layout.host}:{layout.extra_port(0, 8080)}"
+    url = mesh.edge_url(layout)
     echo("")
     echo(f"== 5. REST edge (Envoy) at {url}")
-    with KtrdrClient(url, home=layout.home) as client:
+    with KtrdrClient(url, local_dev_key(layout.home), home=layout.home) as client:
         symbols = client.symbols()
         echo(f"  GET /api/v1/data/symbols (dev admin key): {', '.join(s.symbol for s in symbols)}")
         loaded = client.load_data(SYMBOL, TIMEFRAME, start="2017-06-01", end="2017-06-02")
@@ -315,7 +321,4 @@ async def _unbuilt_step(channels: dict[str, grpc.aio.Channel], echo: Echo) -> No
         except grpc.aio.AioRpcError as exc:
             if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
                 raise
-            detail = error_detail_of(exc)
-            echo(
-                f"  {name}: SERVING, not built yet ({detail.message if detail else exc.details()})"
-            )
+            echo(f"  {name}: SERVING, not built yet ({sentence(exc.details())})")

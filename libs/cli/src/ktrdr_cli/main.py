@@ -1,94 +1,106 @@
-"""The ``ktrdr`` command."""
+"""The ``ktrdr`` command: parse the line, run the command, turn failures into exit codes.
+
+Every failure ends as one message on stderr (the server's message, its stable code, the
+field, "did you mean" suggestions and a hint) and an exit code from
+:mod:`ktrdr_cli.exit_codes`; never as a traceback.
+"""
 
 from __future__ import annotations
 
-import argparse
 import sys
+from collections.abc import Sequence
 
-from ktrdr_cli import mesh
-from ktrdr_cli.common import echo, home_dir
+import typer
 
+from ktrdr_cli import output
+from ktrdr_cli.app import app, hoist_global_options
+from ktrdr_cli.commands import register
+from ktrdr_cli.exit_codes import ExitCode, for_http_status
+from ktrdr_cli.mesh import MeshError
+from ktrdr_cli.settings import KeyFileError
+from ktrdr_client.errors import KtrdrApiError
+from ktrdr_core.errors import KtrdrError
+from ktrdr_runtime.settings import SettingsError
 
-def _layout(args: argparse.Namespace) -> mesh.Layout:
-    return mesh.Layout(home=home_dir(args).resolve(), base_port=args.base_port)
+register(app)
 
-
-def cmd_mesh_up(args: argparse.Namespace) -> int:
-    layout = _layout(args)
-    echo(f"Starting the KTRDR mesh (home {layout.home}) ...")
-    try:
-        mesh.up(layout, timeout=args.timeout, echo=echo)
-    except mesh.MeshError as exc:
-        echo(f"error: {exc}")
-        return 1
-    echo(f"All processes SERVING. Logs: {layout.log_dir}. Stop with `ktrdr mesh down`.")
-    return 0
-
-
-def cmd_mesh_status(args: argparse.Namespace) -> int:
-    layout = _layout(args)
-    state = mesh.read_state(layout)
-    if not state:
-        echo("The mesh is not running.")
-        return 1
-    health = mesh.status(layout)
-    for name, info in state.items():
-        echo(f"{name:<11} {health.get(name, '?'):<12} {info.get('listen', '')}  pid {info['pid']}")
-    return 0 if all(h == "SERVING" for h in health.values()) else 1
-
-
-def cmd_mesh_down(args: argparse.Namespace) -> int:
-    layout = _layout(args)
-    outcome = mesh.down(layout, grace=args.grace)
-    if not outcome:
-        echo("The mesh is not running.")
-        return 0
-    for name, how in outcome.items():
-        echo(f"{name:<11} {how}")
-    return 0 if all(h in ("stopped", "not running") for h in outcome.values()) else 1
+_HINTS_BY_CODE = {
+    "CLIENT-001": "start the mesh with `ktrdr mesh up`, or point --url at a running API",
+    "AUTH-001": "pass --api-key-file FILE or set KTRDR_API_KEY_FILE (`ktrdr keys create "
+    "--role read`)",
+    "AUTH-002": "the key is unknown or revoked: `ktrdr keys list` shows the valid ids",
+    "AUTH-003": "this needs a key with a higher role (`ktrdr keys create --role trade`)",
+    "AUTH-004": "rate limited: wait a minute, or use another key",
+    "RUNTIME-005": "this operation is in the contract but not built yet",
+}
+_HINTS_BY_STATUS = {
+    400: "check the value of the field named above (`ktrdr COMMAND --help` lists the options)",
+    404: "`ktrdr data info`, `ktrdr indicators list` and `ktrdr fuzzy sets` list what exists",
+    500: "a server error: the service's log ($KTRDR_HOME/logs) has the request id",
+    503: "a service is unavailable: `ktrdr mesh status` shows which (the supervisor restarts "
+    "crashed ones)",
+    504: "a service did not answer in time: try a smaller range",
+}
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
-    from ktrdr_cli.demo import run_demo
-
-    return run_demo(_layout(args), echo=echo, timeout=args.timeout)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ktrdr", description="KTRDR neuro-fuzzy trading system")
-    parser.add_argument("--home", help="state directory (default $KTRDR_HOME or ~/.ktrdr)")
-    parser.add_argument(
-        "--base-port",
-        type=int,
-        default=0,
-        help="listen on BASE.. instead of the default ports (services BASE+0..5, metrics +10..)",
+def _api_error(exc: KtrdrApiError) -> ExitCode:
+    hint = _HINTS_BY_CODE.get(exc.code) or _HINTS_BY_STATUS.get(exc.status, "")
+    output.current().error(
+        exc.message,
+        code=exc.code or f"HTTP-{exc.status}",
+        field=exc.field,
+        suggestions=exc.suggestions,
+        hint=hint,
+        status=exc.status,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    mesh_parser = sub.add_parser("mesh", help="run the services locally")
-    mesh_sub = mesh_parser.add_subparsers(dest="mesh_command", required=True)
-    p_up = mesh_sub.add_parser("up", help="start every service and wait until SERVING")
-    p_up.add_argument("--timeout", type=float, default=90.0)
-    p_up.set_defaults(func=cmd_mesh_up)
-    p_status = mesh_sub.add_parser("status", help="health of each running service")
-    p_status.set_defaults(func=cmd_mesh_status)
-    p_down = mesh_sub.add_parser("down", help="stop every service gracefully")
-    p_down.add_argument("--grace", type=float, default=15.0)
-    p_down.set_defaults(func=cmd_mesh_down)
-
-    p_demo = sub.add_parser("demo", help="the main job: start the mesh, run on bundled data, stop")
-    p_demo.add_argument("--timeout", type=float, default=90.0)
-    p_demo.set_defaults(func=cmd_demo)
-
-    from ktrdr_cli.api_commands import register
-
-    register(sub)
-    return parser
+    return for_http_status(exc.status)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+def run(argv: Sequence[str]) -> int:
+    """Run ``ktrdr`` with ``argv`` (without the program name); return the exit code."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=hoist_global_options(list(argv)), prog_name="ktrdr")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else ExitCode.FAILURE)
+    except output.StdoutClosed:
+        return ExitCode.BROKEN_PIPE
+    except KtrdrApiError as exc:
+        return _api_error(exc)
+    except MeshError as exc:
+        output.current().error(str(exc), code="MESH", hint="`ktrdr mesh status` shows the mesh")
+        return ExitCode.MESH
+    except (KeyFileError, SettingsError) as exc:
+        output.current().error(str(exc), hint="fix the file or variable named above")
+        return ExitCode.USAGE
+    except KtrdrError as exc:  # a sealed local store that cannot be opened (key, tampering)
+        output.current().error(exc.full_message, code=exc.code)
+        return ExitCode.FAILURE
+    except OSError as exc:  # a local file (import, export, --system) that cannot be used
+        output.current().error(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+        return ExitCode.FAILURE
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    return ExitCode.OK
+
+
+def _quiet_logs() -> None:
+    """Library logs (structlog) go to stderr, warnings and worse only: stdout is for results."""
+    import logging
+
+    import structlog
+
+    structlog.configure(
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console-script entry point."""
+    _quiet_logs()
+    return int(run(sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from ktrdr_client.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    StreamInterruptedError,
     UnavailableError,
     ValidationError,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitedError",
     "ServerError",
+    "StreamInterruptedError",
     "UnavailableError",
     "ValidationError",
     "errors",

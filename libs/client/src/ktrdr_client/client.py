@@ -5,6 +5,11 @@ development key file ``$KTRDR_HOME/gateway/dev-admin.key`` that ``ktrdr mesh up`
 The base URL from ``base_url``, else ``KTRDR_API_URL``, else ``http://127.0.0.1:8080``.
 503 answers are retried with exponential backoff (bounded); every other error raises the
 matching class from :mod:`ktrdr_client.errors`.
+
+Streams (newline-delimited JSON) raise too, never end quietly: an error before the first
+message is the HTTP error; one after it arrives as a last ``{"error": status}`` line and
+raises its class; a body cut off (the connection dropped, a line left unfinished) raises
+:class:`~ktrdr_client.errors.StreamInterruptedError` (``CLIENT-002``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,12 @@ from typing import Any
 import httpx
 
 from ktrdr_client import models
-from ktrdr_client.errors import UnavailableError, error_from_response
+from ktrdr_client.errors import (
+    StreamInterruptedError,
+    UnavailableError,
+    error_from_response,
+    error_from_status,
+)
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -52,6 +62,17 @@ def _query(params: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def proto_enum(prefix: str, value: str) -> str:
+    """An enum value in the API's form: ``local`` or ``LOAD_MODE_LOCAL`` -> ``LOAD_MODE_LOCAL``.
+
+    ``prefix`` is the enum's value prefix (``LOAD_MODE``); empty stays empty (the default).
+    """
+    if not value:
+        return ""
+    upper = value.strip().upper().replace("-", "_")
+    return upper if upper.startswith(prefix + "_") else f"{prefix}_{upper}"
+
+
 def _unreachable(base_url: httpx.URL, exc: httpx.TransportError) -> UnavailableError:
     """A transport failure (refused, reset, timed out) as the API's 503 error kind."""
     return UnavailableError(
@@ -61,12 +82,39 @@ def _unreachable(base_url: httpx.URL, exc: httpx.TransportError) -> UnavailableE
     )
 
 
-def _stream_item(line: str) -> Any:
-    """One NDJSON message of a server stream; an ``{"error": ...}`` line raises it."""
-    item = json.loads(line)
-    if isinstance(item, dict) and "error" in item and len(item) == 1:
-        raise error_from_response(500, item["error"])
-    return item
+_STATUS_KEYS = {"code", "message", "details"}
+
+
+class _StreamReader:
+    """Reads one NDJSON stream: each line a message, an error line or a cut-off raises."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.received = 0
+
+    def item(self, line: str) -> Any:
+        """One message of the stream; a ``{"error": status}`` line (or a bare status) raises."""
+        try:
+            item = json.loads(line)
+        except ValueError:
+            raise self.cut(f"an unfinished line ({len(line)} characters)") from None
+        if isinstance(item, dict) and set(item) == {"error"}:
+            raise error_from_status(item["error"])
+        if isinstance(item, dict) and item and set(item) <= _STATUS_KEYS and "message" in item:
+            raise error_from_status(item)
+        self.received += 1
+        return item
+
+    def cut(self, why: object) -> StreamInterruptedError:
+        return StreamInterruptedError(
+            f"The stream from {self.path} was cut off after {self.received} message(s) "
+            f"({why}); what arrived is not the whole answer.",
+            received=self.received,
+        )
+
+    def failed(self, exc: httpx.TransportError, base_url: httpx.URL, started: bool) -> Exception:
+        """A transport error: cut off once the answer had begun, else unreachable."""
+        return self.cut(exc) if started else _unreachable(base_url, exc)
 
 
 def _raise_for(resp: httpx.Response) -> None:
@@ -117,6 +165,18 @@ def _one(key: str, cls: Any) -> Callable[[Any], Any]:
     return lambda data: cls.from_json((data or {}).get(key) or {})
 
 
+def _page(key: str, cls: Any) -> Callable[[Any], models.Page]:
+    def parse(data: Any) -> models.Page:
+        data = data or {}
+        return models.Page(
+            [cls.from_json(x) for x in data.get(key) or []],
+            data.get("nextPageToken", ""),
+            int(data.get("totalSize") or 0),
+        )
+
+    return parse
+
+
 @dataclasses.dataclass(frozen=True)
 class Call:
     """One API operation: what to send and how to read the answer (``stream``: each item)."""
@@ -162,20 +222,80 @@ class _Operations(_Base):
                 "timeframe": timeframe,
                 "startDate": start,
                 "endDate": end,
-                "mode": mode,
+                "mode": proto_enum("LOAD_MODE", mode),
             }
         )
         return self._run(
             Call("POST", "/api/v1/data/load", body=body, parse=models.LoadResult.from_json)
         )
 
-    def data_info(self, symbol: str, timeframe: str) -> dict[str, Any]:
-        return self._run(Call("GET", f"/api/v1/data/{symbol}/{timeframe}/info"))
+    def data_info(self, symbol: str, timeframe: str) -> models.DataInfo:
+        return self._run(
+            Call("GET", f"/api/v1/data/{symbol}/{timeframe}/info", parse=models.DataInfo.from_json)
+        )
+
+    def analyze_gaps(
+        self,
+        symbol: str,
+        timeframe: str,
+        *,
+        start: str = "",
+        end: str = "",
+        include_expected: bool = False,
+    ) -> models.GapReport:
+        """Gaps of a stored series, classified; only unexpected ones unless asked."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/data/{symbol}/{timeframe}/gaps",
+                params={"startDate": start, "endDate": end, "includeExpected": include_expected},
+                parse=models.GapReport.from_json,
+            )
+        )
+
+    def import_bars(
+        self, symbol: str, timeframe: str, *, csv_content: str, time_zone: str = ""
+    ) -> models.ImportResult:
+        """Import CSV text (Date/Datetime/Timestamp + Open/High/Low/Close/Volume); trade role."""
+        body = _query(
+            {
+                "symbol": symbol,
+                "timeframe": timeframe,
+                "csvContent": csv_content,
+                "timeZone": time_zone,
+            }
+        )
+        return self._run(
+            Call("POST", "/api/v1/data/import", body=body, parse=models.ImportResult.from_json)
+        )
+
+    def export_bars(
+        self, symbol: str, timeframe: str, *, start: str = "", end: str = ""
+    ) -> models.ExportResult:
+        """A stored range as CSV text."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/data/{symbol}/{timeframe}/export",
+                params={"startDate": start, "endDate": end},
+                parse=models.ExportResult.from_json,
+            )
+        )
 
     def stream_bars(
-        self, symbol: str, timeframe: str, *, start: str = "", end: str = "", batch_size: int = 0
+        self,
+        symbol: str,
+        timeframe: str,
+        *,
+        start: str = "",
+        end: str = "",
+        batch_size: int = 0,
+        replay_speed: float = 0.0,
     ) -> Iterator[dict[str, Any]]:
-        """Stored bars in time order: one columnar batch (timestampsUs, open, ...) per item."""
+        """Stored bars in time order: one columnar batch (timestampsUs, open, ...) per item.
+
+        ``replay_speed`` paces the stream as if live (1.0 real time, 60 sixty times faster).
+        """
         body = _query(
             {
                 "symbol": symbol,
@@ -183,6 +303,7 @@ class _Operations(_Base):
                 "startDate": start,
                 "endDate": end,
                 "batchSize": batch_size,
+                "replaySpeed": replay_speed,
             }
         )
         return self._run(
@@ -224,7 +345,9 @@ class _Operations(_Base):
         start: str = "",
         end: str = "",
         parameters: Mapping[str, Any] | None = None,
+        compute_timeframe: str = "",
     ) -> models.ColumnsResult:
+        """One indicator over a stored range (``compute_timeframe``: computed there, aligned)."""
         body = {
             "indicator": indicator,
             "parameters": dict(parameters or {}),
@@ -232,6 +355,8 @@ class _Operations(_Base):
                 {"symbol": symbol, "timeframe": timeframe, "startDate": start, "endDate": end}
             ),
         }
+        if compute_timeframe:
+            body["computeTimeframe"] = compute_timeframe
         return self._run(
             Call(
                 "POST",
@@ -242,6 +367,35 @@ class _Operations(_Base):
         )
 
     # --- fuzzy --------------------------------------------------------------------------
+    def fuzzy_sets(self, *, strategy: str = "", symbol: str = "") -> list[models.FuzzySet]:
+        """Fuzzy sets defined by the strategies (optionally one strategy or symbol)."""
+        return self._run(
+            Call(
+                "GET",
+                "/api/v1/fuzzy/sets",
+                params={"strategy": strategy, "symbol": symbol},
+                parse=_many("fuzzySets", models.FuzzySet),
+            )
+        )
+
+    def symbol_fuzzy_sets(self, symbol: str, *, strategy: str = "") -> models.SymbolFuzzySets:
+        """The fuzzy sets of the strategies that trade ``symbol``."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/fuzzy/{symbol}",
+                params={"strategy": strategy},
+                parse=models.SymbolFuzzySets.from_json,
+            )
+        )
+
+    def infer(self, system: Mapping[str, Any], inputs: Mapping[str, float]) -> models.InferResult:
+        """Run a fuzzy rule system (the API's ``RuleSystem`` JSON) on crisp inputs."""
+        body = {"system": dict(system), "inputs": {k: float(v) for k, v in inputs.items()}}
+        return self._run(
+            Call("POST", "/api/v1/fuzzy/infer", body=body, parse=models.InferResult.from_json)
+        )
+
     def fuzzy_membership(
         self,
         values: list[float],
@@ -309,6 +463,84 @@ class _Operations(_Base):
             )
         )
 
+    def strategy(self, strategy_id: str) -> models.StrategyDetail:
+        """A stored strategy: summary, file text, resolved features, warm-up."""
+        return self._run(
+            Call("GET", f"/api/v1/strategies/{strategy_id}", parse=models.StrategyDetail.from_json)
+        )
+
+    def validate_strategy(self, strategy_id: str, yaml: str = "") -> models.StrategyValidation:
+        """Every problem of a stored strategy, or of ``yaml`` (named ``strategy_id``) at once."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}:validate",
+                body={"yaml": yaml} if yaml else {},
+                parse=models.StrategyValidation.from_json,
+            )
+        )
+
+    def stream_backtest(self, strategy_id: str, **fields: Any) -> Iterator[models.BacktestUpdate]:
+        """Run a backtest (trade role) and iterate over its progress (percent, bars, equity,
+        trades so far); the last update is ``done`` and carries the stored result. ``fields``
+        are RunBacktestRequest's in snake_case (``start_date``, ``end_date``, ``symbol``,
+        ``model``, ``initial_capital``, ``commission_settings``, ``spread_bps``,
+        ``slippage_bps``, ``sizing``, ``fill_timing``, ``confidence_threshold`` ...)."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}/backtest",
+                body=_query(fields),
+                parse=models.BacktestUpdate.from_json,
+                stream=True,
+            )
+        )
+
+    def walk_forward(self, strategy_id: str, **fields: Any) -> Iterator[models.WalkForwardUpdate]:
+        """Run a walk-forward (admin role: it trains); the last update has every window and
+        the aggregate. ``fields`` are RunWalkForwardRequest's in snake_case (``start_date``,
+        ``end_date``, ``mode``, ``train_bars``, ``test_bars``, ``step_bars``, ``purge_bars``,
+        ``embargo_bars``, ``training_overrides``, ``backtest``, ``max_windows``)."""
+        return self._run(
+            Call(
+                "POST",
+                f"/api/v1/strategies/{strategy_id}/walk-forward",
+                body=_query(fields),
+                parse=models.WalkForwardUpdate.from_json,
+                stream=True,
+            )
+        )
+
+    def trades_page(
+        self, backtest_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> models.Page:
+        """One page of a run's trades (each with its entry/exit decision trace)."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/trades",
+                params={"pageSize": page_size, "pageToken": page_token},
+                parse=_page("trades", models.Trade),
+            )
+        )
+
+    def equity_page(
+        self, backtest_id: str, *, page_size: int = 0, page_token: str = ""
+    ) -> models.Page:
+        """One page of a run's equity curve (page_size up to 100,000 points)."""
+        return self._run(
+            Call(
+                "GET",
+                f"/api/v1/backtests/{backtest_id}/equity",
+                params={"pageSize": page_size, "pageToken": page_token},
+                parse=_page("points", models.EquityPoint),
+            )
+        )
+
+    def strategy_performance(self, strategy_id: str) -> dict[str, Any]:
+        """A strategy's runs summarised (best, worst and mean return, the latest metrics)."""
+        return self._run(Call("GET", f"/api/v1/strategies/{strategy_id}/performance"))
+
     def backtests(self, strategy_id: str = "") -> list[models.Backtest]:
         return self._run(
             Call(
@@ -341,6 +573,15 @@ class _Operations(_Base):
                 parse=_many("points", models.EquityPoint),
             )
         )
+
+    # --- IB gateway ---------------------------------------------------------------------
+    def ib_status(self) -> dict[str, Any]:
+        """Connection to TWS, circuit breaker, pacing budget, farms and last error."""
+        return self._run(Call("GET", "/api/v1/ib/status"))
+
+    def ib_health(self) -> dict[str, Any]:
+        """A round trip to TWS: ``healthy``, ``message``, ``roundTripMs``."""
+        return self._run(Call("GET", "/api/v1/ib/health"))
 
     # --- models -------------------------------------------------------------------------
     def train_model(
@@ -415,17 +656,26 @@ class KtrdrClient(_Operations):
         raise AssertionError("unreachable")
 
     def stream(self, method: str, path: str, *, json_body: Any = None) -> Iterator[Any]:
-        """Iterate over a server stream (newline-delimited JSON), one object per message."""
+        """Iterate over a server stream (newline-delimited JSON), one object per message.
+
+        Raises
+        ------
+        KtrdrApiError
+            The error class of a failure before or during the stream;
+            ``StreamInterruptedError`` when the answer was cut off.
+        """
+        reader, started = _StreamReader(path), False
         try:
             with self._http.stream(method, path, json=json_body, timeout=None) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     _raise_for(resp)
+                started = True
                 for line in resp.iter_lines():
                     if line.strip():
-                        yield _stream_item(line)
+                        yield reader.item(line)
         except httpx.TransportError as exc:
-            raise _unreachable(self._http.base_url, exc) from exc
+            raise reader.failed(exc, self._http.base_url, started) from exc
 
     def _run(self, call: Call) -> Any:
         if call.stream:
@@ -497,16 +747,19 @@ class AsyncKtrdrClient(_Operations):
         raise AssertionError("unreachable")
 
     async def stream(self, method: str, path: str, *, json_body: Any = None) -> AsyncIterator[Any]:
+        """Iterate over a server stream; raises as :meth:`KtrdrClient.stream` does."""
+        reader, started = _StreamReader(path), False
         try:
             async with self._http.stream(method, path, json=json_body, timeout=None) as resp:
                 if resp.status_code >= 400:
                     await resp.aread()
                     _raise_for(resp)
+                started = True
                 async for line in resp.aiter_lines():
                     if line.strip():
-                        yield _stream_item(line)
+                        yield reader.item(line)
         except httpx.TransportError as exc:
-            raise _unreachable(self._http.base_url, exc) from exc
+            raise reader.failed(exc, self._http.base_url, started) from exc
 
     def _run(self, call: Call) -> Any:
         if call.stream:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -77,6 +78,17 @@ class GatewayTimeoutError(ServerError):
     """504: a service did not answer in time."""
 
 
+class StreamInterruptedError(UnavailableError):
+    """A streamed answer was cut off before it completed (``CLIENT-002``).
+
+    ``received`` counts the messages that arrived before the cut; they are not the whole answer.
+    """
+
+    def __init__(self, message: str, *, received: int) -> None:
+        super().__init__(503, message, code="CLIENT-002")
+        self.received = received
+
+
 _BY_STATUS: dict[int, type[KtrdrApiError]] = {
     400: ValidationError,
     401: AuthenticationError,
@@ -89,6 +101,35 @@ _BY_STATUS: dict[int, type[KtrdrApiError]] = {
     503: UnavailableError,
     504: GatewayTimeoutError,
 }
+
+
+# The HTTP status the edge answers for each gRPC code (google.rpc.Code numbers).
+HTTP_FOR_GRPC: dict[int, int] = {
+    1: 499,
+    2: 500,
+    3: 400,
+    4: 504,
+    5: 404,
+    6: 409,
+    7: 403,
+    8: 429,
+    9: 400,
+    10: 409,
+    11: 400,
+    12: 501,
+    13: 500,
+    14: 503,
+    15: 500,
+    16: 401,
+}
+_CODE_PREFIX = re.compile(r"^\[[A-Z][A-Z_]*-\d{3}\] ")
+
+
+def error_from_status(status: Any) -> KtrdrApiError:
+    """The exception for a ``google.rpc.Status`` JSON object (e.g. a stream's error line)."""
+    code = status.get("code") if isinstance(status, dict) else None
+    http = HTTP_FOR_GRPC.get(code, 500) if isinstance(code, int) else 500
+    return error_from_response(http, status)
 
 
 def error_from_response(status: int, body: Any, text: str = "") -> KtrdrApiError:
@@ -104,7 +145,7 @@ def error_from_response(status: int, body: Any, text: str = "") -> KtrdrApiError
             break
     return cls(
         status,
-        str(detail.get("message") or message),
+        str(detail.get("message") or _CODE_PREFIX.sub("", message, count=1)),
         code=str(detail.get("code") or ""),
         field=str(detail.get("field") or ""),
         suggestions=tuple(str(s) for s in detail.get("suggestions") or ()),

@@ -9,6 +9,16 @@ A bar frame is a ``pandas.DataFrame`` with
 
 On the wire (gRPC) bars travel as columns: ``timestamps`` are int64 microseconds since the Unix
 epoch (UTC). :meth:`Bars.from_frame` and :meth:`Bars.to_frame` convert between the two forms.
+
+The bar rules
+-------------
+:data:`BAR_RULES` are what every bar must satisfy, wherever it comes from: a timestamp (not 0,
+not missing) inside :data:`ktrdr_core.dates.SUPPORTED_RANGE`; finite, positive prices;
+``high >= max(open, close)`` and ``low <= min(open, close)`` (so ``high >= low``); a finite,
+non-negative volume of at most :data:`MAX_VOLUME`. :func:`rule_violations` evaluates them;
+the data domain's quality check rejects the violating rows of an import or fetch (and repairs
+what it may), :func:`check_bars` refuses a batch supplied inline (calculate requests, streams),
+which must also be strictly increasing in time.
 """
 
 from __future__ import annotations
@@ -20,12 +30,17 @@ import numpy as np
 import pandas as pd
 
 from ktrdr_core import codes
+from ktrdr_core.dates import MAX_US, MIN_US, SUPPORTED_RANGE
 from ktrdr_core.errors import ValidationError
 
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close")
 COLUMNS: tuple[str, ...] = (*PRICE_COLUMNS, "volume")
 INDEX_NAME = "timestamp"
 INDEX_DTYPE = "datetime64[us, UTC]"
+# The largest volume stored exactly: float64 holds every integer up to 2**53, int64 beyond.
+MAX_VOLUME = float(2**53)
+# NaT as int64 epoch microseconds: a missing timestamp.
+NAT_US = int(np.iinfo(np.int64).min)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -226,4 +241,118 @@ def is_canonical(bars: pd.DataFrame) -> bool:
         and bars["volume"].dtype == np.int64
         and bars.index.is_monotonic_increasing
         and bars.index.is_unique
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BarRule:
+    """One rule every bar must satisfy: ``kind`` names it, ``reason`` says what breaks it."""
+
+    kind: str
+    reason: str
+
+
+BAR_RULES: tuple[BarRule, ...] = (
+    BarRule("missing_timestamp", "the timestamp is missing (empty, or 0 = 1970-01-01T00:00Z)"),
+    BarRule("timestamp_out_of_range", f"the timestamp is outside {SUPPORTED_RANGE}"),
+    BarRule("non_finite_price", "open/high/low/close is NaN or infinite"),
+    BarRule("non_positive_price", "a price is zero or negative"),
+    BarRule("high_below_low", "high is below low"),
+    BarRule("high_below_body", "high is below max(open, close)"),
+    BarRule("low_above_body", "low is above min(open, close)"),
+    BarRule("non_finite_volume", "volume is NaN or infinite"),
+    BarRule("negative_volume", "volume is negative"),
+    BarRule("volume_out_of_range", f"volume is above {MAX_VOLUME:.0f} (2**53)"),
+)
+_REASONS = {rule.kind: rule.reason for rule in BAR_RULES}
+
+
+def rule_violations(bars: Bars) -> dict[str, np.ndarray]:
+    """For each of :data:`BAR_RULES` (in order), the boolean mask of the bars that break it.
+
+    A timestamp of ``numpy.iinfo(int64).min`` (NaT) counts as missing.
+    """
+    ts, o, h, lo, c, v = (
+        bars.timestamps_us,
+        bars.open,
+        bars.high,
+        bars.low,
+        bars.close,
+        bars.volume,
+    )
+    missing = (ts == 0) | (ts == NAT_US)
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(o) & np.isfinite(h) & np.isfinite(lo) & np.isfinite(c)
+        finite_vol = np.isfinite(v)
+        return {
+            "missing_timestamp": missing,
+            "timestamp_out_of_range": ~missing & ((ts < MIN_US) | (ts >= MAX_US)),
+            "non_finite_price": ~finite,
+            "non_positive_price": finite & ((o <= 0) | (h <= 0) | (lo <= 0) | (c <= 0)),
+            "high_below_low": finite & (h < lo),
+            "high_below_body": finite & (h < np.maximum(o, c)),
+            "low_above_body": finite & (lo > np.minimum(o, c)),
+            "non_finite_volume": ~finite_vol,
+            "negative_volume": finite_vol & (v < 0),
+            "volume_out_of_range": finite_vol & (v > MAX_VOLUME),
+        }
+
+
+def format_us(ts_us: int) -> str:
+    """An epoch-microsecond timestamp as ISO-8601 UTC for messages (any int64 value)."""
+    if ts_us == NAT_US:
+        return "no timestamp"
+    text = str(np.datetime64(int(ts_us), "us"))
+    return text.removesuffix(".000000") + "Z"
+
+
+def check_bars(bars: Bars, *, field: str, after_us: int | None = None) -> None:
+    """Refuse bars that break a rule: the check for bars supplied inline.
+
+    Applies :data:`BAR_RULES` (the rules imports are held to) and requires timestamps strictly
+    increasing (sorted, no duplicates) and, with ``after_us``, after that time (the last bar of
+    the previous batch of a stream).
+
+    Parameters
+    ----------
+    bars
+        The bars to check.
+    field
+        The request field that carried them (``data``, ``bars``), named in the error.
+    after_us
+        Every timestamp must be greater than this (epoch microseconds), when given.
+
+    Raises
+    ------
+    ValidationError
+        ``COMMON-005`` naming ``field``, the first bad row (0-based) and the rule it breaks;
+        ``details`` holds ``row`` and ``rule``.
+    """
+    n = len(bars)
+    if n == 0:
+        return
+    masks = rule_violations(bars)
+    ts = bars.timestamps_us
+    previous = np.empty(n, dtype=np.int64)
+    previous[0] = NAT_US if after_us is None else after_us
+    previous[1:] = ts[:-1]
+    masks["not_increasing"] = (ts <= previous) & (previous != NAT_US)
+    bad = np.zeros(n, dtype=bool)
+    for mask in masks.values():
+        bad |= mask
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    kind = next(k for k, mask in masks.items() if mask[row])
+    if kind == "not_increasing":
+        what = "the previous batch's last bar" if row == 0 else f"row {row - 1}"
+        reason = f"its timestamp is not after {what} ({format_us(int(previous[row]))})"
+    else:
+        reason = _REASONS[kind]
+    values = ", ".join(f"{name}={float(getattr(bars, name)[row]):.10g}" for name in COLUMNS)
+    raise ValidationError(
+        codes.INVALID_BARS,
+        f"'{field}' row {row} ({format_us(int(ts[row]))}; {values}) is not a valid bar: {reason}.",
+        field=field,
+        details={"row": row, "rule": kind},
     )

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ktrdr_core import codes
@@ -234,6 +235,29 @@ class TradingCalendar:
         if self.overnight_open:
             return self._local_to_utc_us(dates, self.open_day_offset, self.open_time)
         return dates.astype("datetime64[us]").astype(np.int64)
+
+    def open_us_between(self, start_us: npt.ArrayLike, end_us: npt.ArrayLike) -> np.ndarray:
+        """Microseconds the market is open in each ``[start, end)`` (element-wise, epoch us).
+
+        Empty or reversed intervals give 0.
+        """
+        s = np.atleast_1d(np.asarray(start_us, dtype=np.int64))
+        e = np.atleast_1d(np.asarray(end_us, dtype=np.int64))
+        if len(s) == 0:
+            return np.zeros(0, dtype=np.int64)
+        lo, hi = _date_bounds(int(min(s.min(), e.min())), int(max(s.max(), e.max())))
+        _, opens, closes = self.sessions(lo, hi)
+        if len(opens) == 0:
+            return np.zeros(len(s), dtype=np.int64)
+        cumulative = np.concatenate(([0], np.cumsum(closes - opens)))
+
+        def open_before(t: np.ndarray) -> np.ndarray:
+            k = np.searchsorted(opens, t, side="right") - 1
+            kk = np.clip(k, 0, None)
+            inside = np.clip(t - opens[kk], 0, closes[kk] - opens[kk])
+            return np.where(k >= 0, cumulative[kk] + inside, 0)
+
+        return np.maximum(open_before(e) - open_before(s), 0)
 
     def is_open(self, ts_us: np.ndarray) -> np.ndarray:
         """Boolean mask: is the market open at each timestamp (epoch us)?"""

@@ -75,10 +75,26 @@ class KtrdrError(Exception):
     @property
     def full_message(self) -> str:
         """The message with the suggestions appended, as a user sees it."""
-        if not self.suggestions:
-            return self.message
-        quoted = ", ".join(f"'{s}'" for s in self.suggestions)
-        return f"{self.message} Did you mean {quoted}?"
+        return self.message + suggestion_sentence(self.suggestions)
+
+    def at(self, field: str | None) -> KtrdrError:
+        """The same error (class, code, message, suggestions, details) naming ``field``."""
+        return type(self)(
+            self.code,
+            self.message,
+            field=field,
+            suggestions=self.suggestions,
+            details=self.details,
+        )
+
+    def under(self, prefix: str) -> KtrdrError:
+        """The same error with its field path put under ``prefix``: ``symbol`` becomes
+        ``source.symbol``.
+
+        Used where a request is forwarded to another service or domain whose fields sit under
+        one field of the caller's request. An error without a field keeps none.
+        """
+        return self.at(f"{prefix}.{self.field}" if self.field else None)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}: {self.full_message})"
@@ -142,6 +158,12 @@ class NotImplementedYetError(KtrdrError):
 
 class InternalError(KtrdrError):
     status = Status.INTERNAL
+
+
+def suggestion_sentence(suggestions: Iterable[str]) -> str:
+    """`` Did you mean 'a', 'b'?`` (with its leading space), or ``""`` without suggestions."""
+    quoted = ", ".join(f"'{s}'" for s in suggestions)
+    return f" Did you mean {quoted}?" if quoted else ""
 
 
 def suggest(name: str, choices: Iterable[str], *, n: int = 3, cutoff: float = 0.6) -> list[str]:

@@ -22,8 +22,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio
 from grpc_reflection.v1alpha import reflection
 
-from ktrdr_runtime.channels import MAX_MESSAGE_BYTES
 from ktrdr_runtime.interceptors import ServerInterceptor
+from ktrdr_runtime.limits import MAX_MESSAGE_BYTES, MAX_METADATA_BYTES
 from ktrdr_runtime.logging import configure_logging
 from ktrdr_runtime.settings import ServiceSettings, SettingsError
 
@@ -79,7 +79,11 @@ async def create_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_metadata_size", MAX_METADATA_BYTES),
+            ("grpc.absolute_max_metadata_size", MAX_METADATA_BYTES),
             ("grpc.so_reuseport", 0),
+            # Clients re-resolve and rebalance after this; calls in flight are not cut short.
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_seconds * 1000)),
         ],
     )
     cleanup = await spec.setup(server, settings)

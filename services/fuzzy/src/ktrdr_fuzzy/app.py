@@ -1,39 +1,36 @@
-"""The fuzzy service: its contract, settings and servicer setup."""
+"""The fuzzy service: its contract, settings and servicer setup (its composition root).
+
+Indicator values and the indicator catalogue come from the indicator service over gRPC; the
+fuzzy package carries no indicator code (no TA-Lib, pandas-ta or pyarrow).
+"""
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 from grpc import aio
 
 from ktrdr.fuzzy.v1 import fuzzy_pb2_grpc
-from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
+from ktrdr_fuzzy.domain.strategies import StrategyLibrary
 from ktrdr_fuzzy.servicer import DESCRIPTOR, FuzzyServiceServicer
 from ktrdr_fuzzy.settings import FuzzySettings
-from ktrdr_indicators.domain.catalogue import create as create_indicator
-from ktrdr_runtime.channels import open_channel
 from ktrdr_runtime.server import Cleanup, ServiceSpec
-
-INDICATORS = indicators_pb2.DESCRIPTOR.services_by_name["IndicatorService"]
-
-
-def indicator_outputs(indicator_type: str, params: Mapping[str, Any]) -> tuple[str, ...]:
-    """Strategy validation against the indicator catalogue (in-process, no network)."""
-    return create_indicator(indicator_type, params).info.outputs
+from ktrdr_runtime.sources import GrpcIndicatorCatalogue, GrpcIndicatorSource
+from ktrdr_runtime.workers import offload
 
 
 async def setup(server: aio.Server, settings: FuzzySettings) -> Cleanup:
-    channel = open_channel(
-        settings.indicators_address,
-        services=[INDICATORS],
-        timeout_seconds=settings.call_timeout_seconds,
-    )
-    stub = indicators_pb2_grpc.IndicatorServiceStub(channel)
+    timeout = settings.call_timeout_seconds
+    catalogue = GrpcIndicatorCatalogue(settings.indicators_address, timeout_seconds=timeout)
+    indicators = GrpcIndicatorSource(settings.indicators_address, timeout_seconds=timeout)
+    strategies = StrategyLibrary(settings.strategies, catalogue, offload=offload)
     fuzzy_pb2_grpc.add_FuzzyServiceServicer_to_server(
-        FuzzyServiceServicer(settings.strategies, indicator_outputs, lambda: stub), server
+        FuzzyServiceServicer(strategies, indicators, offload=offload), server
     )
-    return channel.close
+
+    async def cleanup() -> None:
+        await catalogue.close()
+        await indicators.close()
+
+    return cleanup
 
 
 SPEC = ServiceSpec("fuzzy", FuzzySettings, [DESCRIPTOR], setup)

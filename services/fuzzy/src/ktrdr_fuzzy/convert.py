@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from google.protobuf import struct_pb2
-
 from ktrdr.fuzzy.v1 import fuzzy_pb2
-from ktrdr_core.dates import parse_date, to_us
+from ktrdr_core.dates import parse_date
 from ktrdr_core.errors import ValidationError
+from ktrdr_core.strategy.features import FeatureSpec
 from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, parse_fuzzy_set
+from ktrdr_core.timeframes import parse_timeframe
+from ktrdr_core.values import ValueFrame
+from ktrdr_fuzzy.domain import errors as codes
+from ktrdr_fuzzy.domain.features import FeatureRequest, Features
+from ktrdr_fuzzy.domain.operations import StreamSpec
+from ktrdr_runtime.bars import frame_to_value_columns, timestamps, value_columns_to_frame
+
+# Bounds of ad-hoc requests (the work and memory one call may ask for).
+MAX_MEMBERSHIPS = 32  # membership functions of one ad-hoc fuzzy set
+MAX_VALUES = 50_000  # values one EvaluateMembership call evaluates
+MAX_SETS = 64  # ad-hoc fuzzy sets of one StreamFuzzy config
+
+
+def check_count(count: int, limit: int, what: str, field: str) -> None:
+    """INVALID_ARGUMENT ``FUZZY-028`` naming ``field`` when ``count`` exceeds ``limit``."""
+    if count > limit:
+        raise ValidationError(
+            codes.TOO_MANY,
+            f"'{field}' has {count:,} {what}; at most {limit:,} are allowed in one request.",
+            field=field,
+        )
+
 
 _METHODS = {
     fuzzy_pb2.INFERENCE_METHOD_MAMDANI: "mamdani",
@@ -63,6 +83,7 @@ def adhoc_set(
     indicator: str = "",
 ) -> FuzzySetDefinition:
     """A fuzzy set from request messages, validated like a strategy file's."""
+    check_count(len(memberships), MAX_MEMBERSHIPS, "membership functions", field)
     raw: dict[str, Any] = {"indicator": indicator or set_id}
     for i, m in enumerate(memberships):
         if not m.name:
@@ -79,22 +100,90 @@ def adhoc_set(
     return parse_fuzzy_set(set_id, raw, field=field)
 
 
-def struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
-    out = struct_pb2.Struct()
-    out.update(dict(values))
-    return out
+_KINDS = {"fuzzy": fuzzy_pb2.FEATURE_KIND_MEMBERSHIP, "raw": fuzzy_pb2.FEATURE_KIND_RAW}
+_NORMALIZATIONS = {
+    "none": fuzzy_pb2.NORMALIZATION_NONE,
+    "zscore": fuzzy_pb2.NORMALIZATION_ZSCORE,
+    "minmax": fuzzy_pb2.NORMALIZATION_MINMAX,
+}
 
 
-def range_mask(stamps_us: np.ndarray, start: str, end: str) -> np.ndarray:
-    """Bars with ``start <= t < end`` (either bound optional)."""
-    keep = np.ones(len(stamps_us), dtype=bool)
-    lo = parse_date(start or None, "start_date")
-    hi = parse_date(end or None, "end_date")
-    if lo is not None:
-        keep &= stamps_us >= to_us(lo)
-    if hi is not None:
-        keep &= stamps_us < to_us(hi)
-    return keep
+def feature_request(message: fuzzy_pb2.CalculateFuzzyRequest) -> FeatureRequest:
+    """The request's feature selection; a start after the end is ``FUZZY-027`` (the one rule
+    of every service: reversed dates are INVALID_ARGUMENT naming ``start_date``)."""
+    start = parse_date(message.start_date or None, "start_date")
+    end = parse_date(message.end_date or None, "end_date")
+    if start is not None and end is not None and start > end:
+        raise ValidationError(
+            codes.REVERSED_DATES,
+            f"'start_date' {start.isoformat()} is after 'end_date' {end.isoformat()}.",
+            field="start_date",
+        )
+    return FeatureRequest(
+        symbol=message.symbol,
+        timeframe=parse_timeframe(message.timeframe) if message.timeframe else None,
+        start=start,
+        end=end,
+        fuzzy_sets=tuple(message.fuzzy_sets),
+    )
+
+
+def feature(spec: FeatureSpec) -> fuzzy_pb2.Feature:
+    return fuzzy_pb2.Feature(
+        name=spec.name,
+        timeframe=spec.timeframe,
+        kind=_KINDS[spec.kind],
+        indicator=spec.indicator,
+        fuzzy_set=spec.fuzzy_set,
+        membership=spec.membership,
+        normalization=_NORMALIZATIONS[spec.normalization],
+    )
+
+
+def features(result: Features) -> fuzzy_pb2.CalculateFuzzyResponse:
+    return fuzzy_pb2.CalculateFuzzyResponse(
+        timestamps=timestamps(result.values.timestamps_us),
+        columns=frame_to_value_columns(result.values),
+        features=[feature(f) for f in result.features],
+    )
+
+
+def stream_spec(config: fuzzy_pb2.StreamFuzzyConfig) -> StreamSpec:
+    check_count(len(config.fuzzy_sets), MAX_SETS, "fuzzy sets", "config.fuzzy_sets")
+    return StreamSpec(
+        fuzzy_sets=tuple(
+            adhoc_set(
+                f"config.fuzzy_sets[{i}]",
+                fs.id or fs.indicator,
+                fs.memberships,
+                indicator=fs.indicator,
+            )
+            for i, fs in enumerate(config.fuzzy_sets)
+        ),
+        strategy=config.strategy,
+        timeframe=(
+            parse_timeframe(config.timeframe, field="config.timeframe")
+            if config.timeframe
+            else None
+        ),
+        features=config.features,
+    )
+
+
+def stream_values(message: fuzzy_pb2.IndicatorValues) -> ValueFrame:
+    """A stream batch's indicator columns; ragged columns are FUZZY-025 naming ``values``."""
+    try:
+        return value_columns_to_frame(message.timestamps_us, message.columns)
+    except ValueError as exc:
+        raise ValidationError(
+            codes.BAD_STREAM_VALUES, f"'values': {exc}.", field="values"
+        ) from None
+
+
+def stream_response(values: ValueFrame) -> fuzzy_pb2.StreamFuzzyResponse:
+    return fuzzy_pb2.StreamFuzzyResponse(
+        timestamps_us=values.timestamps_us.tolist(), columns=frame_to_value_columns(values)
+    )
 
 
 def _variable(v: fuzzy_pb2.LinguisticVariable, field: str, *, output: bool) -> dict[str, Any]:

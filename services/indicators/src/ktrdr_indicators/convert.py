@@ -6,9 +6,25 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from ktrdr.common.v1 import common_pb2
 from ktrdr.indicators.v1 import indicators_pb2
+from ktrdr_core.bars import Bars
+from ktrdr_core.dates import parse_date
 from ktrdr_core.errors import ValidationError
+from ktrdr_core.timeframes import Timeframe, parse_timeframe
+from ktrdr_core.values import ValueFrame
+from ktrdr_indicators.domain.calculation import CalculateRequest, Calculation, StreamConfig
+from ktrdr_indicators.domain.catalogue import Indicator
+from ktrdr_indicators.domain.errors import BAD_BARS
 from ktrdr_indicators.domain.metadata import IndicatorInfo
+from ktrdr_indicators.domain.sources import StoredSelection
+from ktrdr_runtime.bars import (
+    bars_from_columns,
+    bars_from_rows,
+    frame_to_value_columns,
+    parameters_struct,
+    timestamps,
+)
 
 _CATEGORIES = {
     "trend": indicators_pb2.INDICATOR_CATEGORY_TREND,
@@ -96,3 +112,73 @@ def spec(message: indicators_pb2.IndicatorSpec) -> dict[str, Any]:
     if message.id:
         out["id"] = message.id
     return out
+
+
+def _timeframe(code: str, field: str) -> Timeframe | None:
+    return parse_timeframe(code, field=field) if code else None
+
+
+def selection(message: indicators_pb2.DataSelection) -> StoredSelection:
+    return StoredSelection(
+        symbol=message.symbol,
+        timeframe=parse_timeframe(message.timeframe, field="source.timeframe"),
+        start=parse_date(message.start_date or None, "source.start_date"),
+        end=parse_date(message.end_date or None, "source.end_date"),
+    )
+
+
+def calculate_request(message: indicators_pb2.CalculateIndicatorRequest) -> CalculateRequest:
+    return CalculateRequest(
+        indicator=message.indicator,
+        parameters=parameters(message.parameters),
+        bars=bars_from_rows(message.data) if message.data else None,
+        source=selection(message.source) if message.HasField("source") else None,
+        bars_timeframe=_timeframe(message.data_timeframe, "data_timeframe"),
+        compute_timeframe=_timeframe(message.compute_timeframe, "compute_timeframe"),
+    )
+
+
+def calculation(result: Calculation) -> indicators_pb2.CalculateIndicatorResponse:
+    return indicators_pb2.CalculateIndicatorResponse(
+        indicator_id=result.indicator.name,
+        timestamps=timestamps(result.values.timestamps_us),
+        outputs=frame_to_value_columns(result.values),
+        warmup_bars=result.indicator.warmup,
+    )
+
+
+def validation(indicator: Indicator) -> indicators_pb2.ValidateIndicatorResponse:
+    return indicators_pb2.ValidateIndicatorResponse(
+        indicator_id=indicator.name,
+        outputs=list(indicator.info.outputs),
+        columns=list(indicator.columns),
+        warmup_bars=indicator.warmup,
+        parameters=parameters_struct(indicator.params),
+    )
+
+
+def stream_config(message: indicators_pb2.StreamIndicatorsConfig) -> StreamConfig:
+    return StreamConfig(
+        indicators=[spec(s) for s in message.indicators],
+        base_timeframe=_timeframe(message.base_timeframe, "config.base_timeframe"),
+        timeframes=tuple(
+            parse_timeframe(code, field=f"config.timeframes[{i}]")
+            for i, code in enumerate(message.timeframes)
+        ),
+        symbol=message.symbol,
+        calendar=message.calendar,
+    )
+
+
+def stream_bars(message: common_pb2.BarColumns) -> Bars:
+    """A stream's batch of bars; ragged columns are IND-007 naming ``bars``."""
+    try:
+        return bars_from_columns(message)
+    except ValidationError as exc:
+        raise ValidationError(BAD_BARS, f"'bars': {exc.message}", field="bars") from None
+
+
+def stream_response(values: ValueFrame) -> indicators_pb2.StreamIndicatorsResponse:
+    return indicators_pb2.StreamIndicatorsResponse(
+        timestamps_us=values.timestamps_us.tolist(), columns=frame_to_value_columns(values)
+    )

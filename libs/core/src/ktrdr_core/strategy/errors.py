@@ -23,7 +23,10 @@ FUZZY-010  ValidationError     Unknown top-level key in a strategy file.
 FUZZY-011  ValidationError     Required strategy field missing or of the wrong type/value.
 FUZZY-012  ValidationError     Indicator entry rejected (missing ``type`` or the indicator
                                catalogue's validator refused it).
-FUZZY-013  ValidationError     ``nn_inputs`` references an unknown fuzzy set or timeframe.
+FUZZY-013  ValidationError     ``nn_inputs`` entry malformed: an unknown fuzzy set, raw
+                               indicator (or output) or timeframe, an unknown
+                               ``normalization``, both or neither of ``fuzzy_set`` and
+                               ``raw_indicator``, an input repeated on a timeframe.
 FUZZY-014  NotFoundError       Strategy (file or name) not found.
 FUZZY-015  NotFoundError       Fuzzy set not found.
 =========  ==================  ===========================================================

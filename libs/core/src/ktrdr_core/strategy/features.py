@@ -1,4 +1,8 @@
-"""Feature naming: the ordered ``{timeframe}_{set}_{membership}`` list the neural service uses.
+"""Feature naming: the ordered feature list the neural service uses.
+
+A feature is a fuzzy membership, ``{timeframe}_{set}_{membership}`` (``1h_rsi_14_oversold``), or
+a raw indicator column, ``{timeframe}_{indicator_ref}_raw`` (``4h_macd_12_26_9.line_raw``), the
+indicator's value unscaled; its ``normalization`` tells the neural service how to scale it.
 
 Order (deterministic, resolved once per strategy):
 
@@ -7,7 +11,8 @@ Order (deterministic, resolved once per strategy):
 2. within an entry, its timeframes in the order of ``training_data.timeframes`` (``all`` = every
    strategy timeframe; an explicit list is filtered, so writing ``[4h, 1h]`` or ``[1h, 4h]``
    gives the same order);
-3. within a timeframe, the set's memberships in the order written.
+3. within a timeframe, the set's memberships in the order written (a raw entry gives one
+   feature per timeframe).
 
 Single-timeframe strategies are prefixed too (``1h_rsi_14_oversold``).
 """
@@ -23,13 +28,21 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FeatureSpec:
-    """One neural-network input feature."""
+    """One neural-network input feature.
+
+    ``kind`` is ``"fuzzy"`` (a membership of ``fuzzy_set``) or ``"raw"`` (``fuzzy_set`` and
+    ``membership`` empty). ``indicator`` is the indicator column read on ``timeframe`` (``rsi_14``,
+    ``macd_12_26_9.line``); ``normalization`` is ``none`` for memberships, else the raw entry's.
+    """
 
     name: str
     timeframe: str
     fuzzy_set: str
     membership: str
     index: int
+    kind: str = "fuzzy"
+    indicator: str = ""
+    normalization: str = "none"
 
 
 def feature_name(timeframe: str, fuzzy_set: str, membership: str) -> str:
@@ -37,29 +50,44 @@ def feature_name(timeframe: str, fuzzy_set: str, membership: str) -> str:
     return f"{timeframe}_{fuzzy_set}_{membership}"
 
 
+def raw_feature_name(timeframe: str, indicator: str) -> str:
+    """``{timeframe}_{indicator_ref}_raw``, e.g. ``4h_macd_12_26_9.line_raw``."""
+    return f"{timeframe}_{indicator}_raw"
+
+
 def resolve_features(strategy: Strategy) -> tuple[FeatureSpec, ...]:
     """The ordered feature list of ``strategy`` (see module docstring)."""
+    from ktrdr_core.strategy.document import NNInput
+
     timeframes = strategy.training_data.timeframes
-    if strategy.nn_inputs is None:
-        entries = [(set_id, timeframes) for set_id in strategy.fuzzy_sets]
-    else:
-        entries = [
-            (
-                e.fuzzy_set,
-                timeframes
-                if e.timeframes is None
-                else tuple(t for t in timeframes if t in e.timeframes),
-            )
-            for e in strategy.nn_inputs
-        ]
+    entries = (
+        [NNInput(set_id) for set_id in strategy.fuzzy_sets]
+        if strategy.nn_inputs is None
+        else list(strategy.nn_inputs)
+    )
     out: list[FeatureSpec] = []
-    for set_id, tfs in entries:
-        fs = strategy.fuzzy_sets[set_id]
+    for entry in entries:
+        chosen = entry.timeframes
+        tfs = timeframes if chosen is None else tuple(t for t in timeframes if t in chosen)
         for tf in tfs:
-            for m in fs.memberships:
+            if entry.raw_indicator:
                 out.append(
-                    FeatureSpec(feature_name(tf, set_id, m.name), tf, set_id, m.name, len(out))
+                    FeatureSpec(
+                        raw_feature_name(tf, entry.raw_indicator),
+                        tf,
+                        "",
+                        "",
+                        len(out),
+                        kind="raw",
+                        indicator=entry.raw_indicator,
+                        normalization=entry.normalization,
+                    )
                 )
+                continue
+            fs = strategy.fuzzy_sets[entry.fuzzy_set]
+            for m in fs.memberships:
+                name = feature_name(tf, fs.id, m.name)
+                out.append(FeatureSpec(name, tf, fs.id, m.name, len(out), indicator=fs.indicator))
     return tuple(out)
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ktrdr_core.errors import NotFoundError, ValidationError, suggest
+from ktrdr_core.problems import Problems
 from ktrdr_core.strategy import errors as codes
 from ktrdr_core.strategy.membership import MF_TYPES, MembershipFunction, make_membership
 
@@ -121,34 +122,42 @@ def parse_membership(name: str, raw: Any, *, field: str) -> MembershipDefinition
             field=field,
             suggestions=suggest(name, RESERVED_SET_KEYS),
         )
-    for key in raw:
-        if key not in MEMBERSHIP_KEYS:
-            raise ValidationError(
-                codes.UNKNOWN_KEY,
-                f"'{field}' has unknown key '{key}'; allowed keys are "
-                f"{', '.join(MEMBERSHIP_KEYS)}.",
-                field=f"{field}.{key}",
-                suggestions=suggest(str(key), MEMBERSHIP_KEYS),
-            )
-    if "parameters" not in raw:
-        raise ValidationError(
-            codes.PARAM_COUNT,
-            f"'{field}' is missing 'parameters'.",
-            field=f"{field}.parameters",
+    problems = Problems()
+    unknown = problems.unknown_keys(raw, MEMBERSHIP_KEYS, field, code=codes.UNKNOWN_KEY)
+    misspelt = any(suggest(k, ("parameters",)) for k in unknown)  # reported once, as unknown
+    function = None
+    if "parameters" not in raw and not misspelt:
+        problems.add(
+            f"{field}.parameters", f"'{field}' is missing 'parameters'.", code=codes.PARAM_COUNT
         )
-    kind = raw.get("type", "triangular")
-    return MembershipDefinition(
-        name, make_membership(kind, raw["parameters"], raw.get("shoulder"), field=field)
-    )
+    elif "parameters" in raw:
+        with problems.capture(ValidationError):
+            kind = raw.get("type", "triangular")
+            function = make_membership(kind, raw["parameters"], raw.get("shoulder"), field=field)
+    problems.raise_if_any(f"'{field}'")
+    assert function is not None  # every other path recorded a problem
+    return MembershipDefinition(name, function)
 
 
-def _check_reference(
-    reference: str, indicator_outputs: Mapping[str, tuple[str, ...]], field: str
+def check_reference(
+    reference: str,
+    indicator_outputs: Mapping[str, tuple[str, ...]],
+    field: str,
+    *,
+    code: str = codes.UNKNOWN_INDICATOR,
 ) -> None:
+    """Check that ``reference`` (``id`` or ``id.output``) names an indicator of the strategy and,
+    when its outputs are known, one of its outputs (a multi-output indicator needs ``.output``).
+
+    Raises
+    ------
+    ValidationError
+        ``code`` (default FUZZY-008) naming ``field``, with close matches.
+    """
     ind_id, _, output = reference.partition(".")
     if ind_id not in indicator_outputs:
         raise ValidationError(
-            codes.UNKNOWN_INDICATOR,
+            code,
             f"'{field}' references unknown indicator '{ind_id}'; the strategy defines "
             f"{', '.join(indicator_outputs) or 'no indicators'}.",
             field=field,
@@ -161,7 +170,7 @@ def _check_reference(
         if len(outputs) > 1:
             choices = [f"{ind_id}.{o}" for o in outputs]
             raise ValidationError(
-                codes.UNKNOWN_INDICATOR,
+                code,
                 f"'{field}': indicator '{ind_id}' has several outputs; name one of "
                 f"{', '.join(choices)}.",
                 field=field,
@@ -170,7 +179,7 @@ def _check_reference(
         return
     if output not in outputs:
         raise ValidationError(
-            codes.UNKNOWN_INDICATOR,
+            code,
             f"'{field}': indicator '{ind_id}' has no output '{output}'; its outputs are "
             f"{', '.join(outputs)}.",
             field=field,
@@ -202,7 +211,8 @@ def parse_fuzzy_set(
     Raises
     ------
     ValidationError
-        FUZZY-001..008 (see :mod:`ktrdr_core.strategy.errors`).
+        FUZZY-001..008 (see :mod:`ktrdr_core.strategy.errors`); every membership's problems are
+        listed at once (:class:`~ktrdr_core.problems.ProblemsError`).
     """
     field = field or f"fuzzy_sets.{set_id}"
     if not isinstance(set_id, str) or not set_id:
@@ -226,25 +236,30 @@ def parse_fuzzy_set(
             f"'macd_12_26_9.histogram', got {indicator!r}.",
             field=f"{field}.indicator",
         )
+    problems = Problems()
     memberships = []
-    for name, value in raw.items():
-        if name in RESERVED_SET_KEYS:
-            continue
-        if not isinstance(name, str) or not name:
-            raise ValidationError(
-                codes.BAD_FUZZY_SET,
-                f"'{field}': membership names must be non-empty strings, got {name!r}.",
-                field=field,
-            )
-        memberships.append(parse_membership(name, value, field=f"{field}.{name}"))
-    if not memberships:
-        raise ValidationError(
-            codes.BAD_FUZZY_SET,
+    names = [name for name in raw if name not in RESERVED_SET_KEYS]
+    for name in names:
+        with problems.capture(ValidationError):
+            if not isinstance(name, str) or not name:
+                raise ValidationError(
+                    codes.BAD_FUZZY_SET,
+                    f"'{field}': membership names must be non-empty strings, got {name!r}.",
+                    field=field,
+                )
+            memberships.append(parse_membership(name, raw[name], field=f"{field}.{name}"))
+    if not names:
+        problems.add(
+            field,
             f"Fuzzy set '{set_id}' has no memberships; add at least one, e.g. 'low: [0, 25, 50]'.",
-            field=field,
+            code=codes.BAD_FUZZY_SET,
         )
-    if indicator_outputs is not None:
-        _check_reference(indicator, indicator_outputs, f"{field}.indicator")
+    # A misspelt 'indicator' key is reported as a bad membership; its default is not checked.
+    misspelt = "indicator" not in raw and any(suggest(str(n), RESERVED_SET_KEYS) for n in names)
+    if indicator_outputs is not None and not misspelt:
+        with problems.capture(ValidationError):
+            check_reference(indicator, indicator_outputs, f"{field}.indicator")
+    problems.raise_if_any(f"fuzzy set '{set_id}'")
     return FuzzySetDefinition(set_id, indicator, tuple(memberships))
 
 
@@ -260,7 +275,8 @@ def parse_fuzzy_sets(
     ------
     ValidationError
         FUZZY-007 when the section is empty or not a mapping; otherwise as
-        :func:`parse_fuzzy_set`.
+        :func:`parse_fuzzy_set`, every set's problems listed at once
+        (:class:`~ktrdr_core.problems.ProblemsError`).
     """
     if not isinstance(raw, Mapping) or not raw:
         raise ValidationError(
@@ -268,12 +284,15 @@ def parse_fuzzy_sets(
             f"'{field}' must be a non-empty mapping of fuzzy set id -> definition.",
             field=field,
         )
-    return {
-        str(set_id): parse_fuzzy_set(
-            set_id, value, indicator_outputs=indicator_outputs, field=f"{field}.{set_id}"
-        )
-        for set_id, value in raw.items()
-    }
+    problems = Problems()
+    out: dict[str, FuzzySetDefinition] = {}
+    for set_id, value in raw.items():
+        with problems.capture(ValidationError):
+            out[str(set_id)] = parse_fuzzy_set(
+                set_id, value, indicator_outputs=indicator_outputs, field=f"{field}.{set_id}"
+            )
+    problems.raise_if_any(f"'{field}'")
+    return out
 
 
 __all__ = [
@@ -281,6 +300,7 @@ __all__ = [
     "MF_TYPES",
     "FuzzySetDefinition",
     "MembershipDefinition",
+    "check_reference",
     "parse_fuzzy_set",
     "parse_fuzzy_sets",
     "parse_membership",

@@ -26,6 +26,7 @@ import pandas as pd
 from ktrdr_core import bars as bars_mod
 from ktrdr_core.calendars import TradingCalendar, _date_bounds
 from ktrdr_core.timeframes import Timeframe
+from ktrdr_data.domain.paging import Page
 
 GAP_KINDS: tuple[str, ...] = ("weekend", "outside_trading_hours", "holiday", "unexpected")
 _KIND_CODES = np.array(GAP_KINDS, dtype=object)
@@ -92,33 +93,17 @@ def analyze_gaps(
     n = len(ts)
     bar_us = timeframe.seconds * 1_000_000
     if n < 2:
-        return _report(
-            timeframe,
-            calendar,
-            n,
-            np.empty(0, np.int64),
-            np.empty(0, np.int64),
-            np.empty(0, np.int64),
-            np.empty(0, np.int8),
-            largest,
-        )
+        none = np.empty(0, np.int64)
+        return _report(timeframe, calendar, n, none, none, none, np.empty(0, np.int8), largest)
     lo, hi = _date_bounds(int(ts[0]), int(ts[-1]))
     prev, nxt = ts[:-1], ts[1:]
     if timeframe.is_intraday:
         gap_start = prev + bar_us
         sel = nxt > gap_start
         a, b = gap_start[sel], nxt[sel]
-        _, opens, closes = calendar.sessions(lo, hi)
+        _, _, closes = calendar.sessions(lo, hi)
         dates = calendar.session_dates(lo, hi)
-        cum = np.concatenate(([0], np.cumsum(closes - opens)))
-
-        def open_time_before(t: np.ndarray) -> np.ndarray:
-            k = np.searchsorted(opens, t, side="right") - 1
-            kk = np.clip(k, 0, None)
-            inside = np.clip(t - opens[kk], 0, closes[kk] - opens[kk])
-            return np.where(k >= 0, cum[kk] + inside, 0)
-
-        trading = open_time_before(b) - open_time_before(a)
+        trading = calendar.open_us_between(a, b)
         missing = -(-trading // bar_us)
         kind = np.full(len(a), 3, dtype=np.int8)
         closed = trading <= 0
@@ -187,3 +172,15 @@ def _report(
     top = unexpected.sort_values(["missing_bars", "duration"], ascending=False).head(largest)
     gaps = tuple(Gap(r.start, r.end, str(r.kind), int(r.missing_bars)) for r in top.itertuples())
     return GapReport(tf.code, cal.name, n, frame, counts, gaps)
+
+
+def listed_gaps(
+    report: GapReport, *, include_expected: bool, page: Page
+) -> tuple[pd.DataFrame, str]:
+    """The gaps to list on ``page`` (unexpected only unless ``include_expected``) and the
+    token of the next page."""
+    gaps = report.gaps
+    if not include_expected:
+        gaps = gaps[gaps["kind"] == "unexpected"]
+    window, token = page.window(bars_mod.index_to_us(pd.DatetimeIndex(gaps["start"])))
+    return gaps.iloc[window], token

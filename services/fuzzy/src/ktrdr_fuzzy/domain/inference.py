@@ -46,6 +46,16 @@ Semantics
 * Input memberships are the exact functions (no universe sampling or clipping, unlike skfuzzy).
 * No rule fires (total weight 0) -> ``NaN``. Any ``NaN`` input -> ``NaN`` outputs ("not
   ready").
+
+Bounds
+------
+Everything that sizes work or memory is checked when a system is built (FUZZY-018 naming the
+field and the allowed range): at most ``MAX_INPUTS`` (16) input variables, ``MAX_OUTPUTS`` (4)
+outputs, ``MAX_TERMS`` (32) terms per variable, ``MAX_RULES`` (512) rules of at most
+``MAX_RULE_CHARS`` (2,000) characters nested at most ``MAX_NESTING`` (16) deep, and an output
+``resolution`` of ``MIN_RESOLUTION`` (3) to ``MAX_RESOLUTION`` (10,001) points. The largest
+system samples 32 x 10,001 points per output (2.6 MB); :meth:`FuzzyInference.infer_many`
+sizes its chunks so one chunk's aggregation stays within ``CHUNK_BUDGET_BYTES`` (32 MiB).
 """
 
 from __future__ import annotations
@@ -82,6 +92,16 @@ SYSTEM_KEYS = (
     "rules",
 )
 _KEYWORDS = {"if", "then", "and", "or", "not", "is", "with"}
+
+MAX_INPUTS = 16
+MAX_OUTPUTS = 4
+MAX_TERMS = 32
+MAX_RULES = 512
+MAX_RULE_CHARS = 2000
+MAX_NESTING = 16
+MIN_RESOLUTION = 3
+MAX_RESOLUTION = 10_001
+CHUNK_BUDGET_BYTES = 32 * 2**20
 
 # ---------------------------------------------------------------------------- rule syntax tree
 
@@ -135,7 +155,14 @@ def _syntax(text: str, msg: str, field: str) -> ValidationError:
 
 class _Parser:
     def __init__(self, text: str, field: str) -> None:
+        if len(text) > MAX_RULE_CHARS:
+            raise ValidationError(
+                codes.BAD_INFERENCE_SYSTEM,
+                f"Rule '{text[:40]}...' has {len(text)} characters; at most {MAX_RULE_CHARS}.",
+                field=field,
+            )
         self.text, self.field = text, field
+        self.depth = 0
         self.tokens: list[tuple[str, str]] = []
         pos = 0
         stripped = text.rstrip()
@@ -181,6 +208,17 @@ class _Parser:
         return ops[0] if len(ops) == 1 else And(tuple(ops))
 
     def unary(self) -> Expr:
+        self.depth += 1
+        try:
+            return self._unary()
+        finally:
+            self.depth -= 1
+
+    def _unary(self) -> Expr:
+        if self.depth > MAX_NESTING:
+            raise _syntax(
+                self.text, f"NOT and parentheses nest at most {MAX_NESTING} deep.", self.field
+            )
         if self.accept("not"):
             return Not(self.unary())
         if self.peek()[0] == "lp":
@@ -232,7 +270,9 @@ def parse_condition(text: str, *, field: str = "rule") -> Expr:
     return _Parser(text, field).condition()
 
 
-def _structured_condition(raw: Any, field: str) -> Expr:
+def _structured_condition(raw: Any, field: str, depth: int = 0) -> Expr:
+    if depth > MAX_NESTING:
+        raise _syntax(str(raw)[:80], f"conditions nest at most {MAX_NESTING} deep.", field)
     if isinstance(raw, str):
         return parse_condition(raw, field=field)
     if isinstance(raw, Mapping) and len(raw) == 1:
@@ -241,10 +281,13 @@ def _structured_condition(raw: Any, field: str) -> Expr:
         if k in ("and", "or"):
             if not isinstance(value, list) or not value:
                 raise _syntax(str(raw), f"'{key}' needs a non-empty list.", field)
-            ops = tuple(_structured_condition(v, f"{field}.{k}[{i}]") for i, v in enumerate(value))
+            ops = tuple(
+                _structured_condition(v, f"{field}.{k}[{i}]", depth + 1)
+                for i, v in enumerate(value)
+            )
             return ops[0] if len(ops) == 1 else (And(ops) if k == "and" else Or(ops))
         if k == "not":
-            return Not(_structured_condition(value, f"{field}.not"))
+            return Not(_structured_condition(value, f"{field}.not", depth + 1))
         if isinstance(value, str):
             return Is(str(key), value)
     raise _syntax(
@@ -430,6 +473,30 @@ def _walk(e: Expr) -> list[Is]:
     return [leaf for op in e.operands for leaf in _walk(op)]
 
 
+def _at_most(count: int, limit: int, what: str, field: str) -> None:
+    if count > limit:
+        raise ValidationError(
+            codes.BAD_INFERENCE_SYSTEM,
+            f"'{field}' has {count} {what}; at most {limit} are allowed.",
+            field=field,
+        )
+
+
+def _resolution(raw: Any, field: str) -> int:
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int)
+        or not MIN_RESOLUTION <= raw <= MAX_RESOLUTION
+    ):
+        raise ValidationError(
+            codes.BAD_INFERENCE_SYSTEM,
+            f"'{field}' must be an integer from {MIN_RESOLUTION} to {MAX_RESOLUTION:,} "
+            f"(points sampled over the output universe), got {str(raw)[:40]}.",
+            field=field,
+        )
+    return raw
+
+
 def _universe(raw: Any, field: str) -> tuple[float, float]:
     if (
         not isinstance(raw, (list, tuple))
@@ -448,6 +515,7 @@ def _universe(raw: Any, field: str) -> tuple[float, float]:
 def _terms(raw: Any, field: str) -> dict[str, MembershipFunction]:
     if not isinstance(raw, Mapping) or not raw:
         raise ValidationError(codes.BAD_INFERENCE_SYSTEM, f"'{field}' needs terms.", field=field)
+    _at_most(len(raw), MAX_TERMS, "terms", field)
     return {
         str(k): parse_membership(str(k), v, field=f"{field}.{k}").function for k, v in raw.items()
     }
@@ -489,6 +557,7 @@ def build_inference_system(
         raise ValidationError(
             codes.BAD_INFERENCE_SYSTEM, "'inputs' must be a non-empty mapping.", field="inputs"
         )
+    _at_most(len(raw_inputs), MAX_INPUTS, "input variables", "inputs")
     for name, spec in raw_inputs.items():
         f = f"inputs.{name}"
         if not isinstance(spec, Mapping):
@@ -514,6 +583,7 @@ def build_inference_system(
         raise ValidationError(
             codes.BAD_INFERENCE_SYSTEM, "'outputs' must be a non-empty mapping.", field="outputs"
         )
+    _at_most(len(raw_outputs), MAX_OUTPUTS, "outputs", "outputs")
     outputs: dict[str, Any] = {}
     for name, spec in raw_outputs.items():
         f = f"outputs.{name}"
@@ -524,13 +594,7 @@ def build_inference_system(
             outputs[str(name)] = SugenoOutput(str(name), _sugeno_terms(spec.get("terms"), f))
         else:
             _check(spec, ("universe", "terms", "resolution"), f)
-            res = spec.get("resolution", 1001)
-            if isinstance(res, bool) or not isinstance(res, int) or res < 3:
-                raise ValidationError(
-                    codes.BAD_INFERENCE_SYSTEM,
-                    f"'{f}.resolution' must be an integer >= 3.",
-                    field=f"{f}.resolution",
-                )
+            res = _resolution(spec.get("resolution", 1001), f"{f}.resolution")
             outputs[str(name)] = OutputVariable(
                 str(name),
                 _universe(spec.get("universe"), f"{f}.universe"),
@@ -542,6 +606,7 @@ def build_inference_system(
         raise ValidationError(
             codes.BAD_INFERENCE_SYSTEM, "'rules' must be a non-empty list.", field="rules"
         )
+    _at_most(len(raw_rules), MAX_RULES, "rules", "rules")
     rules = tuple(parse_rule(r, field=f"rules[{i}]") for i, r in enumerate(raw_rules))
     return InferenceSystem(
         inputs,
@@ -561,6 +626,7 @@ def _sugeno_terms(raw: Any, field: str) -> dict[str, SugenoTerm]:
         raise ValidationError(
             codes.BAD_INFERENCE_SYSTEM, f"'{field}.terms' needs terms.", field=f"{field}.terms"
         )
+    _at_most(len(raw), MAX_TERMS, "terms", f"{field}.terms")
     out = {}
     for k, v in raw.items():
         f = f"{field}.terms.{k}"
@@ -768,6 +834,16 @@ class FuzzyInference:
                 self._sugeno.append((o.name, rules))
 
     def _inputs(self, inputs: Mapping[str, Any]) -> None:
+        """Every input variable has a value and no value names an unknown variable."""
+        unknown = [str(k) for k in inputs if k not in self.system.inputs]
+        if unknown:
+            raise ValidationError(
+                codes.BAD_ENGINE_INPUT,
+                f"'inputs' names {unknown[0][:64]!r}, which is no input variable of the system "
+                f"(inputs: {', '.join(self.input_names)}).",
+                field=f"inputs.{unknown[0]}",
+                suggestions=suggest(unknown[0], self.input_names),
+            )
         missing = [n for n in self.input_names if n not in inputs]
         if missing:
             raise ValidationError(
@@ -818,12 +894,20 @@ class FuzzyInference:
                 codes.BAD_ENGINE_INPUT, "Input arrays differ in length.", field="inputs"
             )
         results = {name: np.empty(n) for name in self.output_names}
-        for start in range(0, n, self.chunk):
-            sl = slice(start, min(start + self.chunk, n))
+        step = self._rows_per_chunk()
+        for start in range(0, n, step):
+            sl = slice(start, min(start + step, n))
             part = {k: v[sl] for k, v in cols.items()}
             for name, arr in self._infer_chunk(part).items():
                 results[name][sl] = arr
         return results
+
+    def _rows_per_chunk(self) -> int:
+        """``chunk``, fewer when one row's aggregation (terms x resolution) is large."""
+        if self.system.method != "mamdani":
+            return self.chunk
+        per_row = max(o.M.nbytes for o in self._mamdani)
+        return max(1, min(self.chunk, CHUNK_BUDGET_BYTES // max(per_row, 1)))
 
     def _infer_chunk(self, cols: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         mu = np.array([mf(cols[v]) for v, mf in self._mfs])  # (K, n)

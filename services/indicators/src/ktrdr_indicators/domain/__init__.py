@@ -1,4 +1,5 @@
-"""The indicator domain: a catalogue of indicators computed in batch and streamed bar by bar.
+"""The indicator domain: a catalogue of indicators computed in batch and streamed bar by bar,
+on the core alone.
 
 Public API::
 
@@ -12,6 +13,21 @@ Public API::
 Each indicator is registered once (:mod:`~ktrdr_indicators.domain.registry`) in its family
 module (``trend``, ``momentum``, ``volatility``, ``volume``); pandas-ta-classic adds breadth
 (:mod:`~ktrdr_indicators.domain.pta`).
+
+Modules
+-------
+catalogue        ``create(type, params) -> Indicator`` (``compute``, ``stream``, ``info``),
+                 ``get_info``, ``list_indicators``
+sets             ``IndicatorSet``: several indicators computed or streamed together
+sources          ``BarSource``: the stored bars and calendar the domain needs (a Protocol; gRPC
+                 client ``ktrdr_runtime.sources.GrpcBarSource``, in-process
+                 ``ktrdr_pipeline.sources.StoreBarSource``), ``StoredSelection``, ``load_history``
+multi_timeframe  ``compute_on_timeframe`` (batch) and ``MultiTimeframeStream`` (incremental):
+                 indicators on higher timeframes built from base bars, without look-ahead
+calculation      ``IndicatorCalculator`` (CalculateIndicator: ``CalculateRequest`` ->
+                 ``Calculation``), ``StreamConfig`` (``for_strategy``) and ``open_stream``
+                 (StreamIndicators)
+errors           the ``IND-*`` codes
 """
 
 from ktrdr_indicators.domain.catalogue import Indicator, create, get_info, list_indicators

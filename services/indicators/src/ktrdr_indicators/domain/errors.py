@@ -16,7 +16,22 @@ IND-007  ValidationError  bad input bars (missing column, ragged, not 1-D)     `
 IND-008  ValidationError  duplicate indicator id in a set                      ``indicators[i].id``
 IND-009  ValidationError  malformed indicator spec in a set                    ``indicators[i]...``
 IND-010  ValidationError  the pandas-ta-classic engine rejected the parameters ``parameters``
+IND-011  ValidationError  bars given both inline and as a stored source, or    ``data``
+                          neither
+IND-012  ValidationError  ``compute_timeframe`` without the bars' timeframe    ``data_timeframe`` /
+                                                                               ``source.timeframe``
+IND-013  ValidationError  a stored range whose start is after its end          ``source.start_date``
+IND-014  ValidationError  a stream without its config first, a second config,  ``config`` /
+                          or a message without bars                            ``bars``
+IND-015  ValidationError  stream bars out of time order, or inside a higher-   ``bars``
+                          timeframe bar that has already closed
+IND-016  ValidationError  a multi-timeframe stream config that does not fit:   ``config.<field>``
+                          timeframes without the base, shorter than it, twice
 ======== ================ ==================================================== =====================
+
+Errors of another domain that a calculation passes on (the data service's ``DATA-*`` for a
+stored source) keep their code and suggestions; their field is put under the request's
+(``symbol`` becomes ``source.symbol``).
 """
 
 from __future__ import annotations
@@ -33,16 +48,31 @@ BAD_BARS = "IND-007"
 DUPLICATE_ID = "IND-008"
 BAD_SPEC = "IND-009"
 ENGINE_REJECTED = "IND-010"
+BARS_SOURCE = "IND-011"
+BASE_TIMEFRAME_REQUIRED = "IND-012"
+START_AFTER_END = "IND-013"
+BAD_STREAM = "IND-014"
+BARS_OUT_OF_ORDER = "IND-015"
+BAD_STREAM_TIMEFRAMES = "IND-016"
+
+ALL_CODES: tuple[str, ...] = tuple(f"IND-{n:03d}" for n in range(1, 17))
 
 __all__ = [
+    "ALL_CODES",
     "BAD_BARS",
     "BAD_SPEC",
+    "BAD_STREAM",
+    "BAD_STREAM_TIMEFRAMES",
+    "BARS_OUT_OF_ORDER",
+    "BARS_SOURCE",
+    "BASE_TIMEFRAME_REQUIRED",
     "DUPLICATE_ID",
     "ENGINE_REJECTED",
     "PARAMETER_BOUNDS",
     "PARAMETER_CHOICE",
     "PARAMETER_CONFLICT",
     "PARAMETER_TYPE",
+    "START_AFTER_END",
     "UNKNOWN_INDICATOR",
     "UNKNOWN_PARAMETER",
     "NotFoundError",

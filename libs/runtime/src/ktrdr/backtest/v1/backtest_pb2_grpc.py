@@ -56,6 +56,11 @@ class BacktestServiceStub:
                 request_serializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestRequest.SerializeToString,
                 response_deserializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestResponse.FromString,
                 _registered_method=True)
+        self.RunWalkForward = channel.unary_stream(
+                '/ktrdr.backtest.v1.BacktestService/RunWalkForward',
+                request_serializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardResponse.FromString,
+                _registered_method=True)
         self.ListBacktests = channel.unary_unary(
                 '/ktrdr.backtest.v1.BacktestService/ListBacktests',
                 request_serializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.ListBacktestsRequest.SerializeToString,
@@ -111,6 +116,21 @@ class BacktestServiceServicer:
 
     def RunBacktest(self, request, context):
         """Runs a backtest, streaming progress; the last message carries the result.
+        Bars stream from the data service through the indicator, fuzzy and neural
+        services (bar by bar, in batches) into the decision engine; the run is
+        stored (a run that fails is stored as failed, with no partial result).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunWalkForward(self, request, context):
+        """Walk-forward analysis: for each window, trains a model on the window's
+        training bars through the neural service (admin: it trains), then
+        backtests it on the following out-of-sample bars, with a purge and an
+        embargo of at least the label horizon between the two. Streams progress;
+        the last message carries every window and the aggregated out-of-sample
+        result.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,6 +193,11 @@ def add_BacktestServiceServicer_to_server(servicer, server):
                     servicer.RunBacktest,
                     request_deserializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestRequest.FromString,
                     response_serializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestResponse.SerializeToString,
+            ),
+            'RunWalkForward': grpc.unary_stream_rpc_method_handler(
+                    servicer.RunWalkForward,
+                    request_deserializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardRequest.FromString,
+                    response_serializer=ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardResponse.SerializeToString,
             ),
             'ListBacktests': grpc.unary_unary_rpc_method_handler(
                     servicer.ListBacktests,
@@ -310,6 +335,33 @@ class BacktestService:
             '/ktrdr.backtest.v1.BacktestService/RunBacktest',
             ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestRequest.SerializeToString,
             ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunBacktestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunWalkForward(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/ktrdr.backtest.v1.BacktestService/RunWalkForward',
+            ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardRequest.SerializeToString,
+            ktrdr_dot_backtest_dot_v1_dot_backtest__pb2.RunWalkForwardResponse.FromString,
             options,
             channel_credentials,
             insecure,

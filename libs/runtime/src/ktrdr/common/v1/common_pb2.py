@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cktrdr/common/v1/common.proto\x12\x0fktrdr.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"]\n\rTimeframeInfo\x12-\n\ttimeframe\x18\x01 \x01(\x0e\x32\x1a.ktrdr.common.v1.Timeframe\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07seconds\x18\x03 \x01(\x03\"|\n\x03\x42\x61r\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04open\x18\x02 \x01(\x01\x12\x0c\n\x04high\x18\x03 \x01(\x01\x12\x0b\n\x03low\x18\x04 \x01(\x01\x12\r\n\x05\x63lose\x18\x05 \x01(\x01\x12\x0e\n\x06volume\x18\x06 \x01(\x03\"k\n\nBarColumns\x12\x15\n\rtimestamps_us\x18\x01 \x03(\x03\x12\x0c\n\x04open\x18\x02 \x03(\x01\x12\x0c\n\x04high\x18\x03 \x03(\x01\x12\x0b\n\x03low\x18\x04 \x03(\x01\x12\r\n\x05\x63lose\x18\x05 \x03(\x01\x12\x0e\n\x06volume\x18\x06 \x03(\x03\":\n\x0bValueColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06values\x18\x02 \x03(\x01\x12\r\n\x05ready\x18\x03 \x03(\x08\"\xb6\x01\n\nInstrument\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08\x65xchange\x18\x02 \x01(\t\x12\x38\n\x0finstrument_type\x18\x03 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61lendar\x18\x06 \x01(\t\x12\x15\n\rtrading_hours\x18\x07 \x01(\t\"_\n\tTimeRange\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0bsuggestions\x18\x04 \x03(\t\x12<\n\x08metadata\x18\x05 \x03(\x0b\x32*.ktrdr.common.v1.ErrorDetail.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xdd\x01\n\tTimeframe\x12\x19\n\x15TIMEFRAME_UNSPECIFIED\x10\x00\x12\x10\n\x0cTIMEFRAME_M1\x10\x01\x12\x10\n\x0cTIMEFRAME_M5\x10\x02\x12\x11\n\rTIMEFRAME_M15\x10\x03\x12\x11\n\rTIMEFRAME_M30\x10\x04\x12\x10\n\x0cTIMEFRAME_H1\x10\x05\x12\x10\n\x0cTIMEFRAME_H2\x10\x06\x12\x10\n\x0cTIMEFRAME_H4\x10\x07\x12\x10\n\x0cTIMEFRAME_D1\x10\x08\x12\x10\n\x0cTIMEFRAME_W1\x10\t\x12\x11\n\rTIMEFRAME_MN1\x10\n*\xb7\x01\n\x0eInstrumentType\x12\x1f\n\x1bINSTRUMENT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12INSTRUMENT_TYPE_FX\x10\x01\x12\x19\n\x15INSTRUMENT_TYPE_STOCK\x10\x02\x12\x1a\n\x16INSTRUMENT_TYPE_FUTURE\x10\x03\x12\x19\n\x15INSTRUMENT_TYPE_INDEX\x10\x04\x12\x1a\n\x16INSTRUMENT_TYPE_CRYPTO\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cktrdr/common/v1/common.proto\x12\x0fktrdr.common.v1\x1a google/protobuf/descriptor.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"]\n\rTimeframeInfo\x12-\n\ttimeframe\x18\x01 \x01(\x0e\x32\x1a.ktrdr.common.v1.Timeframe\x12\x0c\n\x04\x63ode\x18\x02 \x01(\t\x12\x0f\n\x07seconds\x18\x03 \x01(\x03\"|\n\x03\x42\x61r\x12-\n\ttimestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04open\x18\x02 \x01(\x01\x12\x0c\n\x04high\x18\x03 \x01(\x01\x12\x0b\n\x03low\x18\x04 \x01(\x01\x12\r\n\x05\x63lose\x18\x05 \x01(\x01\x12\x0e\n\x06volume\x18\x06 \x01(\x03\"k\n\nBarColumns\x12\x15\n\rtimestamps_us\x18\x01 \x03(\x03\x12\x0c\n\x04open\x18\x02 \x03(\x01\x12\x0c\n\x04high\x18\x03 \x03(\x01\x12\x0b\n\x03low\x18\x04 \x03(\x01\x12\r\n\x05\x63lose\x18\x05 \x03(\x01\x12\x0e\n\x06volume\x18\x06 \x03(\x03\":\n\x0bValueColumn\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06values\x18\x02 \x03(\x01\x12\r\n\x05ready\x18\x03 \x03(\x08\"\xb6\x01\n\nInstrument\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x10\n\x08\x65xchange\x18\x02 \x01(\t\x12\x38\n\x0finstrument_type\x18\x03 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x11\n\ttime_zone\x18\x05 \x01(\t\x12\x10\n\x08\x63\x61lendar\x18\x06 \x01(\t\x12\x15\n\rtrading_hours\x18\x07 \x01(\t\"_\n\tTimeRange\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xbf\x01\n\x0b\x45rrorDetail\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\x13\n\x0bsuggestions\x18\x04 \x03(\t\x12<\n\x08metadata\x18\x05 \x03(\x0b\x32*.ktrdr.common.v1.ErrorDetail.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xdd\x01\n\tTimeframe\x12\x19\n\x15TIMEFRAME_UNSPECIFIED\x10\x00\x12\x10\n\x0cTIMEFRAME_M1\x10\x01\x12\x10\n\x0cTIMEFRAME_M5\x10\x02\x12\x11\n\rTIMEFRAME_M15\x10\x03\x12\x11\n\rTIMEFRAME_M30\x10\x04\x12\x10\n\x0cTIMEFRAME_H1\x10\x05\x12\x10\n\x0cTIMEFRAME_H2\x10\x06\x12\x10\n\x0cTIMEFRAME_H4\x10\x07\x12\x10\n\x0cTIMEFRAME_D1\x10\x08\x12\x10\n\x0cTIMEFRAME_W1\x10\t\x12\x11\n\rTIMEFRAME_MN1\x10\n*\xb7\x01\n\x0eInstrumentType\x12\x1f\n\x1bINSTRUMENT_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12INSTRUMENT_TYPE_FX\x10\x01\x12\x19\n\x15INSTRUMENT_TYPE_STOCK\x10\x02\x12\x1a\n\x16INSTRUMENT_TYPE_FUTURE\x10\x03\x12\x19\n\x15INSTRUMENT_TYPE_INDEX\x10\x04\x12\x1a\n\x16INSTRUMENT_TYPE_CRYPTO\x10\x05*K\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\r\n\tROLE_READ\x10\x01\x12\x0e\n\nROLE_TRADE\x10\x02\x12\x0e\n\nROLE_ADMIN\x10\x03:E\n\x04role\x12\x1e.google.protobuf.MethodOptions\x18\xb4\x87\x03 \x01(\x0e\x32\x15.ktrdr.common.v1.Roleb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,24 +35,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORDETAIL_METADATAENTRY']._loaded_options = None
   _globals['_ERRORDETAIL_METADATAENTRY']._serialized_options = b'8\001'
-  _globals['_TIMEFRAME']._serialized_start=949
-  _globals['_TIMEFRAME']._serialized_end=1170
-  _globals['_INSTRUMENTTYPE']._serialized_start=1173
-  _globals['_INSTRUMENTTYPE']._serialized_end=1356
-  _globals['_TIMEFRAMEINFO']._serialized_start=82
-  _globals['_TIMEFRAMEINFO']._serialized_end=175
-  _globals['_BAR']._serialized_start=177
-  _globals['_BAR']._serialized_end=301
-  _globals['_BARCOLUMNS']._serialized_start=303
-  _globals['_BARCOLUMNS']._serialized_end=410
-  _globals['_VALUECOLUMN']._serialized_start=412
-  _globals['_VALUECOLUMN']._serialized_end=470
-  _globals['_INSTRUMENT']._serialized_start=473
-  _globals['_INSTRUMENT']._serialized_end=655
-  _globals['_TIMERANGE']._serialized_start=657
-  _globals['_TIMERANGE']._serialized_end=752
-  _globals['_ERRORDETAIL']._serialized_start=755
-  _globals['_ERRORDETAIL']._serialized_end=946
-  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_start=899
-  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_end=946
+  _globals['_TIMEFRAME']._serialized_start=983
+  _globals['_TIMEFRAME']._serialized_end=1204
+  _globals['_INSTRUMENTTYPE']._serialized_start=1207
+  _globals['_INSTRUMENTTYPE']._serialized_end=1390
+  _globals['_ROLE']._serialized_start=1392
+  _globals['_ROLE']._serialized_end=1467
+  _globals['_TIMEFRAMEINFO']._serialized_start=116
+  _globals['_TIMEFRAMEINFO']._serialized_end=209
+  _globals['_BAR']._serialized_start=211
+  _globals['_BAR']._serialized_end=335
+  _globals['_BARCOLUMNS']._serialized_start=337
+  _globals['_BARCOLUMNS']._serialized_end=444
+  _globals['_VALUECOLUMN']._serialized_start=446
+  _globals['_VALUECOLUMN']._serialized_end=504
+  _globals['_INSTRUMENT']._serialized_start=507
+  _globals['_INSTRUMENT']._serialized_end=689
+  _globals['_TIMERANGE']._serialized_start=691
+  _globals['_TIMERANGE']._serialized_end=786
+  _globals['_ERRORDETAIL']._serialized_start=789
+  _globals['_ERRORDETAIL']._serialized_end=980
+  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_start=933
+  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_end=980
 # @@protoc_insertion_point(module_scope)

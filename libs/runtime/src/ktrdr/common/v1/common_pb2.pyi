@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import descriptor_pb2 as _descriptor_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -32,6 +33,13 @@ class InstrumentType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INSTRUMENT_TYPE_FUTURE: _ClassVar[InstrumentType]
     INSTRUMENT_TYPE_INDEX: _ClassVar[InstrumentType]
     INSTRUMENT_TYPE_CRYPTO: _ClassVar[InstrumentType]
+
+class Role(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROLE_UNSPECIFIED: _ClassVar[Role]
+    ROLE_READ: _ClassVar[Role]
+    ROLE_TRADE: _ClassVar[Role]
+    ROLE_ADMIN: _ClassVar[Role]
 TIMEFRAME_UNSPECIFIED: Timeframe
 TIMEFRAME_M1: Timeframe
 TIMEFRAME_M5: Timeframe
@@ -49,6 +57,12 @@ INSTRUMENT_TYPE_STOCK: InstrumentType
 INSTRUMENT_TYPE_FUTURE: InstrumentType
 INSTRUMENT_TYPE_INDEX: InstrumentType
 INSTRUMENT_TYPE_CRYPTO: InstrumentType
+ROLE_UNSPECIFIED: Role
+ROLE_READ: Role
+ROLE_TRADE: Role
+ROLE_ADMIN: Role
+ROLE_FIELD_NUMBER: _ClassVar[int]
+role: _descriptor.FieldDescriptor
 
 class TimeframeInfo(_message.Message):
     __slots__ = ("timeframe", "code", "seconds")

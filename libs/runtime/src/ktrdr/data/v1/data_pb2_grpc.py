@@ -30,8 +30,14 @@ class DataServiceStub:
     export and replay streams.
 
     Dates in requests ("start_date", "end_date") are ISO-8601 strings: a date
-    ("2024-01-01") or a date-time with or without offset (naive means UTC).
+    ("2024-01-01") or a date-time with or without offset (naive means UTC),
+    from 1900-01-01T00:00:00Z to 2200-01-01T00:00:00Z.
     An empty start or end means "from the first" or "to the last" stored bar.
+
+    Large reads page as in Google's API design guide: "page_size" (0 = all, if
+    it fits in one page) and "page_token" in, "next_page_token" out (empty on
+    the last page). An unpaged read larger than one page is refused with
+    DATA-022 pointing to paging and to StreamBars.
     """
 
     def __init__(self, channel):
@@ -80,6 +86,26 @@ class DataServiceStub:
                 request_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsRequest.SerializeToString,
                 response_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsResponse.FromString,
                 _registered_method=True)
+        self.GetSymbolMetadata = channel.unary_unary(
+                '/ktrdr.data.v1.DataService/GetSymbolMetadata',
+                request_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataResponse.FromString,
+                _registered_method=True)
+        self.UpdateSymbolMetadata = channel.unary_unary(
+                '/ktrdr.data.v1.DataService/UpdateSymbolMetadata',
+                request_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataResponse.FromString,
+                _registered_method=True)
+        self.ReplaceSeries = channel.unary_unary(
+                '/ktrdr.data.v1.DataService/ReplaceSeries',
+                request_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesResponse.FromString,
+                _registered_method=True)
+        self.DeleteSeries = channel.unary_unary(
+                '/ktrdr.data.v1.DataService/DeleteSeries',
+                request_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesResponse.FromString,
+                _registered_method=True)
 
 
 class DataServiceServicer:
@@ -87,14 +113,21 @@ class DataServiceServicer:
     export and replay streams.
 
     Dates in requests ("start_date", "end_date") are ISO-8601 strings: a date
-    ("2024-01-01") or a date-time with or without offset (naive means UTC).
+    ("2024-01-01") or a date-time with or without offset (naive means UTC),
+    from 1900-01-01T00:00:00Z to 2200-01-01T00:00:00Z.
     An empty start or end means "from the first" or "to the last" stored bar.
+
+    Large reads page as in Google's API design guide: "page_size" (0 = all, if
+    it fits in one page) and "page_token" in, "next_page_token" out (empty on
+    the last page). An unpaged read larger than one page is refused with
+    DATA-022 pointing to paging and to StreamBars.
     """
 
     def LoadData(self, request, context):
         """Loads bars for a symbol and timeframe, local first; ranges missing locally
         are fetched from the IB gateway when the mode asks for it and IB is
-        reachable. The response says what came from where and what is missing.
+        reachable. A timeframe that is not stored is resampled from a stored lower
+        one. The response says what came from where and what is missing.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -144,7 +177,37 @@ class DataServiceServicer:
 
     def StreamBars(self, request, context):
         """Streams stored bars in time order, batch_size bars per message, optionally
-        paced to replay history as if live.
+        paced to replay history as if live. A timeframe that is not stored is
+        resampled from a stored lower one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSymbolMetadata(self, request, context):
+        """The instrument metadata of a symbol (declared, built in or inferred).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSymbolMetadata(self, request, context):
+        """Declares the instrument metadata of a symbol (type, exchange, currency,
+        calendar, time zone); fields left empty keep their value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReplaceSeries(self, request, context):
+        """Replaces a stored series entirely (also a corrupt one). Admin only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSeries(self, request, context):
+        """Deletes a stored series (also a corrupt one). Admin only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -193,6 +256,26 @@ def add_DataServiceServicer_to_server(servicer, server):
                     request_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsRequest.FromString,
                     response_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsResponse.SerializeToString,
             ),
+            'GetSymbolMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSymbolMetadata,
+                    request_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataRequest.FromString,
+                    response_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataResponse.SerializeToString,
+            ),
+            'UpdateSymbolMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSymbolMetadata,
+                    request_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataRequest.FromString,
+                    response_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataResponse.SerializeToString,
+            ),
+            'ReplaceSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReplaceSeries,
+                    request_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesRequest.FromString,
+                    response_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesResponse.SerializeToString,
+            ),
+            'DeleteSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSeries,
+                    request_deserializer=ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesRequest.FromString,
+                    response_serializer=ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'ktrdr.data.v1.DataService', rpc_method_handlers)
@@ -206,8 +289,14 @@ class DataService:
     export and replay streams.
 
     Dates in requests ("start_date", "end_date") are ISO-8601 strings: a date
-    ("2024-01-01") or a date-time with or without offset (naive means UTC).
+    ("2024-01-01") or a date-time with or without offset (naive means UTC),
+    from 1900-01-01T00:00:00Z to 2200-01-01T00:00:00Z.
     An empty start or end means "from the first" or "to the last" stored bar.
+
+    Large reads page as in Google's API design guide: "page_size" (0 = all, if
+    it fits in one page) and "page_token" in, "next_page_token" out (empty on
+    the last page). An unpaged read larger than one page is refused with
+    DATA-022 pointing to paging and to StreamBars.
     """
 
     @staticmethod
@@ -416,6 +505,114 @@ class DataService:
             '/ktrdr.data.v1.DataService/StreamBars',
             ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsRequest.SerializeToString,
             ktrdr_dot_data_dot_v1_dot_data__pb2.StreamBarsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSymbolMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ktrdr.data.v1.DataService/GetSymbolMetadata',
+            ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataRequest.SerializeToString,
+            ktrdr_dot_data_dot_v1_dot_data__pb2.GetSymbolMetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSymbolMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ktrdr.data.v1.DataService/UpdateSymbolMetadata',
+            ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataRequest.SerializeToString,
+            ktrdr_dot_data_dot_v1_dot_data__pb2.UpdateSymbolMetadataResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReplaceSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ktrdr.data.v1.DataService/ReplaceSeries',
+            ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesRequest.SerializeToString,
+            ktrdr_dot_data_dot_v1_dot_data__pb2.ReplaceSeriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ktrdr.data.v1.DataService/DeleteSeries',
+            ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesRequest.SerializeToString,
+            ktrdr_dot_data_dot_v1_dot_data__pb2.DeleteSeriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -12,6 +12,19 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class FeatureKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FEATURE_KIND_UNSPECIFIED: _ClassVar[FeatureKind]
+    FEATURE_KIND_MEMBERSHIP: _ClassVar[FeatureKind]
+    FEATURE_KIND_RAW: _ClassVar[FeatureKind]
+
+class Normalization(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    NORMALIZATION_UNSPECIFIED: _ClassVar[Normalization]
+    NORMALIZATION_NONE: _ClassVar[Normalization]
+    NORMALIZATION_ZSCORE: _ClassVar[Normalization]
+    NORMALIZATION_MINMAX: _ClassVar[Normalization]
+
 class InferenceMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     INFERENCE_METHOD_UNSPECIFIED: _ClassVar[InferenceMethod]
@@ -38,6 +51,13 @@ class Defuzzification(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DEFUZZIFICATION_MEAN_OF_MAXIMUM: _ClassVar[Defuzzification]
     DEFUZZIFICATION_SMALLEST_OF_MAXIMUM: _ClassVar[Defuzzification]
     DEFUZZIFICATION_LARGEST_OF_MAXIMUM: _ClassVar[Defuzzification]
+FEATURE_KIND_UNSPECIFIED: FeatureKind
+FEATURE_KIND_MEMBERSHIP: FeatureKind
+FEATURE_KIND_RAW: FeatureKind
+NORMALIZATION_UNSPECIFIED: Normalization
+NORMALIZATION_NONE: Normalization
+NORMALIZATION_ZSCORE: Normalization
+NORMALIZATION_MINMAX: Normalization
 INFERENCE_METHOD_UNSPECIFIED: InferenceMethod
 INFERENCE_METHOD_MAMDANI: InferenceMethod
 INFERENCE_METHOD_SUGENO: InferenceMethod
@@ -153,12 +173,32 @@ class CalculateFuzzyRequest(_message.Message):
     def __init__(self, symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., fuzzy_sets: _Optional[_Iterable[str]] = ..., strategy: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ...) -> None: ...
 
 class CalculateFuzzyResponse(_message.Message):
-    __slots__ = ("timestamps", "columns")
+    __slots__ = ("timestamps", "columns", "features")
     TIMESTAMPS_FIELD_NUMBER: _ClassVar[int]
     COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
     timestamps: _containers.RepeatedCompositeFieldContainer[_timestamp_pb2.Timestamp]
     columns: _containers.RepeatedCompositeFieldContainer[_common_pb2.ValueColumn]
-    def __init__(self, timestamps: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ..., columns: _Optional[_Iterable[_Union[_common_pb2.ValueColumn, _Mapping]]] = ...) -> None: ...
+    features: _containers.RepeatedCompositeFieldContainer[Feature]
+    def __init__(self, timestamps: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ..., columns: _Optional[_Iterable[_Union[_common_pb2.ValueColumn, _Mapping]]] = ..., features: _Optional[_Iterable[_Union[Feature, _Mapping]]] = ...) -> None: ...
+
+class Feature(_message.Message):
+    __slots__ = ("name", "timeframe", "kind", "indicator", "fuzzy_set", "membership", "normalization")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    FUZZY_SET_FIELD_NUMBER: _ClassVar[int]
+    MEMBERSHIP_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZATION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    timeframe: str
+    kind: FeatureKind
+    indicator: str
+    fuzzy_set: str
+    membership: str
+    normalization: Normalization
+    def __init__(self, name: _Optional[str] = ..., timeframe: _Optional[str] = ..., kind: _Optional[_Union[FeatureKind, str]] = ..., indicator: _Optional[str] = ..., fuzzy_set: _Optional[str] = ..., membership: _Optional[str] = ..., normalization: _Optional[_Union[Normalization, str]] = ...) -> None: ...
 
 class LinguisticVariable(_message.Message):
     __slots__ = ("name", "minimum", "maximum", "resolution", "terms")
@@ -224,14 +264,16 @@ class InferResponse(_message.Message):
     def __init__(self, output: _Optional[float] = ..., activations: _Optional[_Iterable[_Union[RuleActivation, _Mapping]]] = ...) -> None: ...
 
 class StreamFuzzyConfig(_message.Message):
-    __slots__ = ("fuzzy_sets", "strategy", "timeframe")
+    __slots__ = ("fuzzy_sets", "strategy", "timeframe", "features")
     FUZZY_SETS_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_FIELD_NUMBER: _ClassVar[int]
     TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    FEATURES_FIELD_NUMBER: _ClassVar[int]
     fuzzy_sets: _containers.RepeatedCompositeFieldContainer[FuzzySet]
     strategy: str
     timeframe: str
-    def __init__(self, fuzzy_sets: _Optional[_Iterable[_Union[FuzzySet, _Mapping]]] = ..., strategy: _Optional[str] = ..., timeframe: _Optional[str] = ...) -> None: ...
+    features: bool
+    def __init__(self, fuzzy_sets: _Optional[_Iterable[_Union[FuzzySet, _Mapping]]] = ..., strategy: _Optional[str] = ..., timeframe: _Optional[str] = ..., features: _Optional[bool] = ...) -> None: ...
 
 class StreamFuzzyRequest(_message.Message):
     __slots__ = ("config", "values")

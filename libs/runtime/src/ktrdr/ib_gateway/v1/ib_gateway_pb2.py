@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from ktrdr.common.v1 import common_pb2 as ktrdr_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ktrdr/ib_gateway/v1/ib_gateway.proto\x12\x13ktrdr.ib_gateway.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cktrdr/common/v1/common.proto\"\x12\n\x10GetStatusRequest\"\xd8\x01\n\x11GetStatusResponse\x12\x11\n\tconnected\x18\x01 \x01(\x08\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12\x11\n\tclient_id\x18\x04 \x01(\x05\x12\x16\n\x0eserver_version\x18\x05 \x01(\x05\x12\x33\n\x0f\x63onnected_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0ctrading_mode\x18\x07 \x01(\t\x12\x1e\n\x16pacing_requests_window\x18\x08 \x01(\x05\"\x12\n\x10GetHealthRequest\"L\n\x11GetHealthResponse\x12\x0f\n\x07healthy\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x15\n\rround_trip_ms\x18\x03 \x01(\x01\"\x86\x01\n\x16QualifyContractRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x38\n\x0finstrument_type\x18\x02 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\"Z\n\x17QualifyContractResponse\x12/\n\ninstrument\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.Instrument\x12\x0e\n\x06\x63on_id\x18\x02 \x01(\x03\"<\n\x17GetHeadTimestampRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\"N\n\x18GetHeadTimestampResponse\x12\x32\n\x0ehead_timestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x1bStreamHistoricalBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x0f\n\x07use_rth\x18\x05 \x01(\x08\x12\x14\n\x0cwhat_to_show\x18\x06 \x01(\t\"I\n\x1cStreamHistoricalBarsResponse\x12)\n\x04\x62\x61rs\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumns\"P\n\x15StreamLiveBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x14\n\x0cwhat_to_show\x18\x03 \x01(\t\"C\n\x16StreamLiveBarsResponse\x12)\n\x04\x62\x61rs\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumns2\x99\x06\n\x10IbGatewayService\x12u\n\tGetStatus\x12%.ktrdr.ib_gateway.v1.GetStatusRequest\x1a&.ktrdr.ib_gateway.v1.GetStatusResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/ib/status\x12u\n\tGetHealth\x12%.ktrdr.ib_gateway.v1.GetHealthRequest\x1a&.ktrdr.ib_gateway.v1.GetHealthResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/ib/health\x12\x95\x01\n\x0fQualifyContract\x12+.ktrdr.ib_gateway.v1.QualifyContractRequest\x1a,.ktrdr.ib_gateway.v1.QualifyContractResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/api/v1/ib/contracts:qualify:\x01*\x12\x92\x01\n\x10GetHeadTimestamp\x12,.ktrdr.ib_gateway.v1.GetHeadTimestampRequest\x1a-.ktrdr.ib_gateway.v1.GetHeadTimestampResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/ib/head-timestamp\x12}\n\x14StreamHistoricalBars\x12\x30.ktrdr.ib_gateway.v1.StreamHistoricalBarsRequest\x1a\x31.ktrdr.ib_gateway.v1.StreamHistoricalBarsResponse0\x01\x12k\n\x0eStreamLiveBars\x12*.ktrdr.ib_gateway.v1.StreamLiveBarsRequest\x1a+.ktrdr.ib_gateway.v1.StreamLiveBarsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ktrdr/ib_gateway/v1/ib_gateway.proto\x12\x13ktrdr.ib_gateway.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cktrdr/common/v1/common.proto\"\x12\n\x10GetStatusRequest\"\xa4\x05\n\x11GetStatusResponse\x12\x11\n\tconnected\x18\x01 \x01(\x08\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x12\x11\n\tclient_id\x18\x04 \x01(\x05\x12\x16\n\x0eserver_version\x18\x05 \x01(\x05\x12\x33\n\x0f\x63onnected_since\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0ctrading_mode\x18\x07 \x01(\t\x12\x1e\n\x16pacing_requests_window\x18\x08 \x01(\x05\x12\x33\n\x05state\x18\t \x01(\x0e\x32$.ktrdr.ib_gateway.v1.ConnectionState\x12\x38\n\rbreaker_state\x18\n \x01(\x0e\x32!.ktrdr.ib_gateway.v1.BreakerState\x12\x1c\n\x14\x63onsecutive_failures\x18\x0b \x01(\x05\x12\x33\n\x0fnext_attempt_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x06pacing\x18\r \x01(\x0b\x32!.ktrdr.ib_gateway.v1.PacingBudget\x12.\n\x05\x66\x61rms\x18\x0e \x03(\x0b\x32\x1f.ktrdr.ib_gateway.v1.FarmStatus\x12\x30\n\nlast_error\x18\x0f \x01(\x0b\x32\x1c.ktrdr.ib_gateway.v1.IbError\x12\x41\n\x12live_subscriptions\x18\x10 \x03(\x0b\x32%.ktrdr.ib_gateway.v1.LiveSubscription\x12\x12\n\nreconnects\x18\x11 \x01(\x05\x12\x1c\n\x14ib_servers_reachable\x18\x12 \x01(\x08\"\xee\x01\n\x0cPacingBudget\x12\x1a\n\x12requests_in_window\x18\x01 \x01(\x05\x12\x14\n\x0cwindow_limit\x18\x02 \x01(\x05\x12\x16\n\x0ewindow_seconds\x18\x03 \x01(\x01\x12\x15\n\ropen_requests\x18\x04 \x01(\x05\x12\x19\n\x11max_open_requests\x18\x05 \x01(\x05\x12\x16\n\x0erequests_total\x18\x06 \x01(\x03\x12\x18\n\x10violations_total\x18\x07 \x01(\x03\x12\x1c\n\x14waited_seconds_total\x18\x08 \x01(\x01\x12\x12\n\ntime_scale\x18\t \x01(\x01\"\x95\x01\n\nFarmStatus\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0e\x32\x1e.ktrdr.ib_gateway.v1.FarmState\x12\x0c\n\x04\x63ode\x18\x04 \x01(\x05\x12.\n\nupdated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x07IbError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x02\x61t\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x10LiveSubscription\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12,\n\x08last_bar\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07stalled\x18\x04 \x01(\x08\x12\x17\n\x0fresubscriptions\x18\x05 \x01(\x05\"\x12\n\x10GetHealthRequest\"\x86\x01\n\x11GetHealthResponse\x12\x0f\n\x07healthy\x18\x01 \x01(\x08\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x15\n\rround_trip_ms\x18\x03 \x01(\x01\x12\x38\n\rbreaker_state\x18\x04 \x01(\x0e\x32!.ktrdr.ib_gateway.v1.BreakerState\"\x9e\x01\n\x16QualifyContractRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x38\n\x0finstrument_type\x18\x02 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x16\n\x0e\x63ontract_month\x18\x05 \x01(\t\"\xae\x01\n\x17QualifyContractResponse\x12/\n\ninstrument\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.Instrument\x12\x0e\n\x06\x63on_id\x18\x02 \x01(\x03\x12\x10\n\x08sec_type\x18\x03 \x01(\t\x12\x14\n\x0clocal_symbol\x18\x04 \x01(\t\x12\x11\n\tlong_name\x18\x05 \x01(\t\x12\x17\n\x0flast_trade_date\x18\x06 \x01(\t\"\xd9\x01\n\x17GetHeadTimestampRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x38\n\x0finstrument_type\x18\x03 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x14\n\x0cwhat_to_show\x18\x04 \x01(\t\x12\x0f\n\x07use_rth\x18\x05 \x01(\x08\x12\x10\n\x08\x65xchange\x18\x06 \x01(\t\x12\x10\n\x08\x63urrency\x18\x07 \x01(\t\x12\x16\n\x0e\x63ontract_month\x18\x08 \x01(\t\"N\n\x18GetHeadTimestampResponse\x12\x32\n\x0ehead_timestamp\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x83\x02\n\x1bStreamHistoricalBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\x12\x0f\n\x07use_rth\x18\x05 \x01(\x08\x12\x14\n\x0cwhat_to_show\x18\x06 \x01(\t\x12\x38\n\x0finstrument_type\x18\x07 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x65xchange\x18\x08 \x01(\t\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x16\n\x0e\x63ontract_month\x18\n \x01(\t\"h\n\x1cStreamHistoricalBarsResponse\x12)\n\x04\x62\x61rs\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumns\x12\r\n\x05\x63hunk\x18\x02 \x01(\x05\x12\x0e\n\x06\x63hunks\x18\x03 \x01(\x05\"\xd7\x01\n\x15StreamLiveBarsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x14\n\x0cwhat_to_show\x18\x03 \x01(\t\x12\x38\n\x0finstrument_type\x18\x04 \x01(\x0e\x32\x1f.ktrdr.common.v1.InstrumentType\x12\x10\n\x08\x65xchange\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x16\n\x0e\x63ontract_month\x18\x07 \x01(\t\x12\x0f\n\x07use_rth\x18\x08 \x01(\x08\"C\n\x16StreamLiveBarsResponse\x12)\n\x04\x62\x61rs\x18\x01 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumns*\x97\x01\n\x0f\x43onnectionState\x12 \n\x1c\x43ONNECTION_STATE_UNSPECIFIED\x10\x00\x12!\n\x1d\x43ONNECTION_STATE_DISCONNECTED\x10\x01\x12\x1f\n\x1b\x43ONNECTION_STATE_CONNECTING\x10\x02\x12\x1e\n\x1a\x43ONNECTION_STATE_CONNECTED\x10\x03*|\n\x0c\x42reakerState\x12\x1d\n\x19\x42REAKER_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42REAKER_STATE_CLOSED\x10\x01\x12\x16\n\x12\x42REAKER_STATE_OPEN\x10\x02\x12\x1b\n\x17\x42REAKER_STATE_HALF_OPEN\x10\x03*j\n\tFarmState\x12\x1a\n\x16\x46\x41RM_STATE_UNSPECIFIED\x10\x00\x12\x11\n\rFARM_STATE_OK\x10\x01\x12\x15\n\x11\x46\x41RM_STATE_BROKEN\x10\x02\x12\x17\n\x13\x46\x41RM_STATE_INACTIVE\x10\x03\x32\xb6\x06\n\x10IbGatewayService\x12y\n\tGetStatus\x12%.ktrdr.ib_gateway.v1.GetStatusRequest\x1a&.ktrdr.ib_gateway.v1.GetStatusResponse\"\x1d\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/ib/status\x12y\n\tGetHealth\x12%.ktrdr.ib_gateway.v1.GetHealthRequest\x1a&.ktrdr.ib_gateway.v1.GetHealthResponse\"\x1d\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/ib/health\x12\x99\x01\n\x0fQualifyContract\x12+.ktrdr.ib_gateway.v1.QualifyContractRequest\x1a,.ktrdr.ib_gateway.v1.QualifyContractResponse\"+\xa0\xbb\x18\x02\x82\xd3\xe4\x93\x02!\"\x1c/api/v1/ib/contracts:qualify:\x01*\x12\x96\x01\n\x10GetHeadTimestamp\x12,.ktrdr.ib_gateway.v1.GetHeadTimestampRequest\x1a-.ktrdr.ib_gateway.v1.GetHeadTimestampResponse\"%\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/ib/head-timestamp\x12\x83\x01\n\x14StreamHistoricalBars\x12\x30.ktrdr.ib_gateway.v1.StreamHistoricalBarsRequest\x1a\x31.ktrdr.ib_gateway.v1.StreamHistoricalBarsResponse\"\x04\xa0\xbb\x18\x02\x30\x01\x12q\n\x0eStreamLiveBars\x12*.ktrdr.ib_gateway.v1.StreamLiveBarsRequest\x1a+.ktrdr.ib_gateway.v1.StreamLiveBarsResponse\"\x04\xa0\xbb\x18\x02\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,37 +35,55 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ktrdr.ib_gateway.v1.ib_gate
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_IBGATEWAYSERVICE'].methods_by_name['GetStatus']._loaded_options = None
-  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetStatus']._serialized_options = b'\202\323\344\223\002\023\022\021/api/v1/ib/status'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetStatus']._serialized_options = b'\240\273\030\001\202\323\344\223\002\023\022\021/api/v1/ib/status'
   _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHealth']._loaded_options = None
-  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHealth']._serialized_options = b'\202\323\344\223\002\023\022\021/api/v1/ib/health'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHealth']._serialized_options = b'\240\273\030\001\202\323\344\223\002\023\022\021/api/v1/ib/health'
   _globals['_IBGATEWAYSERVICE'].methods_by_name['QualifyContract']._loaded_options = None
-  _globals['_IBGATEWAYSERVICE'].methods_by_name['QualifyContract']._serialized_options = b'\202\323\344\223\002!\"\034/api/v1/ib/contracts:qualify:\001*'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['QualifyContract']._serialized_options = b'\240\273\030\002\202\323\344\223\002!\"\034/api/v1/ib/contracts:qualify:\001*'
   _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHeadTimestamp']._loaded_options = None
-  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHeadTimestamp']._serialized_options = b'\202\323\344\223\002\033\022\031/api/v1/ib/head-timestamp'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['GetHeadTimestamp']._serialized_options = b'\240\273\030\001\202\323\344\223\002\033\022\031/api/v1/ib/head-timestamp'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['StreamHistoricalBars']._loaded_options = None
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['StreamHistoricalBars']._serialized_options = b'\240\273\030\002'
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['StreamLiveBars']._loaded_options = None
+  _globals['_IBGATEWAYSERVICE'].methods_by_name['StreamLiveBars']._serialized_options = b'\240\273\030\002'
+  _globals['_CONNECTIONSTATE']._serialized_start=2923
+  _globals['_CONNECTIONSTATE']._serialized_end=3074
+  _globals['_BREAKERSTATE']._serialized_start=3076
+  _globals['_BREAKERSTATE']._serialized_end=3200
+  _globals['_FARMSTATE']._serialized_start=3202
+  _globals['_FARMSTATE']._serialized_end=3308
   _globals['_GETSTATUSREQUEST']._serialized_start=154
   _globals['_GETSTATUSREQUEST']._serialized_end=172
   _globals['_GETSTATUSRESPONSE']._serialized_start=175
-  _globals['_GETSTATUSRESPONSE']._serialized_end=391
-  _globals['_GETHEALTHREQUEST']._serialized_start=393
-  _globals['_GETHEALTHREQUEST']._serialized_end=411
-  _globals['_GETHEALTHRESPONSE']._serialized_start=413
-  _globals['_GETHEALTHRESPONSE']._serialized_end=489
-  _globals['_QUALIFYCONTRACTREQUEST']._serialized_start=492
-  _globals['_QUALIFYCONTRACTREQUEST']._serialized_end=626
-  _globals['_QUALIFYCONTRACTRESPONSE']._serialized_start=628
-  _globals['_QUALIFYCONTRACTRESPONSE']._serialized_end=718
-  _globals['_GETHEADTIMESTAMPREQUEST']._serialized_start=720
-  _globals['_GETHEADTIMESTAMPREQUEST']._serialized_end=780
-  _globals['_GETHEADTIMESTAMPRESPONSE']._serialized_start=782
-  _globals['_GETHEADTIMESTAMPRESPONSE']._serialized_end=860
-  _globals['_STREAMHISTORICALBARSREQUEST']._serialized_start=863
-  _globals['_STREAMHISTORICALBARSREQUEST']._serialized_end=1004
-  _globals['_STREAMHISTORICALBARSRESPONSE']._serialized_start=1006
-  _globals['_STREAMHISTORICALBARSRESPONSE']._serialized_end=1079
-  _globals['_STREAMLIVEBARSREQUEST']._serialized_start=1081
-  _globals['_STREAMLIVEBARSREQUEST']._serialized_end=1161
-  _globals['_STREAMLIVEBARSRESPONSE']._serialized_start=1163
-  _globals['_STREAMLIVEBARSRESPONSE']._serialized_end=1230
-  _globals['_IBGATEWAYSERVICE']._serialized_start=1233
-  _globals['_IBGATEWAYSERVICE']._serialized_end=2026
+  _globals['_GETSTATUSRESPONSE']._serialized_end=851
+  _globals['_PACINGBUDGET']._serialized_start=854
+  _globals['_PACINGBUDGET']._serialized_end=1092
+  _globals['_FARMSTATUS']._serialized_start=1095
+  _globals['_FARMSTATUS']._serialized_end=1244
+  _globals['_IBERROR']._serialized_start=1246
+  _globals['_IBERROR']._serialized_end=1326
+  _globals['_LIVESUBSCRIPTION']._serialized_start=1329
+  _globals['_LIVESUBSCRIPTION']._serialized_end=1470
+  _globals['_GETHEALTHREQUEST']._serialized_start=1472
+  _globals['_GETHEALTHREQUEST']._serialized_end=1490
+  _globals['_GETHEALTHRESPONSE']._serialized_start=1493
+  _globals['_GETHEALTHRESPONSE']._serialized_end=1627
+  _globals['_QUALIFYCONTRACTREQUEST']._serialized_start=1630
+  _globals['_QUALIFYCONTRACTREQUEST']._serialized_end=1788
+  _globals['_QUALIFYCONTRACTRESPONSE']._serialized_start=1791
+  _globals['_QUALIFYCONTRACTRESPONSE']._serialized_end=1965
+  _globals['_GETHEADTIMESTAMPREQUEST']._serialized_start=1968
+  _globals['_GETHEADTIMESTAMPREQUEST']._serialized_end=2185
+  _globals['_GETHEADTIMESTAMPRESPONSE']._serialized_start=2187
+  _globals['_GETHEADTIMESTAMPRESPONSE']._serialized_end=2265
+  _globals['_STREAMHISTORICALBARSREQUEST']._serialized_start=2268
+  _globals['_STREAMHISTORICALBARSREQUEST']._serialized_end=2527
+  _globals['_STREAMHISTORICALBARSRESPONSE']._serialized_start=2529
+  _globals['_STREAMHISTORICALBARSRESPONSE']._serialized_end=2633
+  _globals['_STREAMLIVEBARSREQUEST']._serialized_start=2636
+  _globals['_STREAMLIVEBARSREQUEST']._serialized_end=2851
+  _globals['_STREAMLIVEBARSRESPONSE']._serialized_start=2853
+  _globals['_STREAMLIVEBARSRESPONSE']._serialized_end=2920
+  _globals['_IBGATEWAYSERVICE']._serialized_start=3311
+  _globals['_IBGATEWAYSERVICE']._serialized_end=4133
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from ktrdr.common.v1 import common_pb2 as ktrdr_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ktrdr/indicators/v1/indicators.proto\x12\x13ktrdr.indicators.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cktrdr/common/v1/common.proto\"\xe8\x01\n\rParameterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".ktrdr.indicators.v1.ParameterType\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x14\n\x07minimum\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07\x63hoices\x18\x06 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\tB\n\n\x08_minimumB\n\n\x08_maximum\"\xd5\x02\n\rIndicatorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x38\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32&.ktrdr.indicators.v1.IndicatorCategory\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x36\n\nparameters\x18\x05 \x03(\x0b\x32\".ktrdr.indicators.v1.ParameterInfo\x12\x0f\n\x07outputs\x18\x06 \x03(\t\x12\x16\n\x0eprimary_output\x18\x07 \x01(\t\x12\x13\n\x0bwarmup_bars\x18\x08 \x01(\x05\x12\x0e\n\x06\x65ngine\x18\t \x01(\t\x12:\n\x0estreaming_mode\x18\n \x01(\x0e\x32\".ktrdr.indicators.v1.StreamingMode\x12\x0f\n\x07\x61liases\x18\x0b \x03(\t\")\n\x15ListIndicatorsRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"P\n\x16ListIndicatorsResponse\x12\x36\n\nindicators\x18\x01 \x03(\x0b\x32\".ktrdr.indicators.v1.IndicatorInfo\"\'\n\x17GetIndicatorInfoRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x18GetIndicatorInfoResponse\x12\x35\n\tindicator\x18\x01 \x01(\x0b\x32\".ktrdr.indicators.v1.IndicatorInfo\"X\n\rDataSelection\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\"\xe6\x01\n\x19\x43\x61lculateIndicatorRequest\x12\x11\n\tindicator\x18\x01 \x01(\t\x12\"\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x14.ktrdr.common.v1.Bar\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\x06source\x18\x04 \x01(\x0b\x32\".ktrdr.indicators.v1.DataSelection\x12\x16\n\x0e\x64\x61ta_timeframe\x18\x05 \x01(\t\x12\x19\n\x11\x63ompute_timeframe\x18\x06 \x01(\t\"\xa6\x01\n\x1a\x43\x61lculateIndicatorResponse\x12\x14\n\x0cindicator_id\x18\x01 \x01(\t\x12.\n\ntimestamps\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07outputs\x18\x03 \x03(\x0b\x32\x1c.ktrdr.common.v1.ValueColumn\x12\x13\n\x0bwarmup_bars\x18\x04 \x01(\x05\"[\n\rIndicatorSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"P\n\x16StreamIndicatorsConfig\x12\x36\n\nindicators\x18\x01 \x03(\x0b\x32\".ktrdr.indicators.v1.IndicatorSpec\"\x90\x01\n\x17StreamIndicatorsRequest\x12=\n\x06\x63onfig\x18\x01 \x01(\x0b\x32+.ktrdr.indicators.v1.StreamIndicatorsConfigH\x00\x12+\n\x04\x62\x61rs\x18\x02 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumnsH\x00\x42\t\n\x07payload\"`\n\x18StreamIndicatorsResponse\x12\x15\n\rtimestamps_us\x18\x01 \x03(\x03\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.ktrdr.common.v1.ValueColumn*\xd6\x01\n\x11IndicatorCategory\x12\"\n\x1eINDICATOR_CATEGORY_UNSPECIFIED\x10\x00\x12\x1c\n\x18INDICATOR_CATEGORY_TREND\x10\x01\x12\x1f\n\x1bINDICATOR_CATEGORY_MOMENTUM\x10\x02\x12!\n\x1dINDICATOR_CATEGORY_VOLATILITY\x10\x03\x12\x1d\n\x19INDICATOR_CATEGORY_VOLUME\x10\x04\x12\x1c\n\x18INDICATOR_CATEGORY_OTHER\x10\x05*\x95\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_INT\x10\x01\x12\x18\n\x14PARAMETER_TYPE_FLOAT\x10\x02\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x03\x12\x17\n\x13PARAMETER_TYPE_BOOL\x10\x04*t\n\rStreamingMode\x12\x1e\n\x1aSTREAMING_MODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSTREAMING_MODE_INCREMENTAL\x10\x01\x12#\n\x1fSTREAMING_MODE_WINDOW_RECOMPUTE\x10\x02\x32\xca\x04\n\x10IndicatorService\x12\x85\x01\n\x0eListIndicators\x12*.ktrdr.indicators.v1.ListIndicatorsRequest\x1a+.ktrdr.indicators.v1.ListIndicatorsResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/indicators\x12\x97\x01\n\x10GetIndicatorInfo\x12,.ktrdr.indicators.v1.GetIndicatorInfoRequest\x1a-.ktrdr.indicators.v1.GetIndicatorInfoResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/indicators/{name}/info\x12\x9e\x01\n\x12\x43\x61lculateIndicator\x12..ktrdr.indicators.v1.CalculateIndicatorRequest\x1a/.ktrdr.indicators.v1.CalculateIndicatorResponse\"\'\x82\xd3\xe4\x93\x02!\"\x1c/api/v1/indicators/calculate:\x01*\x12s\n\x10StreamIndicators\x12,.ktrdr.indicators.v1.StreamIndicatorsRequest\x1a-.ktrdr.indicators.v1.StreamIndicatorsResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$ktrdr/indicators/v1/indicators.proto\x12\x13ktrdr.indicators.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cktrdr/common/v1/common.proto\"\xe8\x01\n\rParameterInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x30\n\x04type\x18\x02 \x01(\x0e\x32\".ktrdr.indicators.v1.ParameterType\x12-\n\rdefault_value\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x14\n\x07minimum\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x14\n\x07maximum\x18\x05 \x01(\x01H\x01\x88\x01\x01\x12\x0f\n\x07\x63hoices\x18\x06 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\tB\n\n\x08_minimumB\n\n\x08_maximum\"\xd5\x02\n\rIndicatorInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x38\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32&.ktrdr.indicators.v1.IndicatorCategory\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x36\n\nparameters\x18\x05 \x03(\x0b\x32\".ktrdr.indicators.v1.ParameterInfo\x12\x0f\n\x07outputs\x18\x06 \x03(\t\x12\x16\n\x0eprimary_output\x18\x07 \x01(\t\x12\x13\n\x0bwarmup_bars\x18\x08 \x01(\x05\x12\x0e\n\x06\x65ngine\x18\t \x01(\t\x12:\n\x0estreaming_mode\x18\n \x01(\x0e\x32\".ktrdr.indicators.v1.StreamingMode\x12\x0f\n\x07\x61liases\x18\x0b \x03(\t\")\n\x15ListIndicatorsRequest\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\"P\n\x16ListIndicatorsResponse\x12\x36\n\nindicators\x18\x01 \x03(\x0b\x32\".ktrdr.indicators.v1.IndicatorInfo\"\'\n\x17GetIndicatorInfoRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x18GetIndicatorInfoResponse\x12\x35\n\tindicator\x18\x01 \x01(\x0b\x32\".ktrdr.indicators.v1.IndicatorInfo\"Z\n\x18ValidateIndicatorRequest\x12\x11\n\tindicator\x18\x01 \x01(\t\x12+\n\nparameters\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x95\x01\n\x19ValidateIndicatorResponse\x12\x14\n\x0cindicator_id\x18\x01 \x01(\t\x12\x0f\n\x07outputs\x18\x02 \x03(\t\x12\x0f\n\x07\x63olumns\x18\x03 \x03(\t\x12\x13\n\x0bwarmup_bars\x18\x04 \x01(\x05\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\"X\n\rDataSelection\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x12\n\nstart_date\x18\x03 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x04 \x01(\t\"\xe6\x01\n\x19\x43\x61lculateIndicatorRequest\x12\x11\n\tindicator\x18\x01 \x01(\t\x12\"\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x14.ktrdr.common.v1.Bar\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x32\n\x06source\x18\x04 \x01(\x0b\x32\".ktrdr.indicators.v1.DataSelection\x12\x16\n\x0e\x64\x61ta_timeframe\x18\x05 \x01(\t\x12\x19\n\x11\x63ompute_timeframe\x18\x06 \x01(\t\"\xa6\x01\n\x1a\x43\x61lculateIndicatorResponse\x12\x14\n\x0cindicator_id\x18\x01 \x01(\t\x12.\n\ntimestamps\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07outputs\x18\x03 \x03(\x0b\x32\x1c.ktrdr.common.v1.ValueColumn\x12\x13\n\x0bwarmup_bars\x18\x04 \x01(\x05\"[\n\rIndicatorSpec\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tindicator\x18\x02 \x01(\t\x12+\n\nparameters\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x9e\x01\n\x16StreamIndicatorsConfig\x12\x36\n\nindicators\x18\x01 \x03(\x0b\x32\".ktrdr.indicators.v1.IndicatorSpec\x12\x16\n\x0e\x62\x61se_timeframe\x18\x02 \x01(\t\x12\x12\n\ntimeframes\x18\x03 \x03(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12\x10\n\x08\x63\x61lendar\x18\x05 \x01(\t\"\x90\x01\n\x17StreamIndicatorsRequest\x12=\n\x06\x63onfig\x18\x01 \x01(\x0b\x32+.ktrdr.indicators.v1.StreamIndicatorsConfigH\x00\x12+\n\x04\x62\x61rs\x18\x02 \x01(\x0b\x32\x1b.ktrdr.common.v1.BarColumnsH\x00\x42\t\n\x07payload\"`\n\x18StreamIndicatorsResponse\x12\x15\n\rtimestamps_us\x18\x01 \x03(\x03\x12-\n\x07\x63olumns\x18\x02 \x03(\x0b\x32\x1c.ktrdr.common.v1.ValueColumn*\xd6\x01\n\x11IndicatorCategory\x12\"\n\x1eINDICATOR_CATEGORY_UNSPECIFIED\x10\x00\x12\x1c\n\x18INDICATOR_CATEGORY_TREND\x10\x01\x12\x1f\n\x1bINDICATOR_CATEGORY_MOMENTUM\x10\x02\x12!\n\x1dINDICATOR_CATEGORY_VOLATILITY\x10\x03\x12\x1d\n\x19INDICATOR_CATEGORY_VOLUME\x10\x04\x12\x1c\n\x18INDICATOR_CATEGORY_OTHER\x10\x05*\x95\x01\n\rParameterType\x12\x1e\n\x1aPARAMETER_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12PARAMETER_TYPE_INT\x10\x01\x12\x18\n\x14PARAMETER_TYPE_FLOAT\x10\x02\x12\x19\n\x15PARAMETER_TYPE_STRING\x10\x03\x12\x17\n\x13PARAMETER_TYPE_BOOL\x10\x04*t\n\rStreamingMode\x12\x1e\n\x1aSTREAMING_MODE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSTREAMING_MODE_INCREMENTAL\x10\x01\x12#\n\x1fSTREAMING_MODE_WINDOW_RECOMPUTE\x10\x02\x32\xfd\x05\n\x10IndicatorService\x12\x89\x01\n\x0eListIndicators\x12*.ktrdr.indicators.v1.ListIndicatorsRequest\x1a+.ktrdr.indicators.v1.ListIndicatorsResponse\"\x1e\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02\x14\x12\x12/api/v1/indicators\x12\x9b\x01\n\x10GetIndicatorInfo\x12,.ktrdr.indicators.v1.GetIndicatorInfoRequest\x1a-.ktrdr.indicators.v1.GetIndicatorInfoResponse\"*\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02 \x12\x1e/api/v1/indicators/{name}/info\x12\x9e\x01\n\x11ValidateIndicator\x12-.ktrdr.indicators.v1.ValidateIndicatorRequest\x1a..ktrdr.indicators.v1.ValidateIndicatorResponse\"*\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02 \"\x1b/api/v1/indicators/validate:\x01*\x12\xa2\x01\n\x12\x43\x61lculateIndicator\x12..ktrdr.indicators.v1.CalculateIndicatorRequest\x1a/.ktrdr.indicators.v1.CalculateIndicatorResponse\"+\xa0\xbb\x18\x01\x82\xd3\xe4\x93\x02!\"\x1c/api/v1/indicators/calculate:\x01*\x12y\n\x10StreamIndicators\x12,.ktrdr.indicators.v1.StreamIndicatorsRequest\x1a-.ktrdr.indicators.v1.StreamIndicatorsResponse\"\x04\xa0\xbb\x18\x01(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,17 +36,21 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'ktrdr.indicators.v1.indicat
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_INDICATORSERVICE'].methods_by_name['ListIndicators']._loaded_options = None
-  _globals['_INDICATORSERVICE'].methods_by_name['ListIndicators']._serialized_options = b'\202\323\344\223\002\024\022\022/api/v1/indicators'
+  _globals['_INDICATORSERVICE'].methods_by_name['ListIndicators']._serialized_options = b'\240\273\030\001\202\323\344\223\002\024\022\022/api/v1/indicators'
   _globals['_INDICATORSERVICE'].methods_by_name['GetIndicatorInfo']._loaded_options = None
-  _globals['_INDICATORSERVICE'].methods_by_name['GetIndicatorInfo']._serialized_options = b'\202\323\344\223\002 \022\036/api/v1/indicators/{name}/info'
+  _globals['_INDICATORSERVICE'].methods_by_name['GetIndicatorInfo']._serialized_options = b'\240\273\030\001\202\323\344\223\002 \022\036/api/v1/indicators/{name}/info'
+  _globals['_INDICATORSERVICE'].methods_by_name['ValidateIndicator']._loaded_options = None
+  _globals['_INDICATORSERVICE'].methods_by_name['ValidateIndicator']._serialized_options = b'\240\273\030\001\202\323\344\223\002 \"\033/api/v1/indicators/validate:\001*'
   _globals['_INDICATORSERVICE'].methods_by_name['CalculateIndicator']._loaded_options = None
-  _globals['_INDICATORSERVICE'].methods_by_name['CalculateIndicator']._serialized_options = b'\202\323\344\223\002!\"\034/api/v1/indicators/calculate:\001*'
-  _globals['_INDICATORCATEGORY']._serialized_start=1925
-  _globals['_INDICATORCATEGORY']._serialized_end=2139
-  _globals['_PARAMETERTYPE']._serialized_start=2142
-  _globals['_PARAMETERTYPE']._serialized_end=2291
-  _globals['_STREAMINGMODE']._serialized_start=2293
-  _globals['_STREAMINGMODE']._serialized_end=2409
+  _globals['_INDICATORSERVICE'].methods_by_name['CalculateIndicator']._serialized_options = b'\240\273\030\001\202\323\344\223\002!\"\034/api/v1/indicators/calculate:\001*'
+  _globals['_INDICATORSERVICE'].methods_by_name['StreamIndicators']._loaded_options = None
+  _globals['_INDICATORSERVICE'].methods_by_name['StreamIndicators']._serialized_options = b'\240\273\030\001'
+  _globals['_INDICATORCATEGORY']._serialized_start=2248
+  _globals['_INDICATORCATEGORY']._serialized_end=2462
+  _globals['_PARAMETERTYPE']._serialized_start=2465
+  _globals['_PARAMETERTYPE']._serialized_end=2614
+  _globals['_STREAMINGMODE']._serialized_start=2616
+  _globals['_STREAMINGMODE']._serialized_end=2732
   _globals['_PARAMETERINFO']._serialized_start=185
   _globals['_PARAMETERINFO']._serialized_end=417
   _globals['_INDICATORINFO']._serialized_start=420
@@ -59,20 +63,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETINDICATORINFOREQUEST']._serialized_end=927
   _globals['_GETINDICATORINFORESPONSE']._serialized_start=929
   _globals['_GETINDICATORINFORESPONSE']._serialized_end=1010
-  _globals['_DATASELECTION']._serialized_start=1012
-  _globals['_DATASELECTION']._serialized_end=1100
-  _globals['_CALCULATEINDICATORREQUEST']._serialized_start=1103
-  _globals['_CALCULATEINDICATORREQUEST']._serialized_end=1333
-  _globals['_CALCULATEINDICATORRESPONSE']._serialized_start=1336
-  _globals['_CALCULATEINDICATORRESPONSE']._serialized_end=1502
-  _globals['_INDICATORSPEC']._serialized_start=1504
-  _globals['_INDICATORSPEC']._serialized_end=1595
-  _globals['_STREAMINDICATORSCONFIG']._serialized_start=1597
-  _globals['_STREAMINDICATORSCONFIG']._serialized_end=1677
-  _globals['_STREAMINDICATORSREQUEST']._serialized_start=1680
-  _globals['_STREAMINDICATORSREQUEST']._serialized_end=1824
-  _globals['_STREAMINDICATORSRESPONSE']._serialized_start=1826
-  _globals['_STREAMINDICATORSRESPONSE']._serialized_end=1922
-  _globals['_INDICATORSERVICE']._serialized_start=2412
-  _globals['_INDICATORSERVICE']._serialized_end=2998
+  _globals['_VALIDATEINDICATORREQUEST']._serialized_start=1012
+  _globals['_VALIDATEINDICATORREQUEST']._serialized_end=1102
+  _globals['_VALIDATEINDICATORRESPONSE']._serialized_start=1105
+  _globals['_VALIDATEINDICATORRESPONSE']._serialized_end=1254
+  _globals['_DATASELECTION']._serialized_start=1256
+  _globals['_DATASELECTION']._serialized_end=1344
+  _globals['_CALCULATEINDICATORREQUEST']._serialized_start=1347
+  _globals['_CALCULATEINDICATORREQUEST']._serialized_end=1577
+  _globals['_CALCULATEINDICATORRESPONSE']._serialized_start=1580
+  _globals['_CALCULATEINDICATORRESPONSE']._serialized_end=1746
+  _globals['_INDICATORSPEC']._serialized_start=1748
+  _globals['_INDICATORSPEC']._serialized_end=1839
+  _globals['_STREAMINDICATORSCONFIG']._serialized_start=1842
+  _globals['_STREAMINDICATORSCONFIG']._serialized_end=2000
+  _globals['_STREAMINDICATORSREQUEST']._serialized_start=2003
+  _globals['_STREAMINDICATORSREQUEST']._serialized_end=2147
+  _globals['_STREAMINDICATORSRESPONSE']._serialized_start=2149
+  _globals['_STREAMINDICATORSRESPONSE']._serialized_end=2245
+  _globals['_INDICATORSERVICE']._serialized_start=2735
+  _globals['_INDICATORSERVICE']._serialized_end=3500
 # @@protoc_insertion_point(module_scope)

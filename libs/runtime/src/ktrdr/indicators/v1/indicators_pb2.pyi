@@ -118,6 +118,28 @@ class GetIndicatorInfoResponse(_message.Message):
     indicator: IndicatorInfo
     def __init__(self, indicator: _Optional[_Union[IndicatorInfo, _Mapping]] = ...) -> None: ...
 
+class ValidateIndicatorRequest(_message.Message):
+    __slots__ = ("indicator", "parameters")
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    indicator: str
+    parameters: _struct_pb2.Struct
+    def __init__(self, indicator: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ValidateIndicatorResponse(_message.Message):
+    __slots__ = ("indicator_id", "outputs", "columns", "warmup_bars", "parameters")
+    INDICATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    WARMUP_BARS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    indicator_id: str
+    outputs: _containers.RepeatedScalarFieldContainer[str]
+    columns: _containers.RepeatedScalarFieldContainer[str]
+    warmup_bars: int
+    parameters: _struct_pb2.Struct
+    def __init__(self, indicator_id: _Optional[str] = ..., outputs: _Optional[_Iterable[str]] = ..., columns: _Optional[_Iterable[str]] = ..., warmup_bars: _Optional[int] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
 class DataSelection(_message.Message):
     __slots__ = ("symbol", "timeframe", "start_date", "end_date")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
@@ -169,10 +191,18 @@ class IndicatorSpec(_message.Message):
     def __init__(self, id: _Optional[str] = ..., indicator: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class StreamIndicatorsConfig(_message.Message):
-    __slots__ = ("indicators",)
+    __slots__ = ("indicators", "base_timeframe", "timeframes", "symbol", "calendar")
     INDICATORS_FIELD_NUMBER: _ClassVar[int]
+    BASE_TIMEFRAME_FIELD_NUMBER: _ClassVar[int]
+    TIMEFRAMES_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    CALENDAR_FIELD_NUMBER: _ClassVar[int]
     indicators: _containers.RepeatedCompositeFieldContainer[IndicatorSpec]
-    def __init__(self, indicators: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ...) -> None: ...
+    base_timeframe: str
+    timeframes: _containers.RepeatedScalarFieldContainer[str]
+    symbol: str
+    calendar: str
+    def __init__(self, indicators: _Optional[_Iterable[_Union[IndicatorSpec, _Mapping]]] = ..., base_timeframe: _Optional[str] = ..., timeframes: _Optional[_Iterable[str]] = ..., symbol: _Optional[str] = ..., calendar: _Optional[str] = ...) -> None: ...
 
 class StreamIndicatorsRequest(_message.Message):
     __slots__ = ("config", "bars")

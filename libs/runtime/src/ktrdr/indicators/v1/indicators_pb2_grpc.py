@@ -46,6 +46,11 @@ class IndicatorServiceStub:
                 request_serializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoRequest.SerializeToString,
                 response_deserializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoResponse.FromString,
                 _registered_method=True)
+        self.ValidateIndicator = channel.unary_unary(
+                '/ktrdr.indicators.v1.IndicatorService/ValidateIndicator',
+                request_serializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorRequest.SerializeToString,
+                response_deserializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorResponse.FromString,
+                _registered_method=True)
         self.CalculateIndicator = channel.unary_unary(
                 '/ktrdr.indicators.v1.IndicatorService/CalculateIndicator',
                 request_serializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.CalculateIndicatorRequest.SerializeToString,
@@ -72,6 +77,14 @@ class IndicatorServiceServicer:
 
     def GetIndicatorInfo(self, request, context):
         """Describes one indicator: parameters with bounds, outputs, warm-up.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ValidateIndicator(self, request, context):
+        """Checks an indicator's parameters and describes the configured instance:
+        its id, output columns and warm-up (what strategy validation needs).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -105,6 +118,11 @@ def add_IndicatorServiceServicer_to_server(servicer, server):
                     servicer.GetIndicatorInfo,
                     request_deserializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoRequest.FromString,
                     response_serializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoResponse.SerializeToString,
+            ),
+            'ValidateIndicator': grpc.unary_unary_rpc_method_handler(
+                    servicer.ValidateIndicator,
+                    request_deserializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorRequest.FromString,
+                    response_serializer=ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorResponse.SerializeToString,
             ),
             'CalculateIndicator': grpc.unary_unary_rpc_method_handler(
                     servicer.CalculateIndicator,
@@ -173,6 +191,33 @@ class IndicatorService:
             '/ktrdr.indicators.v1.IndicatorService/GetIndicatorInfo',
             ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoRequest.SerializeToString,
             ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.GetIndicatorInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ValidateIndicator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/ktrdr.indicators.v1.IndicatorService/ValidateIndicator',
+            ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorRequest.SerializeToString,
+            ktrdr_dot_indicators_dot_v1_dot_indicators__pb2.ValidateIndicatorResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -99,7 +99,8 @@ class NeuralServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CancelTraining(self, request, context):
-        """Cancels a running training; its partial model is not stored.
+        """Cancels a queued or running training; its partial model is not stored
+        (admin).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,7 +121,7 @@ class NeuralServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteModel(self, request, context):
-        """Deletes a stored model version (admin).
+        """Deletes a stored model version (admin); the name must pin the version.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -135,7 +136,8 @@ class NeuralServiceServicer:
 
     def StreamPredictions(self, request_iterator, context):
         """Features in, signals out: the first request names the model, then one
-        response per batch of feature rows, in order.
+        response per batch of feature rows, in order, with the signal, confidence
+        and the three class probabilities of every row.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
