@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ktrdr_core.errors import ValidationError
-from ktrdr_core.strategy.membership import MF_TYPES, compile_row_evaluator, make_membership
+from ktrdr_core.strategy.membership import MF_TYPES, make_membership, row_evaluator
 
 GRID = np.linspace(-50.0, 150.0, 20001)
 
@@ -160,7 +160,7 @@ def test_compiled_row_evaluator_is_identical_to_each_value(xs):
     # every membership on its own input, then all of them on the first input
     mfs = [make_membership(*spec) for spec in ALL_MFS]
     plan = [(i, mf) for i, mf in enumerate(mfs)] + [(0, mf) for mf in mfs]
-    got = compile_row_evaluator(plan)(xs)
+    got = row_evaluator(plan)(xs)
     expected = [mf.value(xs[i]) for i, mf in plan]
     assert len(got) == len(expected)
     for g, e in zip(got, expected, strict=True):

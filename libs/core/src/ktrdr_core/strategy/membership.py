@@ -38,8 +38,8 @@ Identity of both paths
 (AVX-512 builds differ from ``math.exp`` in the last bit), ``math.exp``/``math.log`` when NumPy
 uses the C library's (checked once at import on a probe of values; then the scalar path is about
 ten times cheaper), so ``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
-:func:`compile_row_evaluator` inlines many memberships into one function with the same operations
-(the per-bar path of streaming fuzzification).
+:func:`row_evaluator` evaluates many memberships on one row through their scalar paths (the
+per-bar path of streaming fuzzification).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class MembershipFunction:
 
     @property
     def scalar(self) -> Callable[[float], float]:
-        """The compiled scalar function behind :meth:`value` (fastest per-value path)."""
+        """The scalar closure behind :meth:`value` (fastest per-value path)."""
         return self._fn  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
@@ -125,11 +125,6 @@ class MembershipFunction:
         if self.shoulder:
             out["shoulder"] = self.shoulder
         return out
-
-    def _scalar_lines(self, x: str, out: str) -> list[str]:
-        """Statements computing ``out`` from the float ``x`` (never NaN) with exactly the
-        operations of :meth:`value` (generated code, see :func:`compile_row_evaluator`)."""
-        raise NotImplementedError
 
 
 # Edge modes of the piecewise-linear kernel.
@@ -186,22 +181,6 @@ class _PiecewiseLinear(MembershipFunction):
         if self._left != _SLOPE and self._right != _SLOPE:
             y[np.isnan(x)] = _NAN  # no arithmetic on x carried the NaN through
         return y
-
-    def _scalar_lines(self, x: str, out: str) -> list[str]:
-        a, d = repr(self._a), repr(self._d)
-        ba, dc = repr(self._b - self._a), repr(self._d - self._c)
-        if self._left == _SLOPE:
-            lines = [f"{out} = ({x} - ({a})) / ({ba})"]
-        elif self._left == _VERTICAL:
-            lines = [f"{out} = 1.0 if {x} >= ({a}) else 0.0"]
-        else:
-            lines = [f"{out} = 1.0"]
-        if self._right == _SLOPE:
-            lines += [f"_r = (({d}) - {x}) / ({dc})", f"if _r < {out}: {out} = _r"]
-        elif self._right == _VERTICAL:
-            lines.append(f"if {x} > ({d}): {out} = 0.0")
-        lines.append(f"{out} = 1.0 if {out} > 1.0 else (0.0 if {out} < 0.0 else {out})")
-        return lines
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -264,15 +243,6 @@ class GaussianMF(MembershipFunction):
         z *= -0.5
         return np.exp(z, out=z)
 
-    def _scalar_lines(self, x: str, out: str) -> list[str]:
-        mu, sigma = (repr(v) for v in self.parameters)
-        lines = [f"_z = ({x} - ({mu})) / ({sigma})"]
-        if self.shoulder == "left":
-            lines.append("if _z < 0.0: _z = 0.0")
-        elif self.shoulder == "right":
-            lines.append("if _z > 0.0: _z = 0.0")
-        return [*lines, f"{out} = exp((_z * _z) * -0.5)"]
-
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class SigmoidMF(MembershipFunction):
@@ -305,14 +275,6 @@ class SigmoidMF(MembershipFunction):
         np.exp(t, out=t)
         t += 1.0
         return np.divide(1.0, t, out=t)
-
-    def _scalar_lines(self, x: str, out: str) -> list[str]:
-        a, c = self.parameters
-        return [
-            f"_t = ({x} - ({c!r})) * ({-a!r})",
-            f"if _t > {_EXP_CAP!r}: _t = {_EXP_CAP!r}",
-            f"{out} = 1.0 / (exp(_t) + 1.0)",
-        ]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -373,19 +335,6 @@ class GBellMF(MembershipFunction):
         p += 1.0
         return np.divide(1.0, p, out=p)
 
-    def _scalar_lines(self, x: str, out: str) -> list[str]:
-        a, b, c = self.parameters
-        lines = [
-            f"_z = ({x} - ({c!r})) / ({a!r})",
-            "_zz = _z * _z",
-            f"if _zz > {self._cap!r}: _zz = {self._cap!r}",
-        ]
-        if self._int_b:
-            lines += ["_p = _zz"] + ["_p = _p * _zz"] * (self._int_b - 1)
-        else:
-            lines.append(f"_p = exp(({b!r}) * log(_zz)) if _zz != 0.0 else 0.0")
-        return [*lines, f"{out} = 1.0 / (_p + 1.0)"]
-
 
 def _piecewise_scalar(
     a: float, b: float, c: float, d: float, left: int, right: int
@@ -425,7 +374,7 @@ def _piecewise_scalar(
     return general
 
 
-def compile_row_evaluator(
+def row_evaluator(
     plan: Sequence[tuple[int, MembershipFunction]],
 ) -> Callable[[Sequence[float]], list[float]]:
     """One function evaluating many memberships on a row of input values.
@@ -439,33 +388,14 @@ def compile_row_evaluator(
     -------
     evaluate
         ``evaluate(row) -> list[float]``: output ``k`` is ``plan[k][1].value(row[plan[k][0]])``,
-        bit for bit, but computed in one generated function (the memberships' operations inlined
-        with their parameters as constants, one NaN check per input) - the per-bar cost of
-        streaming fuzzification is a fraction of one call per membership.
+        bit for bit (each membership's scalar closure, on the input as a Python float).
     """
-    inputs = sorted({i for i, _ in plan})
-    width = max(inputs) + 1 if inputs else 0
-    lines = ["def evaluate(row):"]
-    if width:  # unpack once; convert only what is not already a float (ints, NumPy scalars)
-        lines.append(f"    {', '.join(f'x{i}' for i in range(width))}, = row")
-        lines += [f"    if type(x{i}) is not float: x{i} = float(x{i})" for i in inputs]
-    namespace: dict[str, Any] = {"exp": _EXP, "log": _LOG, "nan": _NAN}
-    for i in inputs:
-        outs = [k for k, (j, _) in enumerate(plan) if j == i]
-        lines.append(f"    if x{i} == x{i}:")
-        for k in outs:
-            mf = plan[k][1]
-            try:
-                body = mf._scalar_lines(f"x{i}", f"m{k}")
-            except NotImplementedError:  # pragma: no cover - a membership without inline code
-                namespace[f"f{k}"] = mf.scalar
-                body = [f"m{k} = f{k}(x{i})"]
-            lines += [f"        {line}" for line in body]
-        lines.append("    else:")
-        lines.append(f"        {' = '.join(f'm{k}' for k in outs)} = nan")
-    lines.append(f"    return [{', '.join(f'm{k}' for k in range(len(plan)))}]")
-    exec(compile("\n".join(lines), "<memberships>", "exec"), namespace)
-    return namespace["evaluate"]  # type: ignore[no-any-return]
+    steps = tuple((i, mf.scalar) for i, mf in plan)
+
+    def evaluate(row: Sequence[float]) -> list[float]:
+        return [fn(float(row[i])) for i, fn in steps]
+
+    return evaluate
 
 
 _CLASSES: dict[str, type[MembershipFunction]] = {

@@ -2,9 +2,9 @@
 
 * :meth:`FuzzyEngine.fuzzify` evaluates every membership of every set over whole arrays.
 * :meth:`FuzzyEngine.stream` returns a :class:`FuzzyStream` whose O(1) ``update`` takes one bar's
-  indicator values and gives the same numbers as the batch path, bit for bit (one generated
-  function evaluates every membership, see
-  :func:`~ktrdr_core.strategy.membership.compile_row_evaluator`); ``update_many`` takes a batch of
+  indicator values and gives the same numbers as the batch path, bit for bit (one function
+  evaluates every membership through its scalar path, see
+  :func:`~ktrdr_core.strategy.membership.row_evaluator`); ``update_many`` takes a batch of
   bars (one streamed message) and evaluates it vectorised, with the same results.
 * :func:`fuzzify_features` builds the neural-network feature matrix of a strategy from
   per-timeframe indicator arrays, in :mod:`ktrdr_core.strategy.features` order.
@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike
 
 from ktrdr_core.errors import ValidationError, suggest
 from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, find_set
-from ktrdr_core.strategy.membership import compile_row_evaluator
+from ktrdr_core.strategy.membership import row_evaluator
 from ktrdr_fuzzy.domain import errors as codes
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ class FuzzyStream:
         self.column_names = engine.column_names
         pos = {c: i for i, c in enumerate(cols)}
         self._engine = engine
-        self._evaluate = compile_row_evaluator(
+        self._evaluate = row_evaluator(
             [
                 (pos[fs.indicator], m.function)
                 for fs in engine.fuzzy_sets.values()

@@ -85,7 +85,7 @@ class PreparedBars:
         key = (tuple(inputs), source)
         hit = self._rows.get(key)
         if hit is None:
-            reads, _ = read_columns(inputs, source)
+            reads = read_columns(inputs, source)
             bars = self.bars
             if "close" in inputs and source != "close":
                 bars = dataclasses.replace(bars, close=self._source(source))

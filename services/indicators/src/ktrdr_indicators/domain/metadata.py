@@ -262,16 +262,17 @@ class IndicatorInfo:
 
 
 #: Price series a single-series indicator can read (``source``), as in the original KTRDR: the
-#: bar columns each reads and its formula over ``o, h, lo, c`` (evaluated on floats when streaming
-#: and on NumPy arrays in batch mode: the same IEEE operations, so both modes agree exactly).
-SOURCE_SERIES: dict[str, tuple[tuple[str, ...], str]] = {
-    "close": (("close",), "c"),
-    "open": (("open",), "o"),
-    "high": (("high",), "h"),
-    "low": (("low",), "lo"),
-    "hl2": (("high", "low"), "(h + lo) / 2.0"),
-    "hlc3": (("high", "low", "close"), "(h + lo + c) / 3.0"),
-    "ohlc4": (("open", "high", "low", "close"), "(o + h + lo + c) / 4.0"),
+#: bar columns each reads and its function of ``(o, h, lo, c, v)``, applied to floats when
+#: streaming and to NumPy arrays in batch mode (the same IEEE operations, so both modes agree
+#: exactly).
+SOURCE_SERIES: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
+    "close": (("close",), lambda o, h, lo, c, v: c),
+    "open": (("open",), lambda o, h, lo, c, v: o),
+    "high": (("high",), lambda o, h, lo, c, v: h),
+    "low": (("low",), lambda o, h, lo, c, v: lo),
+    "hl2": (("high", "low"), lambda o, h, lo, c, v: (h + lo) / 2.0),
+    "hlc3": (("high", "low", "close"), lambda o, h, lo, c, v: (h + lo + c) / 3.0),
+    "ohlc4": (("open", "high", "low", "close"), lambda o, h, lo, c, v: (o + h + lo + c) / 4.0),
 }
 SOURCES: tuple[str, ...] = tuple(SOURCE_SERIES)
 SOURCE_PARAM = ParamSpec(

@@ -34,7 +34,12 @@ from ktrdr_indicators.domain.metadata import (
     ParamSpec,
 )
 from ktrdr_indicators.domain.streams import HandWritten, StreamingIndicator
-from ktrdr_indicators.domain.talib_engine import BatchAssemble, TalibCall, TalibDefinition
+from ktrdr_indicators.domain.talib_engine import (
+    Assemble,
+    BatchAssemble,
+    TalibCall,
+    TalibDefinition,
+)
 
 BatchFn = Callable[..., list[np.ndarray]]
 Check = Callable[[Params], None]
@@ -206,7 +211,7 @@ def talib_indicator(
     calls: tuple[TalibCall, ...],
     outputs: tuple[str, ...] = VALUE,
     primary: str | None = None,
-    assemble: str | None = None,
+    assemble: Assemble | None = None,
     assemble_batch: BatchAssemble | None = None,
     aliases: tuple[str, ...] = (),
     check: Check | None = None,

@@ -11,13 +11,7 @@ from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
 from ktrdr_indicators.domain.batch import PreparedBars, require_bars
 from ktrdr_indicators.domain.catalogue import Indicator, create
-from ktrdr_indicators.domain.streams import (
-    StreamingIndicator,
-    UpdateFn,
-    bar_rows,
-    columns_of,
-    compile_function,
-)
+from ktrdr_indicators.domain.streams import StreamingIndicator, UpdateFn, bar_rows, columns_of
 from ktrdr_indicators.domain.talib_engine import TalibStream
 
 
@@ -120,55 +114,63 @@ class IndicatorSet:
 
 
 def _concatenate(members: Sequence[StreamingIndicator]) -> UpdateFn:
-    """One function feeding a bar to every member and joining their outputs in one tuple
-    (generated: no per-member loop or list in the per-bar path). Each member's ``update`` is
-    looked up per bar: a TA-Lib-backed member replaces it once warmed up."""
-    names = [f"m{i}" for i in range(len(members))]
-    body = ", ".join(f"*{m}.update(o, h, lo, c, v)" for m in names)
-    src = (
-        f"def make({', '.join(names)}):\n"
-        "    def update(o, h, lo, c, v):\n"
-        f"        return ({body}{',' if len(names) == 1 else ''})\n"
-        "    return update\n"
-    )
-    fn: UpdateFn = compile_function(src, "make")(*members)
-    return fn
+    """One function feeding a bar to every member and joining their outputs in one tuple. Each
+    member's ``update`` is looked up per bar: a TA-Lib-backed member replaces it once warmed
+    up."""
+    if len(members) == 1:
+        (only,) = members
+        return lambda o, h, lo, c, v: only.update(o, h, lo, c, v)
+    ordered = tuple(members)
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        out: list[float] = []
+        for m in ordered:
+            out += m.update(o, h, lo, c, v)
+        return tuple(out)
+
+    return update
 
 
-def _fast_path(
-    members: Sequence[StreamingIndicator], inlined: Sequence[tuple[str, int] | None]
-) -> Callable[..., tuple[UpdateFn, Callable[..., None]]]:
-    """Generated per-bar function of a set with a fast path: once armed with the TA-Lib handles
-    of the ``inlined`` members (``(argument letters, tuple width or 0)``, ``None`` for members
-    called through their own ``update``), a bar whose five values are all finite calls those
-    handles directly, in one Python frame; any other bar takes ``slow``."""
-    names = [f"m{i}" for i in range(len(members))]
-    handles = [f"u{i}" for i, spec in enumerate(inlined) if spec is not None]
-    parts = []
-    for i, spec in enumerate(inlined):
-        if spec is None:
-            parts.append(f"*m{i}.update(o, h, lo, c, v)")
-        else:
-            args, width = spec
-            parts.append(f"{'*' if width else ''}u{i}({args})")
-    cells = ", ".join(handles)
-    src = (
-        f"def make(slow, {', '.join(names)}):\n"
-        "    ready = False\n"
-        f"    {' = '.join([*handles, 'None'])}\n"
-        "    def arm(*updates):\n"
-        f"        nonlocal ready, {cells}\n"
-        "        if updates:\n"
-        f"            {cells}, = updates\n"
-        "        ready = bool(updates)\n"
-        "    def update(o, h, lo, c, v):\n"
-        "        if ready and o - o == 0.0 and h - h == 0.0 and lo - lo == 0.0 "
-        "and c - c == 0.0 and v - v == 0.0:\n"
-        f"            return ({', '.join(parts)}{',' if len(parts) == 1 else ''})\n"
-        "        return slow(o, h, lo, c, v)\n"
-        "    return update, arm\n"
-    )
-    return compile_function(src, "make")  # type: ignore[no-any-return]
+# Kinds of a fast-path entry: a handle answering one float, a handle answering a tuple, a member
+# called through its own ``update``.
+_SCALAR, _TUPLE, _MEMBER = 0, 1, 2
+Entry = tuple[int, Any, Callable[[tuple[float, ...]], tuple[float, ...]] | None]
+
+
+def _fast_path(slow: UpdateFn) -> tuple[UpdateFn, Callable[[list[Entry] | None], None]]:
+    """The per-bar function of a set with a fast path, and ``arm(plan)``: once armed with a plan
+    (one entry per member, in set order: the TA-Lib handles of the inlined members with the
+    picker of their arguments, the other members themselves), a bar whose five values are all
+    finite calls those handles directly, in one Python frame; any other bar takes ``slow``.
+    ``arm(None)`` turns the fast path off."""
+    plan: list[Entry] | None = None
+
+    def arm(entries: list[Entry] | None) -> None:
+        nonlocal plan
+        plan = entries
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if (
+            plan is not None
+            and o - o == 0.0
+            and h - h == 0.0
+            and lo - lo == 0.0
+            and c - c == 0.0
+            and v - v == 0.0
+        ):
+            bar = (o, h, lo, c, v)
+            out: list[float] = []
+            for kind, target, pick in plan:
+                if kind == _SCALAR:
+                    out.append(target(*pick(bar)))  # type: ignore[misc]
+                elif kind == _TUPLE:
+                    out += target(*pick(bar))  # type: ignore[misc]
+                else:
+                    out += target.update(o, h, lo, c, v)
+            return tuple(out)
+        return slow(o, h, lo, c, v)
+
+    return update, arm
 
 
 class SetStream:
@@ -176,7 +178,7 @@ class SetStream:
 
     Per bar, the members' outputs are joined in one tuple. Once every member TA-Lib streams
     as one handle's outputs is warmed up, a bar with five finite values calls those handles
-    directly from one generated function (the other members through their ``update``); other
+    directly from one function (the other members through their ``update``); other
     bars go member by member, each skipping what it cannot read.
 
     Parameters
@@ -192,17 +194,11 @@ class SetStream:
         self.columns = columns
         self._per_member = _concatenate(members)
         self._inlined = [m for m in members if isinstance(m, TalibStream) and m.inlinable]
-        specs = [
-            (m.inline_args, 0 if len(m.info.outputs) == 1 else len(m.info.outputs))
-            if m in self._inlined
-            else None
-            for m in members
-        ]
         self._armed = False
-        self._arm: Callable[..., None] | None = None
+        self._arm: Callable[[list[Entry] | None], None] | None = None
         update: UpdateFn = self._per_member
         if self._inlined:
-            update, self._arm = _fast_path(members, specs)(self._slow, *members)
+            update, self._arm = _fast_path(self._slow)
         #: Feed one bar; one float per column (NaN = not ready or invalid input).
         self.update: UpdateFn = update
 
@@ -210,9 +206,8 @@ class SetStream:
         """Member by member; arms the fast path once every inlined member is warmed up."""
         out = self._per_member(o, h, lo, c, v)
         if not self._armed and all(m.initialized for m in self._inlined):
-            handles = [m.handle_update for m in self._inlined]
             if self._arm is not None:
-                self._arm(*handles)
+                self._arm([_entry(m) for m in self.members])
             self._armed = True
         return out
 
@@ -239,5 +234,13 @@ class SetStream:
         for m in self.members:
             m.reset()
         if self._arm is not None:
-            self._arm()  # no handles: the fast path is off until the members warm up again
+            self._arm(None)  # the fast path is off until the members warm up again
         self._armed = False
+
+
+def _entry(member: StreamingIndicator) -> Entry:
+    """The fast-path entry of a member (see :func:`_fast_path`)."""
+    if isinstance(member, TalibStream) and member.inlinable:
+        kind = _SCALAR if len(member.info.outputs) == 1 else _TUPLE
+        return (kind, member.handle_update, member.handle_arguments)
+    return (_MEMBER, member, None)

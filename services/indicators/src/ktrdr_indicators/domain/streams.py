@@ -1,4 +1,4 @@
-"""The streaming contract every indicator follows, and the code generation behind ``update``.
+"""The streaming contract every indicator follows, and the per-bar functions behind ``update``.
 
 Contract (nautilus_trader style)
 --------------------------------
@@ -20,10 +20,11 @@ bar and leaves the state untouched (``values`` still shows the last valid bar); 
 continues exactly as if the invalid bar had never been seen. Batch mode does the same (it
 computes on the valid rows only and scatters NaN into the invalid ones).
 
-``update`` is generated per input set and ``source`` (like dataclasses generate ``__init__``):
-the finiteness check reads exactly the columns the indicator reads (``x - x == 0.0`` is False for
-NaN and +-inf) and a derived ``source`` (``hl2`` ...) is computed inline, so the per-bar path is
-one Python call plus the indicator's own step.
+``update`` is chosen per input set and ``source``: the finiteness check reads exactly the columns
+the indicator reads (``x - x == 0.0`` is False for NaN and +-inf). The common input sets with
+``close`` as the source have hand-written functions (one Python call plus the indicator's own
+step); any other combination, and a derived ``source`` (``hl2`` ...), goes through a closure over
+a check and the source's function. No source code is generated or compiled at run time.
 """
 
 from __future__ import annotations
@@ -41,34 +42,84 @@ from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain.metadata import SOURCE_SERIES, IndicatorInfo, Params
 
 NAN = math.nan
-#: The argument name each bar column has in generated code.
-LETTER = {"open": "o", "high": "h", "low": "lo", "close": "c", "volume": "v"}
+#: Position of each bar column in the ``(o, h, lo, c, v)`` arguments of ``update``.
+POSITION = {"open": 0, "high": 1, "low": 2, "close": 3, "volume": 4}
 UpdateFn = Callable[[float, float, float, float, float], tuple[float, ...]]
+#: A function of one bar's ``(o, h, lo, c, v)`` (floats, or arrays in batch mode).
+BarFn = Callable[[Any, Any, Any, Any, Any], Any]
 
 
-def read_columns(inputs: Sequence[str], source: str) -> tuple[tuple[str, ...], str]:
-    """The bar columns an indicator with ``inputs`` reads when ``close`` means ``source``, and
-    the statement rebinding ``c`` to that series (empty for ``close``)."""
+def read_columns(inputs: Sequence[str], source: str) -> tuple[str, ...]:
+    """The bar columns an indicator with ``inputs`` reads when ``close`` means ``source``."""
     if source == "close" or "close" not in inputs:
-        return tuple(inputs), ""
-    columns, formula = SOURCE_SERIES[source]
-    reads = tuple(dict.fromkeys([*(f for f in inputs if f != "close"), *columns]))
-    return reads, f"c = {formula}"
+        return tuple(inputs)
+    columns, _ = SOURCE_SERIES[source]
+    return tuple(dict.fromkeys([*(f for f in inputs if f != "close"), *columns]))
 
 
-def finite_condition(columns: Sequence[str]) -> str:
-    """``True`` exactly when every one of ``columns`` is finite (generated code)."""
-    return " and ".join(f"{LETTER[f]} - {LETTER[f]} == 0.0" for f in columns) or "True"
+def source_value(inputs: Sequence[str], source: str) -> BarFn | None:
+    """The function of ``(o, h, lo, c, v)`` giving what ``close`` stands for, ``None`` when that
+    is the close itself (or the indicator does not read ``close``)."""
+    if source == "close" or "close" not in inputs:
+        return None
+    return SOURCE_SERIES[source][1]
+
+
+def _finite_c(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    return c - c == 0.0
+
+
+def _finite_hl(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    return h - h == 0.0 and lo - lo == 0.0
+
+
+def _finite_hlc(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    return h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0
+
+
+def _finite_hlcv(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    return h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0 and v - v == 0.0
+
+
+def _finite_ohlcv(o: float, h: float, lo: float, c: float, v: float) -> bool:
+    return o - o == 0.0 and h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0 and v - v == 0.0
+
+
+_FINITE: dict[frozenset[str], BarFn] = {
+    frozenset({"close"}): _finite_c,
+    frozenset({"high", "low"}): _finite_hl,
+    frozenset({"high", "low", "close"}): _finite_hlc,
+    frozenset({"high", "low", "close", "volume"}): _finite_hlcv,
+    frozenset(POSITION): _finite_ohlcv,
+}
+
+
+def finite_check(columns: Sequence[str]) -> BarFn:
+    """``check(o, h, lo, c, v)``: ``True`` exactly when every one of ``columns`` is finite."""
+    known = _FINITE.get(frozenset(columns))
+    if known is not None:
+        return known
+    positions = tuple(POSITION[f] for f in columns)
+
+    def check(o: float, h: float, lo: float, c: float, v: float) -> bool:
+        bar = (o, h, lo, c, v)
+        for i in positions:
+            x = bar[i]
+            if x - x != 0.0:
+                return False
+        return True
+
+    return check
 
 
 def source_series(bars: Bars, source: str) -> np.ndarray:
     """The price series ``source`` of ``bars`` (``hl2`` ...), with the same IEEE operations as
-    the generated per-bar code."""
+    the per-bar path."""
     if source == "close":
         return bars.close
-    names = {LETTER[c]: bars.column(c) for c in LETTER}
-    formula = SOURCE_SERIES[source][1]
-    return np.asarray(eval(formula, {"__builtins__": {}}, names), dtype=np.float64)
+    value = SOURCE_SERIES[source][1]
+    series = value(bars.open, bars.high, bars.low, bars.close, bars.volume)
+    return np.asarray(series, dtype=np.float64)
 
 
 def all_finite(values: np.ndarray) -> bool:
@@ -96,13 +147,6 @@ def columns_of(rows: Sequence[tuple[float, ...]], width: int) -> list[np.ndarray
     tuples: about twice as fast as ``np.array`` of a list of tuples)."""
     flat = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * width)
     return list(flat.reshape(len(rows), width).T.copy())  # one transpose: contiguous columns
-
-
-def compile_function(source: str, name: str, namespace: Mapping[str, Any] | None = None) -> Any:
-    """Compile generated ``source`` and return the function ``name`` defined in it."""
-    ns: dict[str, Any] = dict(namespace or {})
-    exec(compile(source, f"<generated {name}>", "exec"), ns)
-    return ns[name]
 
 
 class StreamingIndicator:
@@ -168,22 +212,62 @@ class StreamingIndicator:
         return f"{self.info.name}({args})"
 
 
+def _update_c(self: Any, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+    if c - c == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals  # type: ignore[no-any-return]
+    return self._nan  # type: ignore[no-any-return]
+
+
+def _update_hl(self: Any, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+    if h - h == 0.0 and lo - lo == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals  # type: ignore[no-any-return]
+    return self._nan  # type: ignore[no-any-return]
+
+
+def _update_hlc(self: Any, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+    if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals  # type: ignore[no-any-return]
+    return self._nan  # type: ignore[no-any-return]
+
+
+def _update_hlcv(self: Any, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+    if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0 and v - v == 0.0:
+        vals = self._values = self._step(o, h, lo, c, v)
+        return vals  # type: ignore[no-any-return]
+    return self._nan  # type: ignore[no-any-return]
+
+
+_UPDATES: dict[tuple[str, ...], Callable[..., tuple[float, ...]]] = {
+    ("close",): _update_c,
+    ("high", "low"): _update_hl,
+    ("high", "low", "close"): _update_hlc,
+    ("high", "low", "close", "volume"): _update_hlcv,
+}
+
+
 @cache
 def step_update(inputs: tuple[str, ...], source: str) -> Callable[..., tuple[float, ...]]:
     """``update(self, o, h, lo, c, v)`` checking the columns read (``inputs`` with ``close``
-    meaning ``source``) and passing valid bars to ``self._step`` (``c`` = the source value)."""
-    reads, rebind = read_columns(inputs, source)
-    src = (
-        "def update(self, o, h, lo, c, v):\n"
-        f"    if {finite_condition(reads)}:\n"
-        f"        {rebind or 'pass'}\n"
-        "        vals = self._values = self._step(o, h, lo, c, v)\n"
-        "        return vals\n"
-        "    return self._nan\n"
-    )
-    fn = compile_function(src, "update")
-    fn.__doc__ = "Feed one bar; return one float per output (NaN while not ready / bar invalid)."
-    return fn  # type: ignore[no-any-return]
+    meaning ``source``) and passing valid bars to ``self._step`` (``c`` = the source value):
+    hand-written for the common input sets read as they are, a closure otherwise."""
+    rebind = source_value(inputs, source)
+    if rebind is None and inputs in _UPDATES:
+        return _UPDATES[inputs]
+    check = finite_check(read_columns(inputs, source))
+
+    def update(self: Any, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        """Feed one bar; return one float per output (NaN while not ready / bar invalid)."""
+        if check(o, h, lo, c, v):
+            if rebind is not None:
+                c = rebind(o, h, lo, c, v)
+            vals = self._values = self._step(o, h, lo, c, v)
+            return vals  # type: ignore[no-any-return]
+        return self._nan  # type: ignore[no-any-return]
+
+    return update
 
 
 class HandWritten(StreamingIndicator):

@@ -10,16 +10,19 @@ outputs become the indicator's outputs. From that alone:
   history to open: the stream buffers the (valid) bars until then, opens every handle on them and
   from then on feeds one bar per ``update`` to each handle.
 
-The per-bar path is generated per indicator (see :mod:`ktrdr_indicators.domain.streams`): it
-checks the inputs it reads for NaN/inf, calls the handles' ``update`` and assembles the outputs
-with the definition's expression, in one Python function.
+The per-bar path is one closure per stream, built when the handles open: it checks the inputs it
+reads for NaN/inf, calls the handles' ``update`` and assembles the outputs with the definition's
+``assemble`` function. An indicator that is one handle's outputs as they are, reading a common
+input set, gets a hand-written closure (one Python frame per bar); nothing is generated or
+compiled at run time.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
+from operator import itemgetter
 from types import MethodType
 from typing import Any
 
@@ -31,21 +34,26 @@ from talib import stream as talib_stream
 from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain.metadata import IndicatorInfo, Params
 from ktrdr_indicators.domain.streams import (
-    LETTER,
+    POSITION,
+    BarFn,
     StreamingIndicator,
     UpdateFn,
     bar_rows,
     columns_of,
-    finite_condition,
+    finite_check,
     finite_list,
     read_columns,
     source_series,
+    source_value,
     step_update,
 )
 
 Arguments = Callable[[Params], dict[str, Any]]
 #: Batch assembly: (TA-Lib results, bars, parameters) -> the outputs as arrays.
 BatchAssemble = Callable[[Sequence[Any], Bars, Params], Sequence[np.ndarray]]
+#: Assembly: ``(results, o, h, lo, c, v, params) -> outputs``, on floats when streaming and on
+#: arrays in batch mode (unless the definition has an ``assemble_batch``).
+Assemble = Callable[..., tuple[Any, ...]]
 
 
 @lru_cache(maxsize=4096)  # bounded: parameters come from requests
@@ -103,20 +111,20 @@ class TalibDefinition:
     info
         Name, parameters, inputs, outputs and warm-up.
     calls
-        The TA-Lib functions; their results are ``r0``, ``r1``, ... in ``assemble``.
+        The TA-Lib functions; their results are ``r[0]``, ``r[1]``, ... in ``assemble``.
     assemble
-        Python expression giving the tuple of outputs from ``r0``, ``r1``, ..., the bar values
-        ``o, h, lo, c, v`` and the parameters by name (``None``: the outputs of ``r0`` as
-        TA-Lib returns them). Evaluated on floats when streaming.
+        ``assemble(r, o, h, lo, c, v, p)``: the tuple of outputs from the calls' results ``r``,
+        the bar values and the parameters ``p`` (``None``: the outputs of ``r[0]`` as TA-Lib
+        returns them). Applied to floats when streaming.
     assemble_batch
-        The same on whole arrays (``None``: ``assemble`` evaluated on arrays), as a function
-        when in-place NumPy operations save passes or a conditional becomes ``np.where``; it must
-        perform the same IEEE operations, so that batch and streaming agree exactly (tested).
+        The same on whole arrays (``None``: ``assemble`` applied to arrays), for when in-place
+        NumPy operations save passes or a conditional becomes ``np.where``; it must perform the
+        same IEEE operations, so that batch and streaming agree exactly (tested).
     """
 
     info: IndicatorInfo
     calls: tuple[TalibCall, ...]
-    assemble: str | None = None
+    assemble: Assemble | None = None
     assemble_batch: BatchAssemble | None = None
 
     def warmup(self, params: Params) -> int:
@@ -138,7 +146,8 @@ class TalibDefinition:
             with np.errstate(divide="ignore", invalid="ignore"):
                 out: Sequence[Any] = self.assemble_batch(results, bars, params)
         elif self.assemble is not None:
-            out = _evaluate_batch(self.assemble, results, bars, params)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = self.assemble(results, *_columns(bars), params)
         else:
             out = results[0] if isinstance(results[0], tuple) else (results[0],)
         return _distinct([np.asarray(a, dtype=np.float64) for a in out])
@@ -148,17 +157,8 @@ class TalibDefinition:
         return TalibStream(self, params)
 
 
-def _evaluate_batch(expression: str, results: Sequence[Any], bars: Bars, params: Params) -> Any:
-    names: dict[str, Any] = {f"r{i}": r for i, r in enumerate(results)}
-    names.update({LETTER[c]: bars.column(c) for c in LETTER})
-    names.update(params)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return eval(_compiled(expression), {"__builtins__": {}}, names)
-
-
-@cache
-def _compiled(expression: str) -> Any:
-    return compile(expression, "<assemble>", "eval")
+def _columns(bars: Bars) -> tuple[np.ndarray, ...]:
+    return (bars.open, bars.high, bars.low, bars.close, bars.volume)
 
 
 def _distinct(arrays: list[np.ndarray]) -> list[np.ndarray]:
@@ -175,8 +175,8 @@ class TalibStream(StreamingIndicator):
     """Streaming through TA-Lib's stream handles (see the module docstring).
 
     While warming up, ``update`` buffers the valid bars; the bar that completes TA-Lib's
-    lookback opens the handles and replaces ``update`` by a generated closure that calls the
-    handles' ``update`` directly (no per-bar state checks). A reference to ``update`` taken
+    lookback opens the handles and replaces ``update`` by a closure that calls the handles'
+    ``update`` directly (no per-bar state checks). A reference to ``update`` taken
     before that keeps working (it forwards to the new one); look it up again for speed.
 
     Parameters
@@ -195,10 +195,8 @@ class TalibStream(StreamingIndicator):
         # columns kept while warming up (``close`` holds the source series)
         calls = self.definition.calls
         self._columns = tuple(dict.fromkeys(c for call in calls for c in call.inputs))
-        self._reads, _ = read_columns(self.info.inputs, self.source)
+        self._reads = read_columns(self.info.inputs, self.source)
         self._need = self.definition.warmup(params) + 1
-        values = tuple(params[p.name] for p in self.info.params)
-        self._make, self._first = _generated(self.definition, self.source, values)
         self._warm_update = MethodType(step_update(self.info.inputs, self.source), self)
 
     def _reset(self) -> None:
@@ -228,10 +226,14 @@ class TalibStream(StreamingIndicator):
         )
         self._history = None
         self.initialized = True
-        self.update = self._make(self, self._nan, *(handle.update for handle in handles))
+        self.update = _steady(self, [handle.update for handle in handles])
         opened = [handle.value for handle in handles]
-        first: tuple[float, ...] = self._first(self, o, h, lo, c, v, *opened)
-        return first
+        assemble = self.definition.assemble
+        if assemble is not None:
+            self._values = assemble(opened, o, h, lo, c, v, self.params)
+        else:
+            self._values = (opened[0],) if len(self.info.outputs) == 1 else opened[0]
+        return self._values
 
     @property
     def values(self) -> tuple[float, ...]:
@@ -254,9 +256,9 @@ class TalibStream(StreamingIndicator):
         )
 
     @property
-    def inline_args(self) -> str:
-        """The handle's arguments as generated code (``"h, lo, c"``)."""
-        return ", ".join(LETTER[c] for c in self.definition.calls[0].inputs)
+    def handle_arguments(self) -> Callable[[tuple[float, ...]], tuple[float, ...]]:
+        """The handle's arguments from a bar's ``(o, h, lo, c, v)``."""
+        return _arguments(self.definition.calls[0].inputs)
 
     @property
     def handle_update(self) -> Callable[..., Any]:
@@ -310,41 +312,139 @@ def _join(head: list[tuple[float, ...]], tail: list[np.ndarray]) -> list[np.ndar
     return [np.concatenate([a, b]) for a, b in zip(first, tail, strict=True)]
 
 
-@lru_cache(maxsize=1024)  # bounded: parameters come from requests
-def _generated(
-    definition: TalibDefinition, source: str, values: tuple[Any, ...]
-) -> tuple[Callable[..., UpdateFn], Callable[..., tuple[float, ...]]]:
-    """Generated code of one configured TA-Lib indicator (parameters as constants):
-    ``make(self, nan, u0, u1, ...)`` returns the steady-state ``update`` closure over the
-    handles' ``update`` methods, ``first(self, o, h, lo, c, v, r0, r1, ...)`` assembles the
-    outputs of the bar that opened the handles."""
-    reads, rebind = read_columns(definition.info.inputs, source)
-    handles = [f"u{i}" for i in range(len(definition.calls))]
-    results = [f"r{i}" for i in range(len(definition.calls))]
-    calls = "".join(
-        f"            r{i} = u{i}({', '.join(LETTER[c] for c in call.inputs)})\n"
-        for i, call in enumerate(definition.calls)
-    )
-    if definition.assemble is None:  # values read back from the handle: nothing to keep
-        expression = "(r0,)" if len(definition.info.outputs) == 1 else "r0"
-        keep = f"            return {expression}\n"
-    else:
-        expression = definition.assemble
-        keep = f"            vals = self._values = {expression}\n            return vals\n"
-    src = (
-        f"def make(self, nan, {', '.join(handles)}):\n"
-        "    def update(o, h, lo, c, v):\n"
-        f"        if {finite_condition(reads)}:\n"
-        f"            {rebind or 'pass'}\n"
-        f"{calls}"
-        f"{keep}"
-        "        return nan\n"
-        "    return update\n"
-        f"def first(self, o, h, lo, c, v, {', '.join(results)}):\n"
-        f"    vals = self._values = {expression}\n"
-        "    return vals\n"
-    )
-    constants = dict(zip((p.name for p in definition.info.params), values, strict=True))
-    namespace: dict[str, Any] = dict(constants)
-    exec(compile(src, f"<generated {definition.info.name}>", "exec"), namespace)
-    return namespace["make"], namespace["first"]
+def _arguments(inputs: tuple[str, ...]) -> Callable[[tuple[float, ...]], tuple[float, ...]]:
+    """``pick(bar)``: the values of ``inputs`` from a bar's ``(o, h, lo, c, v)``, as a tuple (a
+    slice when the columns are adjacent and in order, as in every TA-Lib signature we use)."""
+    positions = [POSITION[c] for c in inputs]
+    first = positions[0]
+    if positions == list(range(first, first + len(positions))):
+        return itemgetter(slice(first, first + len(positions)))
+    return itemgetter(*positions)  # two or more columns: itemgetter answers a tuple
+
+
+# Steady-state closures of one handle's outputs as they are, for the common input sets: one
+# Python frame per bar (check, handle call, and a 1-tuple for a single output).
+Make = Callable[[Callable[..., Any], tuple[float, ...]], UpdateFn]
+
+
+def _one_c(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if c - c == 0.0:
+            return (u(c),)
+        return nan
+
+    return update
+
+
+def _one_hl(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0:
+            return (u(h, lo),)
+        return nan
+
+    return update
+
+
+def _one_hlc(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+            return (u(h, lo, c),)
+        return nan
+
+    return update
+
+
+def _one_hlcv(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0 and v - v == 0.0:
+            return (u(h, lo, c, v),)
+        return nan
+
+    return update
+
+
+def _one_cv(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if c - c == 0.0 and v - v == 0.0:
+            return (u(c, v),)
+        return nan
+
+    return update
+
+
+def _many_c(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if c - c == 0.0:
+            return u(c)  # type: ignore[no-any-return]
+        return nan
+
+    return update
+
+
+def _many_hlc(u: Callable[..., Any], nan: tuple[float, ...]) -> UpdateFn:
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+            return u(h, lo, c)  # type: ignore[no-any-return]
+        return nan
+
+    return update
+
+
+#: (handle inputs, several outputs?) -> the closure maker.
+_PLAIN: dict[tuple[tuple[str, ...], bool], Make] = {
+    (("close",), False): _one_c,
+    (("high", "low"), False): _one_hl,
+    (("high", "low", "close"), False): _one_hlc,
+    (("high", "low", "close", "volume"), False): _one_hlcv,
+    (("close", "volume"), False): _one_cv,
+    (("close",), True): _many_c,
+    (("high", "low", "close"), True): _many_hlc,
+}
+
+
+def _steady(stream: TalibStream, updates: list[Callable[..., Any]]) -> UpdateFn:
+    """The steady-state ``update`` of ``stream`` over its open handles' ``update`` methods."""
+    definition = stream.definition
+    rebind = source_value(stream.info.inputs, stream.source)
+    if definition.assemble is None and rebind is None:
+        make = _PLAIN.get((definition.calls[0].inputs, len(stream.info.outputs) > 1))
+        if make is not None:
+            return make(updates[0], stream._nan)
+    calls = [
+        (u, _arguments(call.inputs)) for u, call in zip(updates, definition.calls, strict=True)
+    ]
+    return _general(stream, calls, rebind)
+
+
+def _general(
+    stream: TalibStream,
+    calls: list[tuple[Callable[..., Any], Callable[[tuple[float, ...]], tuple[float, ...]]]],
+    rebind: BarFn | None,
+) -> UpdateFn:
+    """Steady-state ``update`` of any definition: check, source, handle calls, assembly."""
+    check = finite_check(stream._reads)
+    nan, params, assemble = stream._nan, stream.params, stream.definition.assemble
+    single = len(stream.info.outputs) == 1
+    (u0, p0), *rest = calls
+    u1, p1 = rest[0] if rest else (u0, p0)
+    n = len(calls)
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if check(o, h, lo, c, v):
+            if rebind is not None:
+                c = rebind(o, h, lo, c, v)
+            bar = (o, h, lo, c, v)
+            if assemble is None:  # the handle's outputs; values read back from it
+                r0 = u0(*p0(bar))
+                return (r0,) if single else r0  # type: ignore[no-any-return]
+            if n == 1:
+                r: Sequence[Any] = (u0(*p0(bar)),)
+            elif n == 2:
+                r = (u0(*p0(bar)), u1(*p1(bar)))
+            else:
+                r = [u(*pick(bar)) for u, pick in calls]
+            vals = stream._values = assemble(r, o, h, lo, c, v, params)
+            return vals
+        return nan
+
+    return update

@@ -71,7 +71,7 @@ talib_indicator(
         call("MINUS_DI", HLC, timeperiod="period"),
     ),
     outputs=("adx", "plus_di", "minus_di"),
-    assemble="(r0, r1, r2)",
+    assemble=lambda r, o, h, lo, c, v, p: (r[0], r[1], r[2]),
     aliases=("dmi",),
 )
 talib_indicator(
@@ -96,7 +96,8 @@ talib_indicator(
     calls=(call("AROON", HL, timeperiod="period"), call("AROONOSC", HL, timeperiod="period")),
     outputs=("up", "down", "oscillator"),
     primary="oscillator",
-    assemble="(r0[1], r0[0], r1)",  # TA-Lib's AROON answers (down, up)
+    # TA-Lib's AROON answers (down, up)
+    assemble=lambda r, o, h, lo, c, v, p: (r[0][1], r[0][0], r[1]),
 )
 talib_indicator(
     "distance_from_ma",
@@ -111,7 +112,7 @@ talib_indicator(
             lambda p: {"timeperiod": p["period"], "matype": 0 if p["ma_type"] == "sma" else 1},
         ),
     ),
-    assemble="((c - r0) / r0 * 100.0 if r0 != 0.0 else 0.0,)",
+    assemble=lambda r, o, h, lo, c, v, p: ((c - r[0]) / r[0] * 100.0 if r[0] != 0.0 else 0.0,),
     assemble_batch=lambda r, bars, p: [ratio_or(bars.close - r[0], r[0], 0.0) * 100.0],
     aliases=("ma_distance",),
 )

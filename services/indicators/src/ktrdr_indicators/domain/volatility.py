@@ -41,6 +41,14 @@ def _bands(middle: np.ndarray, width: np.ndarray, k: float) -> list[np.ndarray]:
     return [middle + width, middle, middle - width]
 
 
+def _keltner(
+    r: tuple[float, float], o: float, h: float, lo: float, c: float, v: float, p: Params
+) -> tuple[float, float, float]:
+    """One bar of Keltner channels from (EMA, ATR): the operations of :func:`_bands`."""
+    middle, width = r[0], p["multiplier"] * r[1]
+    return (middle + width, middle, middle - width)
+
+
 def _midpoint(upper: np.ndarray, lower: np.ndarray) -> list[np.ndarray]:
     """``(upper, (upper + lower) / 2, lower)`` with one temporary."""
     mid = upper + lower
@@ -61,7 +69,7 @@ talib_indicator(
     calls=(call("EMA", CLOSE, timeperiod="period"), call("ATR", HLC, timeperiod="atr_period")),
     outputs=("upper", "middle", "lower"),
     primary="middle",
-    assemble="(r0 + multiplier * r1, r0, r0 - multiplier * r1)",
+    assemble=_keltner,
     assemble_batch=lambda r, bars, p: _bands(r[0], r[1], p["multiplier"]),
     aliases=("keltner", "kc"),
 )
@@ -74,7 +82,7 @@ talib_indicator(
     calls=(call("MAX", ("high",), timeperiod="period"), call("MIN", ("low",), timeperiod="period")),
     outputs=("upper", "middle", "lower"),
     primary="middle",
-    assemble="(r0, (r0 + r1) / 2, r1)",
+    assemble=lambda r, o, h, lo, c, v, p: (r[0], (r[0] + r[1]) / 2, r[1]),
     assemble_batch=lambda r, bars, p: _midpoint(r[0], r[1]),
     aliases=("donchian",),
 )

@@ -54,7 +54,7 @@ talib_indicator(
     "average is 0).",
     params=(period(20),),
     calls=(call("SMA", ("volume",), timeperiod="period"),),
-    assemble="(v / r0 if r0 != 0.0 else 1.0,)",
+    assemble=lambda r, o, h, lo, c, v, p: (v / r[0] if r[0] != 0.0 else 1.0,),
     assemble_batch=lambda r, bars, p: [ratio_or(bars.volume, r[0], 1.0)],
 )
 
