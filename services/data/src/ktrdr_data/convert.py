@@ -43,7 +43,7 @@ _INSTRUMENT_TYPES = {
     InstrumentType.IDX: common_pb2.INSTRUMENT_TYPE_INDEX,
     InstrumentType.CRYPTO: common_pb2.INSTRUMENT_TYPE_CRYPTO,
 }
-_DATE_ORDERS = {
+_DATE_ORDERS: dict[int, DateOrder] = {
     data_pb2.DATE_ORDER_DAY_FIRST: DateOrder.DAY_FIRST,
     data_pb2.DATE_ORDER_MONTH_FIRST: DateOrder.MONTH_FIRST,
 }
