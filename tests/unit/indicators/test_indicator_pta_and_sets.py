@@ -164,18 +164,49 @@ def test_set_and_indicators_refuse_anything_but_core_bars(goog):
         assert exc.value.code == "IND-007" and exc.value.field == "bars"
 
 
-def test_set_update_bar_by_bar_equals_each_member_alone_through_gaps_and_reset(goog):
-    # the per-bar fast path (TA-Lib handles called directly once warmed up) must match each
-    # member streamed alone, on bars with invalid values and after a reset
-    specs = [
+def _macd(fast: int) -> dict:
+    return {"id": f"macd{fast}", "indicator": "macd", "parameters": {"fast": fast}}
+
+
+SET_LAYOUTS = {
+    "mixed": [
         {"indicator": "rsi"},
         {"indicator": "macd"},
         {"indicator": "adx"},
         {"indicator": "bbands"},
         {"indicator": "sma", "parameters": {"source": "hl2"}},
         {"indicator": "obv"},
-    ]
-    iset = IndicatorSet(specs)
+    ],
+    # more handles of one argument shape than one fast-path call takes (chunks of four, the last
+    # padded), tuple-answering handles four at a time and alone, every argument shape
+    "chunked": [
+        {"indicator": "sma"},
+        {"indicator": "ema"},
+        _macd(5),
+        {"indicator": "wma"},
+        {"indicator": "rsi"},
+        _macd(6),
+        {"indicator": "roc"},
+        _macd(7),
+        {"indicator": "momentum"},
+        _macd(8),
+        _macd(9),
+        {"indicator": "stochastic"},
+        {"indicator": "atr"},
+        {"indicator": "psar"},
+        {"indicator": "mfi"},
+        {"indicator": "obv"},
+        {"indicator": "keltner_channels"},
+    ],
+    "single": [{"indicator": "rsi"}],
+}
+
+
+@pytest.mark.parametrize("layout", list(SET_LAYOUTS))
+def test_set_update_bar_by_bar_equals_each_member_alone_through_gaps_and_reset(goog, layout):
+    # the per-bar fast path (TA-Lib handles called directly once warmed up) must match each
+    # member streamed alone, on bars with invalid values and after a reset
+    iset = IndicatorSet(SET_LAYOUTS[layout])
     bars = head(goog, 200)
     close, volume = bars.close.copy(), bars.volume.copy()
     close[[3, 120]] = np.nan

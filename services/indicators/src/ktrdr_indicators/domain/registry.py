@@ -37,6 +37,7 @@ from ktrdr_indicators.domain.streams import HandWritten, StreamingIndicator
 from ktrdr_indicators.domain.talib_engine import (
     Assemble,
     BatchAssemble,
+    Steady,
     TalibCall,
     TalibDefinition,
 )
@@ -213,11 +214,13 @@ def talib_indicator(
     primary: str | None = None,
     assemble: Assemble | None = None,
     assemble_batch: BatchAssemble | None = None,
+    steady: Steady | None = None,
     aliases: tuple[str, ...] = (),
     check: Check | None = None,
 ) -> TalibDefinition:
     """Register an indicator computed by TA-Lib (see
-    :class:`~ktrdr_indicators.domain.talib_engine.TalibDefinition` for ``assemble``). Its inputs
+    :class:`~ktrdr_indicators.domain.talib_engine.TalibDefinition` for ``assemble`` and
+    ``steady``). Its inputs
     are the columns the calls read; its warm-up is the largest TA-Lib lookback."""
 
     def warmup(p: Params) -> int:
@@ -237,7 +240,7 @@ def talib_indicator(
         aliases=aliases,
         check=check,
     )
-    definition = TalibDefinition(info, calls, assemble, assemble_batch)
+    definition = TalibDefinition(info, calls, assemble, assemble_batch, steady)
     register(definition)
     return definition
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -131,46 +132,152 @@ def _concatenate(members: Sequence[StreamingIndicator]) -> UpdateFn:
     return update
 
 
-# Kinds of a fast-path entry: a handle answering one float, a handle answering a tuple, a member
-# called through its own ``update``.
-_SCALAR, _TUPLE, _MEMBER = 0, 1, 2
-Entry = tuple[int, Any, Callable[[tuple[float, ...]], tuple[float, ...]] | None]
+# Callers of four TA-Lib handles at once, one per argument shape: four direct calls in one Python
+# frame (a loop or ``map`` over handles costs about as much again as the handles themselves).
+# A group of fewer single-output handles is padded with a builtin taking the same arguments
+# (``float`` or ``min``: no Python frame), whose outputs are dropped; handles answering tuples
+# left over are called one by one.
+Run = Callable[[float, float, float, float, float], tuple[float, ...]]
+Handle = Callable[..., Any]
 
 
-def _fast_path(slow: UpdateFn) -> tuple[UpdateFn, Callable[[list[Entry] | None], None]]:
-    """The per-bar function of a set with a fast path, and ``arm(plan)``: once armed with a plan
-    (one entry per member, in set order: the TA-Lib handles of the inlined members with the
-    picker of their arguments, the other members themselves), a bar whose five values are all
-    finite calls those handles directly, in one Python frame; any other bar takes ``slow``.
-    ``arm(None)`` turns the fast path off."""
-    plan: list[Entry] | None = None
+def _four_c(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (u0(c), u1(c), u2(c), u3(c))
 
-    def arm(entries: list[Entry] | None) -> None:
-        nonlocal plan
-        plan = entries
+
+def _four_hl(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (u0(h, lo), u1(h, lo), u2(h, lo), u3(h, lo))
+
+
+def _four_hlc(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (u0(h, lo, c), u1(h, lo, c), u2(h, lo, c), u3(h, lo, c))
+
+
+def _four_hlcv(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    def run(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        return (u0(h, lo, c, v), u1(h, lo, c, v), u2(h, lo, c, v), u3(h, lo, c, v))
+
+    return run
+
+
+def _four_cv(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (u0(c, v), u1(c, v), u2(c, v), u3(c, v))
+
+
+def _four_c_tuples(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (*u0(c), *u1(c), *u2(c), *u3(c))
+
+
+def _four_hlc_tuples(u0: Handle, u1: Handle, u2: Handle, u3: Handle) -> Run:
+    return lambda o, h, lo, c, v: (*u0(h, lo, c), *u1(h, lo, c), *u2(h, lo, c), *u3(h, lo, c))
+
+
+def _one_c_tuple(u: Handle) -> Run:
+    return lambda o, h, lo, c, v: u(c)  # type: ignore[no-any-return]
+
+
+def _one_hlc_tuple(u: Handle) -> Run:
+    return lambda o, h, lo, c, v: u(h, lo, c)  # type: ignore[no-any-return]
+
+
+#: (handle inputs, answers a tuple?) -> the caller of four such handles.
+_FOUR: dict[tuple[tuple[str, ...], bool], Callable[..., Run]] = {
+    (("close",), False): _four_c,
+    (("high", "low"), False): _four_hl,
+    (("high", "low", "close"), False): _four_hlc,
+    (("high", "low", "close", "volume"), False): _four_hlcv,
+    (("close", "volume"), False): _four_cv,
+    (("close",), True): _four_c_tuples,
+    (("high", "low", "close"), True): _four_hlc_tuples,
+}
+#: A tuple-answering handle called alone, per argument shape.
+_ONE_TUPLE: dict[tuple[str, ...], Callable[[Handle], Run]] = {
+    ("close",): _one_c_tuple,
+    ("high", "low", "close"): _one_hlc_tuple,
+}
+#: An armed fast path: the callers of the handles, the members called through their own
+#: ``update``, and the reordering of the joined outputs into set order.
+Plan = tuple[tuple[Run, ...], tuple[StreamingIndicator, ...], Callable[[list[float]], Any]]
+
+
+def _fast_path(slow: UpdateFn) -> tuple[UpdateFn, Callable[[Plan | None], None]]:
+    """The per-bar function of a set with a fast path, and ``arm(plan)``: once armed (see
+    :func:`_plan`), a bar whose five values are all finite calls the TA-Lib handles of the
+    inlined members four at a time and the other members through their ``update``; any other
+    bar takes ``slow``. ``arm(None)`` turns the fast path off."""
+    runs: tuple[Run, ...] = ()
+    others: tuple[StreamingIndicator, ...] = ()
+    order: Callable[[list[float]], Any] = tuple
+    armed = False
+
+    def arm(plan: Plan | None) -> None:
+        nonlocal runs, others, order, armed
+        armed = plan is not None
+        if plan is not None:
+            runs, others, order = plan
 
     def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         if (
-            plan is not None
+            armed
             and o - o == 0.0
             and h - h == 0.0
             and lo - lo == 0.0
             and c - c == 0.0
             and v - v == 0.0
         ):
-            bar = (o, h, lo, c, v)
-            out: list[float] = []
-            for kind, target, pick in plan:
-                if kind == _SCALAR:
-                    out.append(target(*pick(bar)))  # type: ignore[misc]
-                elif kind == _TUPLE:
-                    out += target(*pick(bar))  # type: ignore[misc]
-                else:
-                    out += target.update(o, h, lo, c, v)
-            return tuple(out)
+            flat: list[float] = []
+            for run in runs:
+                flat += run(o, h, lo, c, v)
+            for m in others:
+                flat += m.update(o, h, lo, c, v)
+            return order(flat)  # type: ignore[no-any-return]
         return slow(o, h, lo, c, v)
 
     return update, arm
+
+
+def _plan(members: Sequence[StreamingIndicator]) -> Plan:
+    """The fast path of ``members`` (see :func:`_fast_path`): the TA-Lib handles of the inlined
+    members grouped by caller, four per call, then the other members."""
+    grouped: dict[tuple[tuple[str, ...], bool], list[tuple[Handle, list[int]]]] = {}
+    others: list[tuple[StreamingIndicator, list[int]]] = []
+    start = 0
+    for m in members:
+        columns = list(range(start, start + len(m.info.outputs)))
+        start += len(columns)
+        key = _caller_key(m)
+        if key is None:
+            others.append((m, columns))
+        else:
+            grouped.setdefault(key, []).append((m.handle_update, columns))  # type: ignore[attr-defined]
+    runs: list[Run] = []
+    positions: list[int] = []  # set column of each joined output; -1 for a pad's
+    for (inputs, tuples), entries in grouped.items():
+        for i in range(0, len(entries), 4):
+            chunk = entries[i : i + 4]
+            pads = 4 - len(chunk)
+            if tuples and pads:
+                runs += [_ONE_TUPLE[inputs](u) for u, _ in chunk]
+            else:
+                pad = float if len(inputs) == 1 else min
+                runs.append(_FOUR[(inputs, tuples)](*[u for u, _ in chunk], *[pad] * pads))
+            positions += [k for _, columns in chunk for k in columns] + [-1] * pads * (not tuples)
+    for _, columns in others:
+        positions += columns
+    where = [0] * start
+    for joined, column in enumerate(positions):
+        if column >= 0:
+            where[column] = joined
+    order = itemgetter(*where) if start > 1 else (lambda flat: (flat[where[0]],))
+    return tuple(runs), tuple(m for m, _ in others), order
+
+
+def _caller_key(member: StreamingIndicator) -> tuple[tuple[str, ...], bool] | None:
+    """The key of an inlinable member's handle in ``_FOUR``; ``None`` for any other member."""
+    if not (isinstance(member, TalibStream) and member.inlinable):
+        return None
+    key = (member.definition.calls[0].inputs, len(member.info.outputs) > 1)
+    return key if key in _FOUR else None
 
 
 class SetStream:
@@ -195,7 +302,7 @@ class SetStream:
         self._per_member = _concatenate(members)
         self._inlined = [m for m in members if isinstance(m, TalibStream) and m.inlinable]
         self._armed = False
-        self._arm: Callable[[list[Entry] | None], None] | None = None
+        self._arm: Callable[[Plan | None], None] | None = None
         update: UpdateFn = self._per_member
         if self._inlined:
             update, self._arm = _fast_path(self._slow)
@@ -207,7 +314,7 @@ class SetStream:
         out = self._per_member(o, h, lo, c, v)
         if not self._armed and all(m.initialized for m in self._inlined):
             if self._arm is not None:
-                self._arm([_entry(m) for m in self.members])
+                self._arm(_plan(self.members))
             self._armed = True
         return out
 
@@ -236,11 +343,3 @@ class SetStream:
         if self._arm is not None:
             self._arm(None)  # the fast path is off until the members warm up again
         self._armed = False
-
-
-def _entry(member: StreamingIndicator) -> Entry:
-    """The fast-path entry of a member (see :func:`_fast_path`)."""
-    if isinstance(member, TalibStream) and member.inlinable:
-        kind = _SCALAR if len(member.info.outputs) == 1 else _TUPLE
-        return (kind, member.handle_update, member.handle_arguments)
-    return (_MEMBER, member, None)

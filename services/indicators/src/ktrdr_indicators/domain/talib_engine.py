@@ -54,6 +54,11 @@ BatchAssemble = Callable[[Sequence[Any], Bars, Params], Sequence[np.ndarray]]
 #: Assembly: ``(results, o, h, lo, c, v, params) -> outputs``, on floats when streaming and on
 #: arrays in batch mode (unless the definition has an ``assemble_batch``).
 Assemble = Callable[..., tuple[Any, ...]]
+#: Hand-written steady-state ``update`` of an assembled indicator: ``steady(stream, updates)``
+#: over the open handles' ``update`` methods (in call order); it reads the columns itself, checks
+#: them for NaN/inf, answers ``stream._nan`` for an invalid bar and stores valid outputs in
+#: ``stream._values``, with the same operations as ``assemble`` (tested against batch mode).
+Steady = Callable[["TalibStream", Sequence[Callable[..., Any]]], UpdateFn]
 
 
 @lru_cache(maxsize=4096)  # bounded: parameters come from requests
@@ -120,12 +125,16 @@ class TalibDefinition:
         The same on whole arrays (``None``: ``assemble`` applied to arrays), for when in-place
         NumPy operations save passes or a conditional becomes ``np.where``; it must perform the
         same IEEE operations, so that batch and streaming agree exactly (tested).
+    steady
+        A hand-written steady-state ``update`` (see :data:`Steady`) used when the indicator reads
+        its columns as they are (``None``: a general closure calling ``assemble``).
     """
 
     info: IndicatorInfo
     calls: tuple[TalibCall, ...]
     assemble: Assemble | None = None
     assemble_batch: BatchAssemble | None = None
+    steady: Steady | None = None
 
     def warmup(self, params: Params) -> int:
         """Leading bars without output: the largest TA-Lib lookback among the calls."""
@@ -406,6 +415,8 @@ def _steady(stream: TalibStream, updates: list[Callable[..., Any]]) -> UpdateFn:
     """The steady-state ``update`` of ``stream`` over its open handles' ``update`` methods."""
     definition = stream.definition
     rebind = source_value(stream.info.inputs, stream.source)
+    if definition.steady is not None and rebind is None:
+        return definition.steady(stream, updates)
     if definition.assemble is None and rebind is None:
         make = _PLAIN.get((definition.calls[0].inputs, len(stream.info.outputs) > 1))
         if make is not None:

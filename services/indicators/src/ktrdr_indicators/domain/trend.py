@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import talib
@@ -27,8 +29,8 @@ from ktrdr_indicators.domain.registry import (
     talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import Atr, ratio_or
-from ktrdr_indicators.domain.streams import NAN, HandWritten
-from ktrdr_indicators.domain.talib_engine import TalibCall
+from ktrdr_indicators.domain.streams import NAN, HandWritten, UpdateFn
+from ktrdr_indicators.domain.talib_engine import TalibCall, TalibStream
 
 talib_period_indicator(
     "sma",
@@ -58,6 +60,51 @@ talib_period_indicator(
     description="Linearly weighted mean (weights 1..period).",
     default=20,
 )
+
+
+# Steady-state updates of the assembled TA-Lib indicators below: the operations of their
+# ``assemble``, on the handles' ``update`` (see ``talib_engine.Steady``).
+def _adx_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    adx, plus_di, minus_di = updates
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+            vals = stream._values = (adx(h, lo, c), plus_di(h, lo, c), minus_di(h, lo, c))
+            return vals
+        return nan
+
+    return update
+
+
+def _aroon_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    aroon, oscillator = updates
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0:
+            down, up = aroon(h, lo)
+            vals = stream._values = (up, down, oscillator(h, lo))
+            return vals
+        return nan
+
+    return update
+
+
+def _distance_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    (average,) = updates
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if c - c == 0.0:
+            ma = average(c)
+            vals = stream._values = ((c - ma) / ma * 100.0 if ma != 0.0 else 0.0,)
+            return vals
+        return nan
+
+    return update
+
+
 talib_indicator(
     "adx",
     display="Average Directional Index",
@@ -72,6 +119,7 @@ talib_indicator(
     ),
     outputs=("adx", "plus_di", "minus_di"),
     assemble=lambda r, o, h, lo, c, v, p: (r[0], r[1], r[2]),
+    steady=_adx_update,
     aliases=("dmi",),
 )
 talib_indicator(
@@ -98,6 +146,7 @@ talib_indicator(
     primary="oscillator",
     # TA-Lib's AROON answers (down, up)
     assemble=lambda r, o, h, lo, c, v, p: (r[0][1], r[0][0], r[1]),
+    steady=_aroon_update,
 )
 talib_indicator(
     "distance_from_ma",
@@ -114,6 +163,7 @@ talib_indicator(
     ),
     assemble=lambda r, o, h, lo, c, v, p: ((c - r[0]) / r[0] * 100.0 if r[0] != 0.0 else 0.0,),
     assemble_batch=lambda r, bars, p: [ratio_or(bars.close - r[0], r[0], 0.0) * 100.0],
+    steady=_distance_update,
     aliases=("ma_distance",),
 )
 

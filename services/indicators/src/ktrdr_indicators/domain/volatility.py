@@ -4,6 +4,9 @@ deviation, see :mod:`ktrdr_indicators.domain.rolling`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import talib
 
@@ -22,7 +25,8 @@ from ktrdr_indicators.domain.registry import (
     talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import Atr, RollingMoments, rolling_mean_std
-from ktrdr_indicators.domain.streams import HandWritten
+from ktrdr_indicators.domain.streams import HandWritten, UpdateFn
+from ktrdr_indicators.domain.talib_engine import TalibStream
 
 talib_period_indicator(
     "atr",
@@ -49,6 +53,39 @@ def _keltner(
     return (middle + width, middle, middle - width)
 
 
+def _keltner_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    """Steady-state update: the operations of :func:`_keltner` (``talib_engine.Steady``)."""
+    ema, atr = updates
+    multiplier = stream.params["multiplier"]
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0 and c - c == 0.0:
+            middle = ema(c)
+            width = multiplier * atr(h, lo, c)
+            vals = stream._values = (middle + width, middle, middle - width)
+            return vals
+        return nan
+
+    return update
+
+
+def _donchian_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    """Steady-state update: the operations of the ``assemble`` below (``talib_engine.Steady``)."""
+    highest, lowest = updates
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if h - h == 0.0 and lo - lo == 0.0:
+            upper = highest(h)
+            lower = lowest(lo)
+            vals = stream._values = (upper, (upper + lower) / 2, lower)
+            return vals
+        return nan
+
+    return update
+
+
 def _midpoint(upper: np.ndarray, lower: np.ndarray) -> list[np.ndarray]:
     """``(upper, (upper + lower) / 2, lower)`` with one temporary."""
     mid = upper + lower
@@ -70,6 +107,7 @@ talib_indicator(
     outputs=("upper", "middle", "lower"),
     primary="middle",
     assemble=_keltner,
+    steady=_keltner_update,
     assemble_batch=lambda r, bars, p: _bands(r[0], r[1], p["multiplier"]),
     aliases=("keltner", "kc"),
 )
@@ -84,6 +122,7 @@ talib_indicator(
     primary="middle",
     assemble=lambda r, o, h, lo, c, v, p: (r[0], (r[0] + r[1]) / 2, r[1]),
     assemble_batch=lambda r, bars, p: _midpoint(r[0], r[1]),
+    steady=_donchian_update,
     aliases=("donchian",),
 )
 

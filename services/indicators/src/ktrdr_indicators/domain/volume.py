@@ -3,6 +3,9 @@ flow (hand-written)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import talib
 
@@ -17,7 +20,8 @@ from ktrdr_indicators.domain.registry import (
     talib_period_indicator,
 )
 from ktrdr_indicators.domain.rolling import WinSum, ratio_or
-from ktrdr_indicators.domain.streams import HandWritten
+from ktrdr_indicators.domain.streams import HandWritten, UpdateFn
+from ktrdr_indicators.domain.talib_engine import TalibStream
 
 talib_indicator(
     "obv",
@@ -46,6 +50,23 @@ talib_indicator(
     calls=(call("AD", HLCV),),
     aliases=("adl", "accumulation_distribution"),
 )
+
+
+def _volume_ratio_update(stream: TalibStream, updates: Sequence[Callable[..., Any]]) -> UpdateFn:
+    """Steady-state update: the operations of the ``assemble`` below (``talib_engine.Steady``)."""
+    (average,) = updates
+    nan = stream._nan
+
+    def update(o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
+        if v - v == 0.0:
+            mean = average(v)
+            vals = stream._values = (v / mean if mean != 0.0 else 1.0,)
+            return vals
+        return nan
+
+    return update
+
+
 talib_indicator(
     "volume_ratio",
     display="Volume Ratio",
@@ -56,6 +77,7 @@ talib_indicator(
     calls=(call("SMA", ("volume",), timeperiod="period"),),
     assemble=lambda r, o, h, lo, c, v, p: (v / r[0] if r[0] != 0.0 else 1.0,),
     assemble_batch=lambda r, bars, p: [ratio_or(bars.volume, r[0], 1.0)],
+    steady=_volume_ratio_update,
 )
 
 
