@@ -19,7 +19,7 @@ from safetensors.numpy import save
 from ktrdr_core import sealed
 from ktrdr_core.errors import DataLossError
 from ktrdr_core.sealed import EncryptionKey, Keyring
-from ktrdr_neural.domain.config import ModelConfig
+from ktrdr_core.strategy.training import ModelConfig
 from ktrdr_neural.domain.models import Network, state_arrays
 from ktrdr_neural.domain.registry import (
     EncryptedStorage,
