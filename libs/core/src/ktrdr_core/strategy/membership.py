@@ -35,7 +35,7 @@ Identity of both paths
 ----------------------
 ``value(x)`` performs the same IEEE operations in the same order as ``__call__`` and the same
 ``exp``/``log`` as NumPy: NumPy's own when its float64 ``exp``/``log`` are SIMD implementations
-(AVX-512 builds differ from ``math.exp`` in the last bit), ``math.exp``/``math.log`` when NumPy
+(AVX512 builds differ from ``math.exp`` in the last bit), ``math.exp``/``math.log`` when NumPy
 uses the C library's (checked once at import on a probe of values; then the scalar path is about
 ten times cheaper), so ``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
 :func:`row_evaluator` evaluates many memberships on one row through their scalar paths (the
@@ -61,7 +61,7 @@ _EXP_CAP = 700.0  # exp(700) is finite: keeps the sigmoid free of overflow warni
 
 def _numpy_uses_libm() -> bool:
     """True when NumPy's float64 ``exp`` and ``log`` give the C library's results (NumPy builds
-    without AVX-512 call libm), probed on values across the whole range."""
+    without AVX512 call libm), probed on values across the whole range."""
     rng = np.random.default_rng(20_261_129)
     xs = rng.uniform(-745.0, 709.0, 4096)
     ys = np.exp(rng.uniform(-700.0, 700.0, 4096))
@@ -76,7 +76,7 @@ _EXP: Callable[[float], float]
 _LOG: Callable[[float], float]
 if _numpy_uses_libm():
     _EXP, _LOG = math.exp, math.log
-else:  # pragma: no cover - NumPy with SIMD exp/log (AVX-512)
+else:  # pragma: no cover - NumPy with SIMD exp/log (AVX512)
     _EXP, _LOG = np.exp, np.log  # type: ignore[assignment]
 
 #: Membership type name -> number of parameters.
