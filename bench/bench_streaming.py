@@ -194,12 +194,9 @@ def main() -> None:
                 stream = IndicatorSet(
                     [{"indicator": n, "parameters": p} for n, p in pairs]
                 ).stream()
-                arrays = {
-                    k: getattr(cols, k)[:limit].astype(np.float64)
-                    for k in ("open", "high", "low", "close", "volume")
-                }
+                head = cols.take(slice(0, limit))
                 t0 = time.perf_counter()
-                stream.update_bars(arrays)
+                stream.update_bars(head)
                 in_process = limit / (time.perf_counter() - t0)
                 rate = n / secs
                 rows_ind.append(

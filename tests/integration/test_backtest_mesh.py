@@ -125,7 +125,8 @@ def test_without_a_trained_model_the_backtest_fails_with_the_command_to_train(ba
     assert info.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     detail = error_detail_of(info.value)
     assert detail is not None and detail.code == "BACKTEST-016"
-    assert "ktrdr models train goog_daily_raw_inputs --symbol GOOG" in detail.message
+    # the status message carries the text (the hardened ErrorDetail has none)
+    assert "ktrdr models train goog_daily_raw_inputs --symbol GOOG" in (info.value.details() or "")
 
 
 @pytest.mark.parametrize("strategy", [RSI, MTF])
@@ -188,7 +189,7 @@ def test_a_service_dying_mid_backtest_fails_the_run_naming_it_and_it_can_be_reru
     assert not victim, "the run ended before the service could be killed"
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE
     detail = error_detail_of(info.value)
-    assert detail is not None and "fuzzy" in detail.message
+    assert detail is not None and "fuzzy" in (info.value.details() or "")
     stored = backtest.GetBacktest(backtest_pb2.GetBacktestRequest(backtest_id=run_id)).backtest
     assert stored.state == backtest_pb2.BACKTEST_STATE_FAILED and "fuzzy" in stored.error
     assert stored.metrics.basis == "" and stored.metrics.total_trades == 0  # none stored

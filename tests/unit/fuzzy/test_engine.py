@@ -124,6 +124,24 @@ def test_streaming_update_is_identical_to_batch(rows):
         np.testing.assert_array_equal(np.array(c), batch[i])
 
 
+@settings(max_examples=50, deadline=None)
+@given(
+    rows=st.lists(st.tuples(_vals, _vals, _vals), min_size=1, max_size=25),
+    repeat=st.sampled_from([1, 7]),  # 7 x up to 25 rows reaches the vectorised batch size
+)
+def test_a_streamed_batch_is_fuzzified_like_its_bars_one_by_one(rows, repeat):
+    rows = rows * repeat
+    eng = FuzzyEngine(SETS)
+    arr = np.array(rows, dtype=np.float64)
+    stream = eng.stream(input_order=["adx_14.adx", "unused", "rsi_14", "macd_12_26_9.histogram"])
+    values = dict(zip(eng.input_columns, arr.T, strict=True))
+    values["macd_hist"] = values.pop("macd_12_26_9.histogram")  # by set id
+    many = stream.update_many(values)
+    assert many.shape == (len(rows), len(eng.column_names))
+    for i, (rsi, hist, adx) in enumerate(rows):
+        np.testing.assert_array_equal(many[i], stream.update([adx, 0.0, rsi, hist]))
+
+
 def test_fuzzify_features_builds_the_neural_matrix_in_feature_order():
     raw = {
         "name": "mtf",

@@ -67,13 +67,19 @@ async def test_shoulder_has_no_dead_zone_and_nan_stays_nan(fuzzy):
 
 
 async def test_evaluate_a_strategy_set(fuzzy):
+    # strategies/rsi_trend_eurusd_1h.yaml, set rsi_14: oversold [0, 25, 40] left shoulder,
+    # neutral [30, 50, 70], overbought [60, 75, 100] right shoulder (shoulders as trapezoids)
+    x = np.array([10.0, 25.0, 35.0, 50.0, 65.0, 80.0, 99.0])
     reply = await fuzzy.EvaluateMembership(
         fuzzy_pb2.EvaluateMembershipRequest(
-            strategy="rsi_trend_eurusd_1h", fuzzy_set="rsi_14", values=[50.0]
+            strategy="rsi_trend_eurusd_1h", fuzzy_set="rsi_14", values=x.tolist()
         )
     )
-    assert [m.name for m in reply.memberships]
-    assert max(m.degrees[0] for m in reply.memberships) > 0
+    got = {m.name: np.array(m.degrees) for m in reply.memberships}
+    assert list(got) == ["oversold", "neutral", "overbought"]
+    np.testing.assert_allclose(got["oversold"], fuzz.trapmf(x, [-1, -1, 25, 40]), atol=1e-12)
+    np.testing.assert_allclose(got["neutral"], fuzz.trimf(x, [30, 50, 70]), atol=1e-12)
+    np.testing.assert_allclose(got["overbought"], fuzz.trapmf(x, [60, 75, 101, 101]), atol=1e-12)
 
 
 async def test_malformed_membership_names_set_membership_and_parameter(fuzzy):

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ktrdr_core.errors import ValidationError
-from ktrdr_core.strategy.membership import MF_TYPES, make_membership
+from ktrdr_core.strategy.membership import MF_TYPES, make_membership, row_evaluator
 
 GRID = np.linspace(-50.0, 150.0, 20001)
 
@@ -116,6 +116,10 @@ ALL_MFS = [
     ("sigmoid", [-3.0, 10], None),
     ("gbell", [10, 2.5, 50], None),
     ("gbell", [0.5, 0.3, 0], None),
+    ("gbell", [15, 2, 20], None),
+    ("gaussian", [50, 10], "right"),
+    ("trapezoidal", [0, 10, 20, 40], "left"),
+    ("triangular", [30, 40, 40], None),
 ]
 
 
@@ -148,6 +152,19 @@ def test_scalar_value_is_identical_to_vectorized(idx, xs):
     for x, v in zip(xs, vec, strict=True):
         s = mf.value(x)
         assert (math.isnan(s) and math.isnan(v)) or s == v
+
+
+@settings(max_examples=200, deadline=None)
+@given(xs=st.lists(_xs, min_size=len(ALL_MFS), max_size=len(ALL_MFS)))
+def test_compiled_row_evaluator_is_identical_to_each_value(xs):
+    # every membership on its own input, then all of them on the first input
+    mfs = [make_membership(*spec) for spec in ALL_MFS]
+    plan = [(i, mf) for i, mf in enumerate(mfs)] + [(0, mf) for mf in mfs]
+    got = row_evaluator(plan)(xs)
+    expected = [mf.value(xs[i]) for i, mf in plan]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected, strict=True):
+        assert (math.isnan(g) and math.isnan(e)) or g == e
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,28 +1,30 @@
-"""Shared fixtures: the real GOOG (daily) and EURUSD (hourly) samples as float64 columns."""
+"""Shared fixtures: the real GOOG (daily) and EURUSD (hourly) samples as core Bars."""
 
 from __future__ import annotations
 
-import numpy as np
+import sys
+from pathlib import Path
+
 import pytest
 from backtesting.test import EURUSD, GOOG
 
-FIELDS = ("open", "high", "low", "close", "volume")
+from ktrdr_core.bars import Bars
 
+sys.path.insert(0, str(Path(__file__).parent))
 
-def _cols(df) -> dict[str, np.ndarray]:
-    return {k.lower(): df[k].to_numpy(np.float64).copy() for k in df.columns}
+from indicator_testutil import bars_of
 
 
 @pytest.fixture(scope="session", params=["GOOG", "EURUSD"])
-def real_bars(request) -> dict[str, np.ndarray]:
-    return _cols(GOOG if request.param == "GOOG" else EURUSD)
+def real_bars(request) -> Bars:
+    return bars_of(GOOG if request.param == "GOOG" else EURUSD)
 
 
 @pytest.fixture(scope="session")
-def goog() -> dict[str, np.ndarray]:
-    return _cols(GOOG)
+def goog() -> Bars:
+    return bars_of(GOOG)
 
 
 @pytest.fixture(scope="session")
-def eurusd() -> dict[str, np.ndarray]:
-    return _cols(EURUSD)
+def eurusd() -> Bars:
+    return bars_of(EURUSD)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from indicator_testutil import FIELDS, head, replace, rows
 
 from ktrdr_core.errors import NotFoundError, ValidationError
 from ktrdr_indicators.domain.catalogue import create, get_info, list_indicators
-from ktrdr_indicators.domain.metadata import CATEGORIES
-from ktrdr_indicators.domain.native import NATIVE
+from ktrdr_indicators.domain.metadata import CATEGORIES, MAX_PERIOD
+from ktrdr_indicators.domain.registry import native_definitions
+from ktrdr_indicators.domain.volatility import BollingerBands
+
+NATIVE = native_definitions()
 
 REQUIRED = {
     "sma",
@@ -102,6 +106,40 @@ def test_unknown_parameter_is_named_with_suggestions():
     assert exc.value.code == "IND-002"
     assert exc.value.field == "parameters.peroid"
     assert exc.value.suggestions == ("period",)
+    assert "Did you mean 'period'?" in exc.value.message
+
+
+@pytest.mark.parametrize("name", ["bollinger_bands", "rsi", "adx", "supertrend"])
+def test_streaming_constructors_validate_like_create(name):
+    definition = next(d for d in NATIVE if d.info.name == name)
+    with pytest.raises(ValidationError) as exc:
+        definition.make_stream({"period": 0})
+    assert exc.value.code == "IND-004" and exc.value.field == "parameters.period"
+    assert f"[{definition.info.params[0].minimum:g}, {MAX_PERIOD}]" in exc.value.message
+    with pytest.raises(ValidationError) as exc:
+        definition.make_stream({"peroid": 5})
+    assert exc.value.code == "IND-002" and exc.value.suggestions == ("period",)
+
+
+def test_a_streaming_class_constructed_directly_rejects_period_zero():
+    with pytest.raises(ValidationError) as exc:
+        BollingerBands(period=0)
+    assert exc.value.code == "IND-004" and "[2, 10000]" in exc.value.message
+    with pytest.raises(ValidationError) as exc:
+        BollingerBands(period=20, stdd=2.0)
+    assert "Did you mean 'std'?" in exc.value.message
+    assert repr(BollingerBands(period=5)) == "bollinger_bands(period=5, std=2.0, source='close')"
+
+
+def test_every_int_parameter_is_bounded_by_max_period():
+    # Ints size windows and buffers: every one has an upper bound, at most MAX_PERIOD.
+    for info in list_indicators():
+        for p in info.params:
+            if p.type == "int":
+                assert p.maximum is not None and p.maximum <= MAX_PERIOD, (info.name, p.name)
+    with pytest.raises(ValidationError) as exc:
+        create("dema", {"length": MAX_PERIOD + 1})
+    assert exc.value.code == "IND-004" and exc.value.field == "parameters.length"
 
 
 @pytest.mark.parametrize(
@@ -120,7 +158,14 @@ def test_bad_int_parameter_names_field_and_bounds(value, code):
         create("sma", {"period": value})
     assert exc.value.code == code
     assert exc.value.field == "parameters.period"
-    assert "[1, 100000]" in exc.value.message
+    assert "[1, 10000]" in exc.value.message
+
+
+def test_period_above_the_bound_is_refused_naming_the_range():
+    with pytest.raises(ValidationError) as exc:
+        create("sma", {"period": 10_001})
+    assert exc.value.code == "IND-004" and exc.value.field == "parameters.period"
+    assert "[1, 10000]" in exc.value.message and "10001" in exc.value.message
 
 
 def test_integral_float_is_accepted_for_int_parameter():
@@ -173,26 +218,23 @@ SINGLE_SERIES = ["sma", "ema", "wma", "rsi", "macd", "bollinger_bands", "roc", "
 @pytest.mark.parametrize("name", SINGLE_SERIES)
 def test_source_reads_another_price_in_both_modes(name, source):
     from backtesting.test import EURUSD
+    from indicator_testutil import bars_of
 
-    bars = {
-        k.lower(): EURUSD[k].to_numpy(np.float64)[:800].copy()
-        for k in ("Open", "High", "Low", "Close", "Volume")
-    }
-    bars["high"][100] = np.nan  # a bad bar: skipped in both modes when the source reads it
+    sample = head(bars_of(EURUSD), 800)
+    high = sample.high.copy()
+    high[100] = np.nan  # a bad bar: skipped in both modes when the source reads it
+    bars = replace(sample, high=high)
+    columns = {f: bars.column(f) for f in FIELDS}
     indicator = create(name, {"source": source})
     assert indicator.name.endswith(f"_{source}")
     # Independent reference: the default (close) indicator on bars whose close is the source.
-    as_close = {**bars, "close": SOURCE_SERIES[source](bars)}
+    as_close = replace(bars, close=SOURCE_SERIES[source](columns))
     reference = create(name).compute(as_close)
     got = indicator.compute(bars)
     for column, ref_column in zip(indicator.columns, create(name).columns, strict=True):
         np.testing.assert_allclose(got[column], reference[ref_column], rtol=1e-12, equal_nan=True)
     stream = indicator.stream()
-    rows = [
-        stream.update(*(bars[k][i] for k in ("open", "high", "low", "close", "volume")))
-        for i in range(800)
-    ]
-    streamed = np.array(rows)
+    streamed = np.array([stream.update(*r) for r in rows(bars)])
     for j, column in enumerate(indicator.columns):
         np.testing.assert_allclose(
             streamed[:, j], got[column], rtol=1e-9, atol=1e-12, equal_nan=True

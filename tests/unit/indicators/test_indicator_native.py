@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -11,22 +12,15 @@ import pytest
 import talib
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from indicator_testutil import FIELDS, from_columns, head, replace, rows, stream_all
 
 from ktrdr_indicators.domain.catalogue import create
-from ktrdr_indicators.domain.native import NATIVE
+from ktrdr_indicators.domain.registry import native_definitions
 
-FIELDS = ("open", "high", "low", "close", "volume")
+NATIVE = native_definitions()
 NAMES = [d.info.name for d in NATIVE]
+TALIB_DEFINED = [d.info.name for d in NATIVE if d.info.engine == "ta-lib"]
 RTOL, ATOL = 1e-9, 1e-9
-# Per-indicator overrides of the absolute tolerance (none needed at present).
-ATOL_OF: dict[str, float] = {}
-
-
-def stream_all(ind, bars) -> dict[str, np.ndarray]:
-    s = ind.stream()
-    rows = [s.update(*r) for r in zip(*(bars[f].tolist() for f in FIELDS), strict=True)]
-    arr = np.array(rows, dtype=np.float64).reshape(len(rows), len(ind.columns))
-    return {c: arr[:, j] for j, c in enumerate(ind.columns)}
 
 
 def assert_same(a: np.ndarray, b: np.ndarray, rtol=RTOL, atol=ATOL, msg=""):
@@ -40,41 +34,100 @@ def test_stream_equals_batch_on_real_data(name, real_bars):
     batch = ind.compute(real_bars)
     stream = stream_all(ind, real_bars)
     for col in ind.columns:
-        assert_same(stream[col], batch[col], atol=ATOL_OF.get(name, ATOL), msg=col)
+        assert_same(stream[col], batch[col], msg=col)
         assert not np.isnan(batch[col][-100:]).all(), f"{col} never becomes ready"
         if name != "zigzag":
             assert np.isnan(batch[col][: ind.warmup]).all()
             assert not np.isnan(batch[col][ind.warmup]), col
 
 
-H, L, C, V = "high", "low", "close", "volume"
-TALIB_REF = {
-    "sma": lambda b: [talib.SMA(b[C], 20)],
-    "ema": lambda b: [talib.EMA(b[C], 20)],
-    "wma": lambda b: [talib.WMA(b[C], 20)],
-    "rsi": lambda b: [talib.RSI(b[C], 14)],
-    "macd": lambda b: list(talib.MACD(b[C], 12, 26, 9)),
-    "bollinger_bands": lambda b: list(talib.BBANDS(b[C], 20, 2.0, 2.0, 0)),
-    "atr": lambda b: [talib.ATR(b[H], b[L], b[C], 14)],
-    "stochastic": lambda b: list(talib.STOCH(b[H], b[L], b[C], 14, 3, 0, 3, 0)),
-    "adx": lambda b: [
-        talib.ADX(b[H], b[L], b[C], 14),
-        talib.PLUS_DI(b[H], b[L], b[C], 14),
-        talib.MINUS_DI(b[H], b[L], b[C], 14),
+@pytest.mark.parametrize("name", TALIB_DEFINED)
+def test_talib_defined_indicators_stream_bit_identical_to_batch(name, real_bars):
+    # Streaming goes through TA-Lib's own stream handles: not close, identical.
+    ind = create(name)
+    batch = ind.compute(real_bars)
+    stream = stream_all(ind, real_bars)
+    for col in ind.columns:
+        np.testing.assert_array_equal(stream[col], batch[col], err_msg=col)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_update_many_equals_bar_by_bar_updates(name, eurusd):
+    # messages that split the warm-up, carry invalid values and run in the steady state
+    bars = head(eurusd, 400)
+    close, high = bars.close.copy(), bars.high.copy()
+    close[[5, 150, 151]] = np.nan
+    high[300] = np.inf
+    bars = replace(bars, close=close, high=high)
+    ind = create(name)
+    one = ind.stream()
+    expected = [one.update(*r) for r in rows(bars)]
+    many = ind.stream()
+    cuts = [0, 7, 60, 100, 101, 160, 400]
+    parts = [many.update_many(bars.take(slice(a, b))) for a, b in itertools.pairwise(cuts)]
+    for j, col in enumerate(ind.columns):
+        got = np.concatenate([p[j] for p in parts])
+        np.testing.assert_array_equal(got, [e[j] for e in expected], err_msg=col)
+    assert many.values == one.values and many.initialized == one.initialized
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "function", "talib_params"),
+    [
+        ("sma", {"period": 37}, "SMA", {"timeperiod": 37}),
+        ("rsi", {"period": 9}, "RSI", {"timeperiod": 9}),
+        (
+            "macd",
+            {"fast": 5, "slow": 40, "signal": 7},
+            "MACD",
+            {"fastperiod": 5, "slowperiod": 40, "signalperiod": 7},
+        ),
+        (
+            "stochastic",
+            {"k_period": 9, "k_smooth": 4, "d_period": 5},
+            "STOCH",
+            {"fastk_period": 9, "slowk_period": 4, "slowd_period": 5},
+        ),
+        ("adx", {"period": 11}, "ADX", {"timeperiod": 11}),
+        ("mfi", {"period": 21}, "MFI", {"timeperiod": 21}),
     ],
-    "cci": lambda b: [talib.CCI(b[H], b[L], b[C], 20)],
-    "williams_r": lambda b: [talib.WILLR(b[H], b[L], b[C], 14)],
-    "roc": lambda b: [talib.ROC(b[C], 10)],
-    "momentum": lambda b: [talib.MOM(b[C], 10)],
-    "obv": lambda b: [talib.OBV(b[C], b[V])],
-    "mfi": lambda b: [talib.MFI(b[H], b[L], b[C], b[V], 14)],
-    "ad": lambda b: [talib.AD(b[H], b[L], b[C], b[V])],
-    "psar": lambda b: [talib.SAR(b[H], b[L], 0.02, 0.2)],
-    "aroon": lambda b: [*reversed(talib.AROON(b[H], b[L], 14)), talib.AROONOSC(b[H], b[L], 14)],
+)
+def test_warmup_is_talibs_lookback(name, params, function, talib_params):
+    fn = talib.abstract.Function(function)
+    fn.set_parameters(talib_params)
+    assert create(name, params).warmup == fn.lookback
+
+
+TALIB_REF = {
+    "sma": lambda b: [talib.SMA(b.close, 20)],
+    "ema": lambda b: [talib.EMA(b.close, 20)],
+    "wma": lambda b: [talib.WMA(b.close, 20)],
+    "rsi": lambda b: [talib.RSI(b.close, 14)],
+    "macd": lambda b: list(talib.MACD(b.close, 12, 26, 9)),
+    "bollinger_bands": lambda b: list(talib.BBANDS(b.close, 20, 2.0, 2.0, 0)),
+    "atr": lambda b: [talib.ATR(b.high, b.low, b.close, 14)],
+    "stochastic": lambda b: list(talib.STOCH(b.high, b.low, b.close, 14, 3, 0, 3, 0)),
+    "adx": lambda b: [
+        talib.ADX(b.high, b.low, b.close, 14),
+        talib.PLUS_DI(b.high, b.low, b.close, 14),
+        talib.MINUS_DI(b.high, b.low, b.close, 14),
+    ],
+    "cci": lambda b: [talib.CCI(b.high, b.low, b.close, 20)],
+    "williams_r": lambda b: [talib.WILLR(b.high, b.low, b.close, 14)],
+    "roc": lambda b: [talib.ROC(b.close, 10)],
+    "momentum": lambda b: [talib.MOM(b.close, 10)],
+    "obv": lambda b: [talib.OBV(b.close, b.volume)],
+    "mfi": lambda b: [talib.MFI(b.high, b.low, b.close, b.volume, 14)],
+    "ad": lambda b: [talib.AD(b.high, b.low, b.close, b.volume)],
+    "psar": lambda b: [talib.SAR(b.high, b.low, 0.02, 0.2)],
+    "aroon": lambda b: [
+        *reversed(talib.AROON(b.high, b.low, 14)),
+        talib.AROONOSC(b.high, b.low, 14),
+    ],
     "donchian_channels": lambda b: [
-        talib.MAX(b[H], 20),
-        (talib.MAX(b[H], 20) + talib.MIN(b[L], 20)) / 2,
-        talib.MIN(b[L], 20),
+        talib.MAX(b.high, 20),
+        (talib.MAX(b.high, 20) + talib.MIN(b.low, 20)) / 2,
+        talib.MIN(b.low, 20),
     ],
 }
 
@@ -91,8 +144,20 @@ def test_stream_and_batch_equal_talib_after_warmup(name, real_bars):
         assert_same(batch[col][w:], ref[w:], msg=f"batch {col}")
 
 
+def test_rsi_is_zero_not_fifty_on_a_flat_range_in_both_modes():
+    # TA-Lib's convention: average gain + loss of exactly 0 gives RSI 0 (not the midpoint 50).
+    flat = np.full(60, 1.1)
+    bars = from_columns(open=flat, high=flat, low=flat, close=flat, volume=np.full(60, 5.0))
+    ind = create("rsi", {"period": 14})
+    ref = talib.RSI(flat, 14)
+    assert (ref[14:] == 0.0).all()
+    for out in (ind.compute(bars)["rsi_14"], stream_all(ind, bars)["rsi_14"]):
+        assert np.isnan(out[:14]).all()
+        np.testing.assert_array_equal(out[14:], 0.0)
+
+
 def test_ema_is_sma_seeded_unlike_pandas_ewm(goog):
-    c = goog["close"]
+    c = goog.close
     ema = stream_all(create("ema", {"period": 10}), goog)["ema_10"]
     assert ema[9] == pytest.approx(c[:10].mean(), rel=1e-12)
     ewm = pd.Series(c).ewm(span=10, adjust=False).mean().to_numpy()
@@ -101,7 +166,7 @@ def test_ema_is_sma_seeded_unlike_pandas_ewm(goog):
 
 
 def test_macd_fast_ema_is_seeded_at_the_slow_warmup_like_talib(goog):
-    c = goog["close"]
+    c = goog.close
     out = stream_all(create("macd"), goog)
     standalone = talib.EMA(c, 12) - talib.EMA(c, 26)
     assert abs(out["macd_12_26_9.line"][33] - standalone[33]) > 1e-6  # TA-Lib seeding
@@ -111,36 +176,48 @@ def test_macd_fast_ema_is_seeded_at_the_slow_warmup_like_talib(goog):
 
 def test_adx_withholds_directional_indices_until_adx_is_ready(goog):
     out = create("adx").compute(goog)
-    plus = talib.PLUS_DI(goog[H], goog[L], goog[C], 14)
+    plus = talib.PLUS_DI(goog.high, goog.low, goog.close, 14)
     assert not np.isnan(plus[14]) and np.isnan(out["adx_14.plus_di"][14])
+    streamed = stream_all(create("adx"), goog)
+    assert np.isnan(streamed["adx_14.plus_di"][:27]).all()
 
 
 def test_invalid_bars_are_skipped_without_corrupting_state(real_bars):
-    n = len(real_bars[C])
+    n = len(real_bars)
     rng = np.random.default_rng(3)
     bad = np.sort(rng.choice(np.arange(5, n), size=60, replace=False))
-    dirty = {k: v.copy() for k, v in real_bars.items()}
+    dirty = {f: real_bars.column(f).copy() for f in FIELDS}
     for j, i in enumerate(bad):
         dirty[FIELDS[j % 4 + 1]][i] = [np.nan, np.inf, -np.inf][j % 3]
-    keep = np.setdiff1d(np.arange(n), bad)
-    clean = {k: v[keep] for k, v in real_bars.items()}
+    dirty_bars = replace(real_bars, **dirty)
     for d in NATIVE:
         ind = create(d.info.name)
         reads = set(d.info.inputs)
         hit = np.array([FIELDS[j % 4 + 1] in reads for j in range(len(bad))])
         skipped = bad[hit]
+        # every indicator reads a column that got invalid values: this test exercises each one
+        assert len(skipped) >= 10, d.info.name
         kept = np.setdiff1d(np.arange(n), skipped)
-        ref = ind.compute({k: v[kept] for k, v in real_bars.items()})
-        for out in (stream_all(ind, dirty), ind.compute(dirty)):
+        ref = ind.compute(real_bars.take(kept))
+        for out in (stream_all(ind, dirty_bars), ind.compute(dirty_bars)):
             for col in ind.columns:
                 assert np.isnan(out[col][skipped]).all(), col
-                assert_same(out[col][kept], ref[col], atol=ATOL_OF.get(d.info.name, ATOL), msg=col)
-    assert len(clean[C]) == len(keep)
+                assert_same(out[col][kept], ref[col], msg=col)
+
+
+@pytest.mark.parametrize("name", ["rsi", "macd", "keltner_channels", "bollinger_bands"])
+def test_update_taken_before_the_warm_up_keeps_working(name, goog):
+    ind = create(name)
+    update = ind.stream().update  # looked up once, before the TA-Lib handles open
+    got = np.array([update(*r) for r in rows(goog)])
+    batch = ind.compute(goog)
+    for j, col in enumerate(ind.columns):
+        assert_same(got[:, j], batch[col], msg=col)
 
 
 def test_invalid_bar_leaves_streaming_values_unchanged(goog):
     s = create("rsi").stream()
-    for r in list(zip(*(goog[f].tolist() for f in FIELDS), strict=False))[:50]:
+    for r in rows(goog)[:50]:
         s.update(*r)
     before = s.values
     assert math.isnan(s.update(1.0, 1.0, 1.0, math.nan, 1.0)[0])
@@ -152,7 +229,7 @@ def test_outputs_are_causal(name, goog):
     ind = create(name)
     full = ind.compute(goog)
     for m in (120, 700):
-        pre = ind.compute({k: v[:m] for k, v in goog.items()})
+        pre = ind.compute(head(goog, m))
         for col in ind.columns:
             assert_same(pre[col], full[col][:m], msg=col)
 
@@ -160,43 +237,73 @@ def test_outputs_are_causal(name, goog):
 @pytest.mark.parametrize("name", NAMES)
 def test_too_few_bars_give_not_ready_outputs(name, goog):
     ind = create(name)
-    out = ind.compute({k: v[:0] for k, v in goog.items()})
+    out = ind.compute(head(goog, 0))
     assert all(len(a) == 0 for a in out.values())
     w = ind.warmup
-    out = ind.compute({k: v[:w] for k, v in goog.items()})
+    out = ind.compute(head(goog, w))
     assert all(len(a) == w and np.isnan(a).all() for a in out.values())
 
 
 def test_streaming_object_contract(goog):
     s = create("bbands", {"period": 5}).stream()
-    assert repr(s) == "BollingerBands(5, 2.0)"
-    rows = list(zip(*(goog[f].tolist() for f in FIELDS), strict=False))
-    for r in rows[:4]:
+    assert repr(s) == "bollinger_bands(period=5, std=2.0, source='close')"
+    bars = rows(goog)
+    for r in bars[:4]:
         s.update(*r)
         assert not s.initialized and math.isnan(s.value)
-    s.update(*rows[4])
-    assert s.initialized and s.value == pytest.approx(np.mean(goog[C][:5]))
+    s.update(*bars[4])
+    assert s.initialized and s.value == pytest.approx(np.mean(goog.close[:5]))
     assert len(s.values) == 3
     s.reset()
     assert not s.initialized and math.isnan(s.value)
-    assert isinstance(s.update(*rows[0])[0], float)
+    assert isinstance(s.update(*bars[0])[0], float)
+
+
+def test_talib_stream_contract_and_reset(goog):
+    s = create("rsi").stream()
+    bars = rows(goog)
+    first = [s.update(*r)[0] for r in bars[:40]]
+    assert not any(math.isnan(x) for x in first[14:]) and all(math.isnan(x) for x in first[:14])
+    assert s.initialized and s.value == first[-1]
+    s.reset()
+    assert not s.initialized and math.isnan(s.value)
+    assert [s.update(*r)[0] for r in bars[:40]][14:] == first[14:]
+
+
+@pytest.mark.parametrize("name", ["sma", "bollinger_bands", "adx", "ichimoku"])
+def test_the_largest_period_is_accepted_and_computed(name):
+    params = {"period": 10_000} if name != "ichimoku" else {"senkou": 10_000}
+    ind = create(name, params)
+    n = ind.warmup + 50
+    rng = np.random.default_rng(0)
+    c = 100 + np.cumsum(rng.normal(0, 1, n))
+    bars = from_columns(open=c, high=c + 1, low=c - 1, close=c, volume=np.full(n, 10.0))
+    batch = ind.compute(bars)
+    stream = stream_all(ind, bars)
+    for col in ind.columns:
+        assert_same(stream[col], batch[col], msg=col)
+        assert not np.isnan(batch[col][-1]), col
 
 
 # --------------------------------------------------------- independent references (non TA-Lib)
 def test_fisher_converges_to_pandas_ta(goog):
     ours = create("fisher").compute(goog)
-    ref = pta.fisher(pd.Series(goog[H]), pd.Series(goog[L]), 9, 1)
+    ref = pta.fisher(pd.Series(goog.high), pd.Series(goog.low), 9, 1)
     np.testing.assert_allclose(
         ours["fisher_transform_9_1.fisher"][200:], ref.iloc[200:, 0].to_numpy(), atol=1e-6
     )
 
 
+def _series(bars) -> dict[str, pd.Series]:
+    return {f: pd.Series(bars.column(f)) for f in FIELDS}
+
+
 def test_rvi_matches_the_ehlers_formula_in_pandas(goog):
     # pandas-ta-classic's rvgi disagrees with its own documented formula on this data, so the
     # reference is the formula itself: SWMA(1,2,2,1) sums ratio and SWMA of the ratio.
-    b = {k: pd.Series(v) for k, v in goog.items()}
+    b = _series(goog)
     sw = lambda x: (x + 2 * x.shift(1) + 2 * x.shift(2) + x.shift(3)) / 6  # noqa: E731
-    rvi = sw(b[C] - b["open"]).rolling(10).sum() / sw(b[H] - b[L]).rolling(10).sum()
+    rvi = sw(b["close"] - b["open"]).rolling(10).sum() / sw(b["high"] - b["low"]).rolling(10).sum()
     ours = create("rvi").compute(goog)
     w = create("rvi").warmup
     np.testing.assert_allclose(ours["rvi_10.rvi"][w:], rvi.to_numpy()[w:], rtol=1e-9)
@@ -204,13 +311,14 @@ def test_rvi_matches_the_ehlers_formula_in_pandas(goog):
 
 
 def test_volume_family_matches_pandas_formulas(real_bars):
-    b = {k: pd.Series(v) for k, v in real_bars.items()}
-    tp = (b[H] + b[L] + b[C]) / 3
-    cum = (tp * b[V]).cumsum() / b[V].cumsum()
-    roll = (tp * b[V]).rolling(20).sum() / b[V].rolling(20).sum()
-    mfm = ((b[C] - b[L]) - (b[H] - b[C])) / (b[H] - b[L])
-    cmf = (mfm.fillna(0) * b[V]).rolling(20).sum() / b[V].rolling(20).sum()
-    vr = b[V] / b[V].rolling(20).mean()
+    b = _series(real_bars)
+    h, lo, c, v = b["high"], b["low"], b["close"], b["volume"]
+    tp = (h + lo + c) / 3
+    cum = (tp * v).cumsum() / v.cumsum()
+    roll = (tp * v).rolling(20).sum() / v.rolling(20).sum()
+    mfm = ((c - lo) - (h - c)) / (h - lo)
+    cmf = (mfm.fillna(0) * v).rolling(20).sum() / v.rolling(20).sum()
+    vr = v / v.rolling(20).mean()
     checks = {("vwap", 0): cum, ("vwap", 20): roll, ("cmf", 20): cmf, ("volume_ratio", 20): vr}
     for (name, p), ref in checks.items():
         got = create(name, {"period": p}).compute(real_bars)
@@ -218,7 +326,7 @@ def test_volume_family_matches_pandas_formulas(real_bars):
 
 
 def test_distance_keltner_squeeze_ichimoku_match_formulas(goog):
-    c, h, lo = goog[C], goog[H], goog[L]
+    c, h, lo = goog.close, goog.high, goog.low
     sma = pd.Series(c).rolling(20).mean().to_numpy()
     got = create("distance_from_ma").compute(goog)["distance_from_ma_20_sma"]
     np.testing.assert_allclose(got, (c - sma) / sma * 100, rtol=1e-8)
@@ -244,7 +352,7 @@ def test_distance_keltner_squeeze_ichimoku_match_formulas(goog):
 def test_supertrend_follows_its_band_and_flips_on_close_crossing(real_bars):
     out = create("supertrend").compute(real_bars)
     trend, d = out["supertrend_10_3.trend"], out["supertrend_10_3.direction"]
-    c = real_bars[C]
+    c = real_bars.close
     ok = ~np.isnan(d)
     assert set(np.unique(d[ok])) == {-1.0, 1.0}
     assert (c[ok & (d > 0)] >= trend[ok & (d > 0)]).all()  # bullish: close above the line
@@ -263,9 +371,9 @@ def test_zigzag_pivots_are_real_extremes_confirmed_by_the_deviation(goog):
     for i in changes:
         p = val[i]
         if d[i] > 0:  # a low pivot: some earlier low equals it and the current high is 5% above
-            assert p in goog[L][: i + 1] and goog[H][i] >= p * 1.05
+            assert p in goog.low[: i + 1] and goog.high[i] >= p * 1.05
         else:
-            assert p in goog[H][: i + 1] and goog[L][i] <= p * 0.95
+            assert p in goog.high[: i + 1] and goog.low[i] <= p * 0.95
 
 
 # ------------------------------------------------------------------------- property based
@@ -277,7 +385,7 @@ def walks(draw):
     c = 50 * np.exp(np.cumsum(rng.normal(0, 0.02, n)))
     o = np.r_[c[:1], c[:-1]]
     sp = np.abs(rng.normal(0, 0.01, n)) * c
-    bars = {
+    cols = {
         "open": o,
         "high": np.maximum(o, c) + sp,
         "low": np.minimum(o, c) - sp,
@@ -287,11 +395,11 @@ def walks(draw):
     if draw(st.booleans()):  # flat stretches (zero ranges, repeated closes)
         k = n // 3
         for f in FIELDS[:4]:
-            bars[f][k : 2 * k] = 42.0
+            cols[f][k : 2 * k] = 42.0
     for _ in range(draw(st.integers(0, 12))):
         if n:
-            bars[draw(st.sampled_from(FIELDS))][draw(st.integers(0, n - 1))] = np.nan
-    return bars
+            cols[draw(st.sampled_from(FIELDS))][draw(st.integers(0, n - 1))] = np.nan
+    return from_columns(**cols)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

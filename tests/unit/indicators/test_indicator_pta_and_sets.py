@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from indicator_testutil import head, replace, rows
 
 from ktrdr_core.errors import NotFoundError, ValidationError
 from ktrdr_indicators.domain.catalogue import create, list_indicators
 from ktrdr_indicators.domain.pta import definitions
 from ktrdr_indicators.domain.sets import IndicatorSet
 
-FIELDS = ("open", "high", "low", "close", "volume")
 PTA = definitions()
 
 
@@ -26,7 +26,7 @@ def test_pandas_ta_breadth_is_exposed_with_metadata():
 
 
 def test_every_exposed_pandas_ta_indicator_runs_on_real_data(goog):
-    bars = {k: v[:400] for k, v in goog.items()}
+    bars = head(goog, 400)
     for d in PTA:
         ind = create(d.info.name)
         out = ind.compute(bars)
@@ -42,12 +42,12 @@ SAMPLE = [d.info.name for d in PTA if d.window_exact][::12]
 def test_window_recompute_stream_equals_batch(name, eurusd):
     ind = create(name)
     n = ind.info.lookback(ind.params) + 40
-    bars = {k: v[:n] for k, v in eurusd.items()}
+    bars = head(eurusd, n)
     batch = ind.compute(bars)
     s = ind.stream()
-    rows = [s.update(*r) for r in zip(*(bars[f].tolist() for f in FIELDS), strict=True)]
+    streamed = [s.update(*r) for r in rows(bars)]
     for j, col in enumerate(ind.columns):
-        got = np.array([r[j] for r in rows])
+        got = np.array([r[j] for r in streamed])
         ref = batch[col]
         ready = ~np.isnan(got)
         # before the stream is initialized its outputs are NaN; afterwards they equal batch
@@ -107,11 +107,12 @@ def test_set_rejects_duplicates_and_bad_specs():
 def test_set_with_invalid_bars_equals_each_member_alone(goog):
     # IndicatorSet.compute checks NaN/inf once per column and shares the valid-row subsets
     # between members reading the same inputs; the result must equal each member alone.
-    n = len(goog["close"])
-    dirty = {k: v.astype(np.float64).copy() for k, v in goog.items()}
-    dirty["close"][n // 3] = np.nan
-    dirty["high"][n // 2] = np.inf
-    dirty["volume"][n // 4] = -np.inf
+    n = len(goog)
+    close, high, volume = goog.close.copy(), goog.high.copy(), goog.volume.copy()
+    close[n // 3] = np.nan
+    high[n // 2] = np.inf
+    volume[n // 4] = -np.inf
+    dirty = replace(goog, close=close, high=high, volume=volume)
     specs = [
         {"indicator": "sma"},
         {"indicator": "rsi"},
@@ -135,3 +136,90 @@ def test_set_with_invalid_bars_equals_each_member_alone(goog):
     out = iset.compute(dirty)
     assert np.isnan(out["sma_20"][n // 3]) and np.isnan(out["atr_14"][n // 2])
     assert np.isnan(out["obv"][n // 4]) and not np.isnan(out["sma_20"][n // 2])
+
+
+def test_set_stream_equals_each_member_streamed_alone(goog):
+    specs = [
+        {"indicator": "rsi"},
+        {"indicator": "macd"},
+        {"indicator": "bbands", "parameters": {"source": "hl2"}},
+        {"indicator": "zigzag"},
+    ]
+    iset = IndicatorSet(specs)
+    bars = head(goog, 300)
+    together = iset.stream().update_bars(bars)
+    for ident, ind in zip(iset.ids, iset.indicators, strict=True):
+        alone = ind.stream()
+        got = np.array([alone.update(*r) for r in rows(bars)])
+        for j, col in enumerate(ind.info.columns(ident)):
+            np.testing.assert_array_equal(together[col], got[:, j], err_msg=col)
+
+
+def test_set_and_indicators_refuse_anything_but_core_bars(goog):
+    iset = IndicatorSet([{"indicator": "rsi"}])
+    as_dict = {"close": goog.close}
+    for call in (iset.compute, iset.stream().update_bars, create("rsi").compute):
+        with pytest.raises(ValidationError) as exc:
+            call(as_dict)
+        assert exc.value.code == "IND-007" and exc.value.field == "bars"
+
+
+def _macd(fast: int) -> dict:
+    return {"id": f"macd{fast}", "indicator": "macd", "parameters": {"fast": fast}}
+
+
+SET_LAYOUTS = {
+    "mixed": [
+        {"indicator": "rsi"},
+        {"indicator": "macd"},
+        {"indicator": "adx"},
+        {"indicator": "bbands"},
+        {"indicator": "sma", "parameters": {"source": "hl2"}},
+        {"indicator": "obv"},
+    ],
+    # more handles of one argument shape than one fast-path call takes (chunks of four, the last
+    # padded), tuple-answering handles four at a time and alone, every argument shape
+    "chunked": [
+        {"indicator": "sma"},
+        {"indicator": "ema"},
+        _macd(5),
+        {"indicator": "wma"},
+        {"indicator": "rsi"},
+        _macd(6),
+        {"indicator": "roc"},
+        _macd(7),
+        {"indicator": "momentum"},
+        _macd(8),
+        _macd(9),
+        {"indicator": "stochastic"},
+        {"indicator": "atr"},
+        {"indicator": "psar"},
+        {"indicator": "mfi"},
+        {"indicator": "obv"},
+        {"indicator": "keltner_channels"},
+    ],
+    "single": [{"indicator": "rsi"}],
+}
+
+
+@pytest.mark.parametrize("layout", list(SET_LAYOUTS))
+def test_set_update_bar_by_bar_equals_each_member_alone_through_gaps_and_reset(goog, layout):
+    # the per-bar fast path (TA-Lib handles called directly once warmed up) must match each
+    # member streamed alone, on bars with invalid values and after a reset
+    iset = IndicatorSet(SET_LAYOUTS[layout])
+    bars = head(goog, 200)
+    close, volume = bars.close.copy(), bars.volume.copy()
+    close[[3, 120]] = np.nan
+    volume[150] = np.inf
+    bars = replace(bars, close=close, volume=volume)
+    stream = iset.stream()
+    for _ in range(2):
+        together = np.array([stream.update(*r) for r in rows(bars)])
+        col = 0
+        for ind in iset.indicators:
+            alone = ind.stream()
+            got = np.array([alone.update(*r) for r in rows(bars)])
+            width = len(ind.columns)
+            np.testing.assert_array_equal(together[:, col : col + width], got, err_msg=ind.name)
+            col += width
+        stream.reset()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import numpy as np
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr_core.bars import Bars
 from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_indicators.domain.bars import random_walk_bars
 from ktrdr_indicators.domain.sets import IndicatorSet
@@ -20,8 +20,9 @@ N = 30_000  # about a second of pure-Python stream updates
 
 
 async def test_health_answers_while_a_large_stream_batch_is_computed(tmp_path):
-    columns = random_walk_bars(N, seed=7, volatility=0.01, spread=0.002, min_volume=100)
-    bars = Bars(1_500_000_000_000_000 + np.arange(N, dtype=np.int64) * 3_600_000_000, **columns)
+    walk = random_walk_bars(N, seed=7, volatility=0.01, spread=0.002, min_volume=100)
+    hourly = 1_500_000_000_000_000 + np.arange(N, dtype=np.int64) * 3_600_000_000
+    bars = dataclasses.replace(walk, timestamps_us=hourly)
     config = indicators_pb2.StreamIndicatorsConfig(
         indicators=[indicators_pb2.IndicatorSpec(indicator=s["indicator"]) for s in SPECS]
     )

@@ -188,16 +188,26 @@ async def test_dependency_down_gives_unavailable_naming_it():
     assert "downstream service is unavailable" in info.value.details()
 
 
-async def test_health_is_serving_then_not_serving_during_graceful_stop(served):
-    running, _ = served
-    async with grpc.aio.insecure_channel(running.address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        for name in ("", DATA.full_name):
-            reply = await stub.Check(health_pb2.HealthCheckRequest(service=name))
-            assert reply.status == health_pb2.HealthCheckResponse.SERVING
-        await running.health.enter_graceful_shutdown()
-        reply = await stub.Check(health_pb2.HealthCheckRequest(service=DATA.full_name))
-        assert reply.status == health_pb2.HealthCheckResponse.NOT_SERVING
+async def test_stop_reports_not_serving_to_watchers_before_the_server_goes():
+    # RunningServer.stop itself must announce NOT_SERVING (so balancers drain) while the
+    # server still runs its grace period: a health watcher opened before sees the change.
+    running = await _start(FakeData())
+    stopping: asyncio.Future[None] | None = None
+    try:
+        async with grpc.aio.insecure_channel(running.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            for name in ("", DATA.full_name):
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=name))
+                assert reply.status == health_pb2.HealthCheckResponse.SERVING
+            watch = stub.Watch(health_pb2.HealthCheckRequest(service=DATA.full_name))
+            assert (await watch.read()).status == health_pb2.HealthCheckResponse.SERVING
+            stopping = asyncio.ensure_future(running.stop())
+            update = await watch.read()  # without NOT_SERVING: cancelled after the grace period
+            watch.cancel()
+    finally:
+        await (stopping if stopping is not None else running.stop())
+    assert update is not grpc.aio.EOF
+    assert update.status == health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 async def test_reflection_lists_the_service_and_health(served):

@@ -24,7 +24,7 @@ MAX_ISSUE_TIMESTAMPS = 100
 _PROTO_MIN_US = -62_135_596_800_000_000
 _PROTO_MAX_US = 253_402_300_800_000_000
 
-_LOAD_MODES = {
+_LOAD_MODES: dict[int, LoadMode] = {
     data_pb2.LOAD_MODE_UNSPECIFIED: LoadMode.LOCAL,
     data_pb2.LOAD_MODE_LOCAL: LoadMode.LOCAL,
     data_pb2.LOAD_MODE_TAIL: LoadMode.TAIL,
@@ -43,7 +43,7 @@ _INSTRUMENT_TYPES = {
     InstrumentType.IDX: common_pb2.INSTRUMENT_TYPE_INDEX,
     InstrumentType.CRYPTO: common_pb2.INSTRUMENT_TYPE_CRYPTO,
 }
-_DATE_ORDERS = {
+_DATE_ORDERS: dict[int, DateOrder] = {
     data_pb2.DATE_ORDER_DAY_FIRST: DateOrder.DAY_FIRST,
     data_pb2.DATE_ORDER_MONTH_FIRST: DateOrder.MONTH_FIRST,
 }

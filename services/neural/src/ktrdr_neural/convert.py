@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from google.protobuf import json_format, struct_pb2
@@ -75,7 +75,7 @@ def evaluation(ev: Evaluation) -> neural_pb2.Evaluation:
         macro_f1=ev.macro_f1,
         classes=[
             neural_pb2.ClassMetrics(
-                signal=int(_SIGNALS[c + 1]),
+                signal=cast(neural_pb2.Signal, int(_SIGNALS[c + 1])),
                 precision=ev.precision[c],
                 recall=ev.recall[c],
                 f1=ev.f1[c],

@@ -33,9 +33,13 @@ Edge cases
 
 Identity of both paths
 ----------------------
-``value(x)`` performs the same IEEE operations in the same order as ``__call__`` and uses NumPy's
-own ``exp``/``power`` (NumPy's SIMD ``exp`` differs from ``math.exp`` in the last bit), so
-``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
+``value(x)`` performs the same IEEE operations in the same order as ``__call__`` and the same
+``exp``/``log`` as NumPy: NumPy's own when its float64 ``exp``/``log`` are SIMD implementations
+(AVX512 builds differ from ``math.exp`` in the last bit), ``math.exp``/``math.log`` when NumPy
+uses the C library's (checked once at import on a probe of values; then the scalar path is about
+ten times cheaper), so ``mf.value(x) == mf(np.array([x]))[0]`` for every float ``x``.
+:func:`row_evaluator` evaluates many memberships on one row through their scalar paths (the
+per-bar path of streaming fuzzification).
 """
 
 from __future__ import annotations
@@ -53,6 +57,27 @@ from ktrdr_core.strategy import errors as codes
 
 _NAN = float("nan")
 _EXP_CAP = 700.0  # exp(700) is finite: keeps the sigmoid free of overflow warnings
+
+
+def _numpy_uses_libm() -> bool:
+    """True when NumPy's float64 ``exp`` and ``log`` give the C library's results (NumPy builds
+    without AVX512 call libm), probed on values across the whole range."""
+    rng = np.random.default_rng(20_261_129)
+    xs = rng.uniform(-745.0, 709.0, 4096)
+    ys = np.exp(rng.uniform(-700.0, 700.0, 4096))
+    return bool(
+        np.array_equal(np.exp(xs), [math.exp(v) for v in xs.tolist()])
+        and np.array_equal(np.log(ys), [math.log(v) for v in ys.tolist()])
+    )
+
+
+#: The scalar ``exp`` / ``log``: identical to NumPy's vectorised ones (see the module docstring).
+_EXP: Callable[[float], float]
+_LOG: Callable[[float], float]
+if _numpy_uses_libm():
+    _EXP, _LOG = math.exp, math.log
+else:  # pragma: no cover - NumPy with SIMD exp/log (AVX512)
+    _EXP, _LOG = np.exp, np.log  # type: ignore[assignment]
 
 #: Membership type name -> number of parameters.
 MF_TYPES: dict[str, int] = {
@@ -91,7 +116,7 @@ class MembershipFunction:
 
     @property
     def scalar(self) -> Callable[[float], float]:
-        """The compiled scalar function behind :meth:`value` (fastest per-value path)."""
+        """The scalar closure behind :meth:`value` (fastest per-value path)."""
         return self._fn  # type: ignore[attr-defined]
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,7 +217,7 @@ class GaussianMF(MembershipFunction):
     def __post_init__(self) -> None:
         mu, sigma = self.parameters
         left, right = self.shoulder == "left", self.shoulder == "right"
-        exp = np.exp
+        exp = _EXP
 
         def fn(x: float) -> float:
             if x != x:
@@ -231,7 +256,7 @@ class SigmoidMF(MembershipFunction):
     def __post_init__(self) -> None:
         a, c = self.parameters
         na = -a
-        exp = np.exp
+        exp = _EXP
 
         def fn(x: float) -> float:
             if x != x:
@@ -274,7 +299,7 @@ class GBellMF(MembershipFunction):
         int_b = int(b) if b == int(b) and 1 <= b <= 16 else 0
         object.__setattr__(self, "_cap", cap)
         object.__setattr__(self, "_int_b", int_b)
-        exp, log = np.exp, np.log
+        exp, log = _EXP, _LOG
 
         def fn(x: float) -> float:
             if x != x:
@@ -347,6 +372,30 @@ def _piecewise_scalar(
         return 1.0 if y > 1.0 else (0.0 if y < 0.0 else y)
 
     return general
+
+
+def row_evaluator(
+    plan: Sequence[tuple[int, MembershipFunction]],
+) -> Callable[[Sequence[float]], list[float]]:
+    """One function evaluating many memberships on a row of input values.
+
+    Parameters
+    ----------
+    plan
+        ``(input index, membership)`` per output, in output order.
+
+    Returns
+    -------
+    evaluate
+        ``evaluate(row) -> list[float]``: output ``k`` is ``plan[k][1].value(row[plan[k][0]])``,
+        bit for bit (each membership's scalar closure, on the input as a Python float).
+    """
+    steps = tuple((i, mf.scalar) for i, mf in plan)
+
+    def evaluate(row: Sequence[float]) -> list[float]:
+        return [fn(float(row[i])) for i, fn in steps]
+
+    return evaluate
 
 
 _CLASSES: dict[str, type[MembershipFunction]] = {

@@ -2,7 +2,10 @@
 
 * :meth:`FuzzyEngine.fuzzify` evaluates every membership of every set over whole arrays.
 * :meth:`FuzzyEngine.stream` returns a :class:`FuzzyStream` whose O(1) ``update`` takes one bar's
-  indicator values and gives the same numbers as the batch path, bit for bit.
+  indicator values and gives the same numbers as the batch path, bit for bit (one function
+  evaluates every membership through its scalar path, see
+  :func:`~ktrdr_core.strategy.membership.row_evaluator`); ``update_many`` takes a batch of
+  bars (one streamed message) and evaluates it vectorised, with the same results.
 * :func:`fuzzify_features` builds the neural-network feature matrix of a strategy from
   per-timeframe indicator arrays, in :mod:`ktrdr_core.strategy.features` order.
 
@@ -14,6 +17,7 @@ set's memberships only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,10 +25,15 @@ from numpy.typing import ArrayLike
 
 from ktrdr_core.errors import ValidationError, suggest
 from ktrdr_core.strategy.fuzzy_sets import FuzzySetDefinition, find_set
+from ktrdr_core.strategy.membership import row_evaluator
 from ktrdr_fuzzy.domain import errors as codes
 
 if TYPE_CHECKING:
     from ktrdr_core.strategy.document import Strategy
+
+
+#: Streamed batches of at least this many bars are fuzzified vectorised (smaller: row by row).
+VECTOR_MIN_BARS = 64
 
 
 class FuzzyEngine:
@@ -148,32 +157,72 @@ class FuzzyStream:
         self.input_columns: tuple[str, ...] = cols
         self.column_names = engine.column_names
         pos = {c: i for i, c in enumerate(cols)}
-        self._plan: tuple[tuple[int, object], ...] = tuple(
-            (pos[fs.indicator], m.function.scalar)
-            for fs in engine.fuzzy_sets.values()
-            for m in fs.memberships
+        self._engine = engine
+        self._evaluate = row_evaluator(
+            [
+                (pos[fs.indicator], m.function)
+                for fs in engine.fuzzy_sets.values()
+                for m in fs.memberships
+            ]
         )
         self._set_ids = {fs.id: fs.indicator for fs in engine.fuzzy_sets.values()}
         self._n = len(cols)
+        # per input column, a set reading it (resolves a batch's columns by reference or id;
+        # None for a column of input_order no set reads)
+        first: dict[str, FuzzySetDefinition] = {}
+        for fs in engine.fuzzy_sets.values():
+            first.setdefault(fs.indicator, fs)
+        self._readers = [first.get(c) for c in cols]
 
     def update(self, values: Mapping[str, float] | Sequence[float]) -> list[float]:
         """Memberships of one bar (``NaN`` in -> ``NaN`` for that set's memberships)."""
+        if isinstance(values, (list, tuple)):  # the tuple form is faster than list | tuple
+            if len(values) != self._n:
+                raise self._count_error(len(values))
+            return self._evaluate(values)
         if isinstance(values, Mapping):
             try:
-                row = [values[c] for c in self.input_columns]
+                return self._evaluate([values[c] for c in self.input_columns])
             except KeyError:
-                row = self._row_from_mapping(values)
-        else:
-            row = values
-            if len(row) != self._n:
-                raise ValidationError(
-                    codes.BAD_ENGINE_INPUT,
-                    f"Expected {self._n} values ({', '.join(self.input_columns)}), got {len(row)}.",
-                    field="values",
-                )
-        xs = [float(v) for v in row]
-        # np.float64 results are float subclasses; no conversion in the hot loop
-        return [f(xs[i]) for i, f in self._plan]  # type: ignore[operator]
+                return self._evaluate(self._row_from_mapping(values))
+        if len(values) != self._n:
+            raise self._count_error(len(values))
+        return self._evaluate(values)
+
+    def update_many(self, values: Mapping[str, ArrayLike]) -> np.ndarray:
+        """Memberships of a batch of bars: ``(n, len(column_names))``, row ``i`` equal to
+        :meth:`update` of bar ``i`` bit for bit. Batches of :data:`VECTOR_MIN_BARS` bars or
+        more are evaluated vectorised (NumPy over whole columns); smaller ones row by row,
+        where NumPy's per-call overhead would cost more than it saves.
+
+        Parameters
+        ----------
+        values
+            Indicator reference (or set id) -> 1-D array, one value per bar.
+        """
+        engine = self._engine
+        read = [
+            np.asarray(engine._column(values, fs), dtype=np.float64).reshape(-1)
+            for fs in self._readers
+            if fs is not None
+        ]
+        n = len(read[0]) if read else 0
+        if n >= VECTOR_MIN_BARS or any(len(c) != n for c in read):
+            return engine.fuzzify(values)[1]  # (also reports ragged columns)
+        filler = [0.0] * n  # a column of input_order that no set reads
+        it = iter(read)
+        columns = [next(it).tolist() if fs is not None else filler for fs in self._readers]
+        evaluate = self._evaluate
+        rows = [evaluate(row) for row in zip(*columns, strict=True)]
+        flat = np.fromiter(chain.from_iterable(rows), np.float64, n * len(self.column_names))
+        return flat.reshape(n, len(self.column_names))
+
+    def _count_error(self, got: int) -> ValidationError:
+        return ValidationError(
+            codes.BAD_ENGINE_INPUT,
+            f"Expected {self._n} values ({', '.join(self.input_columns)}), got {got}.",
+            field="values",
+        )
 
     def update_array(self, values: Mapping[str, float] | Sequence[float]) -> np.ndarray:
         """As :meth:`update`, as a float64 array."""

@@ -676,15 +676,17 @@ def _compile(
         return lambda mu: 1.0 - inner(mu)
     fs = [_compile(op, index, and_m, or_m, vector) for op in expr.operands]
     method = and_m if isinstance(expr, And) else or_m
+    ops: dict[str, Callable[[Any, Any], Any]]
     if vector:
-        binop = {
+        ops = {
             "min": np.minimum,
             "max": np.maximum,
             "product": np.multiply,
             "probor": lambda a, b: a + b - a * b,
-        }[method]
+        }
     else:
-        binop = {"min": min, "max": max, "product": lambda a, b: a * b, "probor": _probor_s}[method]
+        ops = {"min": min, "max": max, "product": lambda a, b: a * b, "probor": _probor_s}
+    binop = ops[method]
 
     def run(mu: Any) -> Any:
         acc = fs[0](mu)
@@ -826,7 +828,8 @@ class FuzzyInference:
                 rules = []
                 for i, r in enumerate(system.rules):
                     if r.output == o.name:
-                        st = o.terms[r.term]  # type: ignore[union-attr]
+                        st = o.terms[r.term]
+                        assert isinstance(st, SugenoTerm)  # the method is sugeno
                         rules.append((i, r.weight, st.constant, tuple(st.coefficients.items())))
                 self._sugeno.append((o.name, rules))
 
@@ -922,9 +925,9 @@ class FuzzyInference:
         for name, rules in self._sugeno:
             num = np.zeros(mu.shape[1])
             den = np.zeros(mu.shape[1])
-            for i, w, c, coefs in rules:
+            for i, w, const, coefs in rules:
                 fw = firing[:, i] * w
-                z = np.full(mu.shape[1], c)
+                z = np.full(mu.shape[1], const)
                 for v, a in coefs:
                     z = z + a * cols[v]
                 num += fw * z

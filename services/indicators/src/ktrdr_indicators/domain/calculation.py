@@ -25,7 +25,6 @@ from ktrdr_core.strategy.document import Strategy
 from ktrdr_core.timeframes import Timeframe, parse_timeframe
 from ktrdr_core.values import ValueFrame
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.bars import as_ohlcv
 from ktrdr_indicators.domain.catalogue import Indicator, create
 from ktrdr_indicators.domain.multi_timeframe import MultiTimeframeStream, compute_on_timeframe
 from ktrdr_indicators.domain.sets import IndicatorSet
@@ -91,7 +90,7 @@ class IndicatorCalculator:
         indicator = create(request.indicator, request.parameters)
         bars, first, calendar, base, base_field = await self._bars_of(request)
         if request.compute_timeframe is None:
-            values = await self._offload(indicator.compute, as_ohlcv(bars))
+            values = await self._offload(indicator.compute, bars)
         else:
             if base is None:
                 raise E.ValidationError(

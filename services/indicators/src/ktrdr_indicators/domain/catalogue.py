@@ -7,40 +7,33 @@ Typical use::
     ind.columns     # ("macd_12_26_9.line", "macd_12_26_9.signal", "macd_12_26_9.histogram")
     ind.compute(bars)   # {column: float64 array}, NaN = not ready / invalid bar
     s = ind.stream(); s.update(o, h, l, c, v)   # -> tuple, one float per output
+
+``bars`` is always a :class:`ktrdr_core.bars.Bars`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
 
 import numpy as np
 
+from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.bars import OHLCV
 from ktrdr_indicators.domain.batch import PreparedBars, run_batch
-from ktrdr_indicators.domain.metadata import CATEGORIES, SOURCE_PARAM, IndicatorInfo
-from ktrdr_indicators.domain.native import NATIVE
-from ktrdr_indicators.domain.streaming import SourceStream, StreamingIndicator
-
-
-@dataclass(frozen=True)
-class _Entry:
-    info: IndicatorInfo
-    impl: Any  # NativeDef or pta.PtaDef
+from ktrdr_indicators.domain.metadata import CATEGORIES, IndicatorInfo, Params
+from ktrdr_indicators.domain.registry import Definition, native_definitions
+from ktrdr_indicators.domain.streams import StreamingIndicator
 
 
 @cache
-def _registry() -> tuple[dict[str, _Entry], dict[str, str]]:
+def _registry() -> tuple[dict[str, Definition], dict[str, str]]:
     from ktrdr_indicators.domain import pta  # lazy: imports pandas / pandas-ta-classic
 
-    entries: dict[str, _Entry] = {d.info.name: _Entry(_with_source(d.info), d) for d in NATIVE}
+    entries: dict[str, Definition] = {d.info.name: d for d in native_definitions()}
     for d in pta.definitions():
         if d.info.name not in entries:
-            entries[d.info.name] = _Entry(d.info, d)
+            entries[d.info.name] = d
     aliases: dict[str, str] = {}
     for e in entries.values():
         for a in e.info.aliases:
@@ -49,14 +42,7 @@ def _registry() -> tuple[dict[str, _Entry], dict[str, str]]:
     return entries, aliases
 
 
-def _with_source(info: IndicatorInfo) -> IndicatorInfo:
-    """Single-series native indicators take ``source`` (which price they read)."""
-    if tuple(info.inputs) != ("close",) or "source" in info.param_names:
-        return info
-    return dataclasses.replace(info, params=(*info.params, SOURCE_PARAM))
-
-
-def _lookup(name: str) -> _Entry:
+def _lookup(name: str) -> Definition:
     entries, aliases = _registry()
     key = str(name).strip().lower()
     key = aliases.get(key, key)
@@ -107,54 +93,47 @@ class Indicator:
     """One configured indicator (type + validated parameters)."""
 
     info: IndicatorInfo
-    params: Mapping[str, Any]
+    params: Params
     name: str
     columns: tuple[str, ...]
-    _impl: Any = field(repr=False, compare=False)
+    _definition: Definition = field(repr=False, compare=False)
 
     @property
     def warmup(self) -> int:
         """Leading bars that are NaN (not ready) on clean data."""
         return self.info.warmup(self.params)
 
-    def compute(self, bars: OHLCV | Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """Batch mode: one float64 array per output column, same length as the bars.
-
-        NaN marks not-ready bars (warm-up; fewer bars than the warm-up gives all NaN) and
-        bars where an input this indicator reads is NaN/inf (skipped, see streaming).
-        """
-        return self.compute_prepared(PreparedBars(bars))
-
     @property
     def source(self) -> str:
         """The price series read where the indicator reads ``close`` (default ``close``)."""
         return str(self.params.get("source", "close"))
 
-    @property
-    def _impl_params(self) -> dict[str, Any]:
-        return {k: v for k, v in self.params.items() if k != "source"}
+    def compute(self, bars: Bars) -> dict[str, np.ndarray]:
+        """Batch mode: one float64 array per output column, same length as the bars.
+
+        NaN marks not-ready bars (warm-up; fewer bars than the warm-up gives all NaN) and
+        bars where an input this indicator reads is NaN/inf (skipped, see streaming).
+
+        Raises
+        ------
+        ValidationError
+            IND-007 when ``bars`` is not a :class:`~ktrdr_core.bars.Bars`.
+        """
+        return self.compute_prepared(PreparedBars(bars))
 
     def compute_prepared(self, bars: PreparedBars) -> dict[str, np.ndarray]:
-        """:meth:`compute` on bars already coerced and validity-checked by
+        """:meth:`compute` on bars already prepared by
         :class:`~ktrdr_indicators.domain.batch.PreparedBars` (shared by an ``IndicatorSet``, so
-        its members do not each redo the coercion and the NaN/inf checks)."""
-        outs = run_batch(
-            self._impl.batch,
-            self.info.inputs,
-            bars,
-            len(self.columns),
-            self._impl_params,
-            self.source,
-        )
+        its members do not each redo the NaN/inf checks)."""
+        outs = run_batch(self._definition, bars, self.params)
         return dict(zip(self.columns, outs, strict=True))
 
     def stream(self) -> StreamingIndicator:
         """A fresh streaming object (its own state) for this configuration."""
-        inner = self._impl.make_stream(self._impl_params)
-        return inner if self.source == "close" else SourceStream(inner, self.source)
+        return self._definition.make_stream(self.params)
 
 
-def create(name: str, params: Mapping[str, Any] | None = None) -> Indicator:
+def create(name: str, params: Params | None = None) -> Indicator:
     """Validate ``params`` for indicator ``name`` and return the configured indicator.
 
     Raises
@@ -164,7 +143,8 @@ def create(name: str, params: Mapping[str, Any] | None = None) -> Indicator:
     ValidationError
         IND-002..IND-006, see :mod:`ktrdr_indicators.domain.errors`.
     """
-    entry = _lookup(name)
-    resolved = entry.info.resolve(params)
-    inst = entry.info.instance_name(resolved)
-    return Indicator(entry.info, resolved, inst, entry.info.columns(inst), entry.impl)
+    definition = _lookup(name)
+    info = definition.info
+    resolved = info.resolve(params)
+    instance = info.instance_name(resolved)
+    return Indicator(info, resolved, instance, info.columns(instance), definition)

@@ -1,4 +1,11 @@
-"""Indicator metadata: frozen dataclasses describing parameters, outputs and engines."""
+"""Indicator metadata: frozen dataclasses describing parameters, outputs and engines.
+
+Bounds
+------
+Every parameter that sizes work or memory is bounded: look-back windows and periods are at most
+:data:`MAX_PERIOD` bars (10,000), checked when an indicator is configured (``IND-004`` naming the
+parameter and the allowed range).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ktrdr_indicators.domain import errors as E
+
+#: Largest look-back window / period of any indicator parameter, in bars.
+MAX_PERIOD = 10_000
+#: Resolved parameters of one indicator (name -> canonical value).
+Params = Mapping[str, Any]
 
 #: Categories an indicator can belong to.
 CATEGORIES = ("trend", "momentum", "volatility", "volume")
@@ -156,10 +168,12 @@ class IndicatorInfo:
     aliases
         Other accepted names, e.g. ``("bbands",)``.
     engine
-        What computes batch mode: ``"ta-lib"``, ``"native"`` (numpy / pure Python) or
+        What computes it: ``"ta-lib"`` (TA-Lib's functions in batch mode, its stream handles
+        when streaming), ``"native"`` (numpy / pure Python) or
         ``"pandas-ta-classic"``.
     streaming
-        ``"incremental"`` (O(1) per bar, pure Python) or ``"window-recompute"``.
+        ``"incremental"`` (O(1) per bar: a TA-Lib stream handle or hand-written state) or
+        ``"window-recompute"``.
     warmup_fn
         ``warmup_fn(params) -> int``: leading bars whose output is NaN (not ready). For
         data-dependent indicators (ZigZag) it is the minimum.
@@ -180,22 +194,18 @@ class IndicatorInfo:
     aliases: tuple[str, ...] = ()
     engine: str = ENGINE_NATIVE
     streaming: str = STREAM_INCREMENTAL
-    warmup_fn: Callable[[Mapping[str, Any]], int] = field(
-        default=lambda p: 0, compare=False, repr=False
-    )
-    lookback_fn: Callable[[Mapping[str, Any]], int] = field(
-        default=lambda p: 0, compare=False, repr=False
-    )
-    check_fn: Callable[[Mapping[str, Any]], None] | None = field(
-        default=None, compare=False, repr=False
-    )
+    warmup_fn: Callable[[Params], int] = field(default=lambda p: 0, compare=False, repr=False)
+    lookback_fn: Callable[[Params], int] = field(default=lambda p: 0, compare=False, repr=False)
+    check_fn: Callable[[Params], None] | None = field(default=None, compare=False, repr=False)
 
     @property
     def param_names(self) -> tuple[str, ...]:
+        """Parameter names in declared order."""
         return tuple(p.name for p in self.params)
 
     @property
     def defaults(self) -> dict[str, Any]:
+        """Parameter name -> default value."""
         return {p.name: p.default for p in self.params}
 
     def warmup(self, params: Mapping[str, Any] | None = None) -> int:
@@ -203,6 +213,7 @@ class IndicatorInfo:
         return int(self.warmup_fn({**self.defaults, **(params or {})}))
 
     def lookback(self, params: Mapping[str, Any] | None = None) -> int:
+        """Bars kept by window-recompute streaming (0 for incremental indicators)."""
         return int(self.lookback_fn({**self.defaults, **(params or {})}))
 
     def resolve(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -218,12 +229,14 @@ class IndicatorInfo:
         specs = {p.name: p for p in self.params}
         for key in params:
             if key not in specs:
+                close = E.suggest(str(key), specs)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
                 raise E.ValidationError(
                     E.UNKNOWN_PARAMETER,
                     f"Indicator '{self.name}' has no parameter '{key}' "
-                    f"(parameters: {', '.join(specs) or 'none'}).",
+                    f"(parameters: {', '.join(specs) or 'none'}).{hint}",
                     field=f"parameters.{key}",
-                    suggestions=E.suggest(key, specs),
+                    suggestions=close,
                 )
         out = {
             p.name: p.coerce(params[p.name]) if p.name in params else p.default for p in self.params
@@ -248,8 +261,20 @@ class IndicatorInfo:
         return tuple(f"{instance}.{o}" for o in self.outputs)
 
 
-#: Price series a single-series indicator can read (``source``), as in the original KTRDR.
-SOURCES: tuple[str, ...] = ("close", "open", "high", "low", "hl2", "hlc3", "ohlc4")
+#: Price series a single-series indicator can read (``source``), as in the original KTRDR: the
+#: bar columns each reads and its function of ``(o, h, lo, c, v)``, applied to floats when
+#: streaming and to NumPy arrays in batch mode (the same IEEE operations, so both modes agree
+#: exactly).
+SOURCE_SERIES: dict[str, tuple[tuple[str, ...], Callable[..., Any]]] = {
+    "close": (("close",), lambda o, h, lo, c, v: c),
+    "open": (("open",), lambda o, h, lo, c, v: o),
+    "high": (("high",), lambda o, h, lo, c, v: h),
+    "low": (("low",), lambda o, h, lo, c, v: lo),
+    "hl2": (("high", "low"), lambda o, h, lo, c, v: (h + lo) / 2.0),
+    "hlc3": (("high", "low", "close"), lambda o, h, lo, c, v: (h + lo + c) / 3.0),
+    "ohlc4": (("open", "high", "low", "close"), lambda o, h, lo, c, v: (o + h + lo + c) / 4.0),
+}
+SOURCES: tuple[str, ...] = tuple(SOURCE_SERIES)
 SOURCE_PARAM = ParamSpec(
     "source",
     "str",

@@ -29,7 +29,6 @@ from ktrdr_core.resample import align_to_base, period_close_us, period_keys, res
 from ktrdr_core.timeframes import Timeframe
 from ktrdr_core.values import ValueFrame
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain.bars import as_ohlcv
 from ktrdr_indicators.domain.sets import IndicatorSet, SetStream
 
 
@@ -59,7 +58,7 @@ def compute_on_timeframe(
     """
     frame = bars.to_frame()
     higher = resample(frame, base, timeframe, calendar)
-    values = indicator.compute(as_ohlcv(Bars.from_frame(higher)))
+    values = indicator.compute(Bars.from_frame(higher))
     aligned = align_to_base(
         pd.DataFrame(values, index=higher.index), timeframe, frame.index, base, calendar
     )
@@ -177,7 +176,7 @@ class _BaseStream:
         self._stream = stream
 
     def update(self, bars: Bars) -> np.ndarray:
-        values = self._stream.update_bars(as_ohlcv(bars))
+        values = self._stream.update_bars(bars)
         columns = self._stream.columns
         out = np.empty((len(bars), len(columns)), dtype=np.float64)
         for j, name in enumerate(columns):

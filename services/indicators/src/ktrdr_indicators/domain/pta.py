@@ -22,7 +22,7 @@ import json
 import re
 import warnings
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -31,15 +31,20 @@ from typing import Any
 import numpy as np
 import structlog
 
+from ktrdr_core.bars import Bars
 from ktrdr_indicators.domain import errors as E
-from ktrdr_indicators.domain import streaming as S
 from ktrdr_indicators.domain.bars import random_walk_bars
 from ktrdr_indicators.domain.metadata import (
     ENGINE_PTA,
+    MAX_PERIOD,
     STREAM_WINDOW,
     IndicatorInfo,
+    Params,
     ParamSpec,
 )
+from ktrdr_indicators.domain.streams import HandWritten, StreamingIndicator
+
+Columns = Mapping[str, np.ndarray]
 
 log = structlog.get_logger(__name__)
 
@@ -101,7 +106,12 @@ class PtaDef:
     arg_inputs: tuple[tuple[str, str], ...]  # (pandas-ta argument, bar column)
     window_exact: bool
 
-    def batch(self, cols: Mapping[str, np.ndarray], **params: Any) -> list[np.ndarray]:
+    def batch(self, bars: Bars, params: Params) -> list[np.ndarray]:
+        """Every output over whole columns (the inputs it reads are all finite)."""
+        return self.run({c: bars.column(c) for c in self.info.inputs}, params)
+
+    def run(self, cols: Columns, params: Params) -> list[np.ndarray]:
+        """The pandas-ta function over the input columns ``cols``, one array per output."""
         n = len(cols[self.info.inputs[0]])
         out = _call(self.function, self.arg_inputs, cols, params)
         k = len(self.info.outputs)
@@ -116,11 +126,14 @@ class PtaDef:
             )
         return [out[:, j].copy() for j in range(k)]
 
-    def make_stream(self, params: Mapping[str, Any]) -> S.StreamingIndicator:
+    def make_stream(self, params: Params) -> StreamingIndicator:
+        """A fresh window-recompute streaming object for ``params``."""
         return _stream_class(self)(**params)
 
 
-def _call(function: str, arg_inputs, cols, params) -> np.ndarray | None:
+def _call(
+    function: str, arg_inputs: tuple[tuple[str, str], ...], cols: Columns, params: Params
+) -> np.ndarray | None:
     import pandas as pd
     import pandas_ta_classic as ta
 
@@ -157,37 +170,33 @@ def _signature(function: str) -> tuple[str, ...]:
     return tuple(inspect.signature(getattr(ta, function)).parameters)
 
 
-_STREAM_CLASSES: dict[str, type[S.StreamingIndicator]] = {}
+_STREAM_CLASSES: dict[str, type[_WindowRecompute]] = {}
 
 
-def _stream_class(d: PtaDef) -> type[S.StreamingIndicator]:
+def _stream_class(d: PtaDef) -> type[_WindowRecompute]:
     cls = _STREAM_CLASSES.get(d.info.name)
     if cls is None:
         name = "Pta" + "".join(p.capitalize() for p in d.info.name.split("_"))
-        cls = type(
-            name,
-            (_WindowRecompute,),
-            {"inputs": d.info.inputs, "outputs": d.info.outputs, "_def": d},
-        )
+        cls = type(name, (_WindowRecompute,), {"registration": d.info, "_def": d})
         _STREAM_CLASSES[d.info.name] = cls
     return cls
 
 
-class _WindowRecompute(S.StreamingIndicator):
+class _WindowRecompute(HandWritten):
     """Keeps the last ``lookback`` valid bars and recomputes the batch function on them."""
 
     _def: PtaDef
 
     def _reset(self) -> None:
-        n = self._def.info.lookback(self._params)
-        self._bars = {f: deque(maxlen=n) for f in self.inputs}
+        n = self.info.lookback(self.params)
+        self._bars: dict[str, deque[float]] = {f: deque(maxlen=n) for f in self.info.inputs}
 
-    def _step(self, o, h, lo, c, v):
+    def _step(self, o: float, h: float, lo: float, c: float, v: float) -> tuple[float, ...]:
         bar = {"open": o, "high": h, "low": lo, "close": c, "volume": v}
         for f, dq in self._bars.items():
             dq.append(bar[f])
         cols = {f: np.fromiter(dq, np.float64, len(dq)) for f, dq in self._bars.items()}
-        outs = self._def.batch(cols, **self._params)
+        outs = self._def.run(cols, self.params)
         vals = tuple(float(a[-1]) for a in outs)
         if not self.initialized and vals[0] == vals[0]:
             self.initialized = True
@@ -195,13 +204,16 @@ class _WindowRecompute(S.StreamingIndicator):
 
 
 # ------------------------------------------------------------------------ catalogue loading
-def _reference_bars(n: int) -> dict[str, np.ndarray]:
-    return random_walk_bars(n, seed=7, volatility=0.01, spread=0.005, min_volume=1_000)
+def _reference_bars(n: int) -> Columns:
+    bars = random_walk_bars(n, seed=7, volatility=0.01, spread=0.005, min_volume=1_000)
+    return {c: bars.column(c) for c in ("open", "high", "low", "close", "volume")}
 
 
-def _make_warmup(function: str, arg_inputs, default_warmup: int):
+def _make_warmup(
+    function: str, arg_inputs: tuple[tuple[str, str], ...], default_warmup: int
+) -> Callable[[Params], int]:
     @lru_cache(maxsize=256)
-    def warm(items: tuple) -> int:
+    def warm(items: tuple[tuple[str, Any], ...]) -> int:
         params = dict(items)
         n = max(400, 3 * max([v for v in params.values() if isinstance(v, int)] or [1]) + 100)
         try:
@@ -213,10 +225,26 @@ def _make_warmup(function: str, arg_inputs, default_warmup: int):
         finite = np.flatnonzero(~np.isnan(out[:, 0]))
         return int(finite[0]) if len(finite) else n
 
-    def warmup(params: Mapping[str, Any]) -> int:
+    def warmup(params: Params) -> int:
         return warm(tuple(sorted(params.items())))
 
     return warmup
+
+
+def _bounded(param: dict[str, Any]) -> float | None:
+    """An int parameter's upper bound, capped at :data:`MAX_PERIOD` (ints size the work)."""
+    if param["type"] != "int":
+        return param.get("maximum")  # type: ignore[no-any-return]
+    return min(param.get("maximum", MAX_PERIOD), MAX_PERIOD)  # type: ignore[no-any-return]
+
+
+def _window_length(warmup: Callable[[Params], int]) -> Callable[[Params], int]:
+    """Bars kept by window-recompute streaming: ``max(100, 4 * (warmup + 1))``."""
+
+    def lookback(params: Params) -> int:
+        return max(100, 4 * (warmup(params) + 1))
+
+    return lookback
 
 
 def _def_from_json(rec: dict[str, Any]) -> PtaDef:
@@ -226,13 +254,13 @@ def _def_from_json(rec: dict[str, Any]) -> PtaDef:
             p["type"],
             p["default"],
             p.get("minimum"),
-            p.get("maximum"),
+            _bounded(p),
             tuple(p.get("choices", ())),
             p.get("description", ""),
         )
         for p in rec["params"]
     )
-    arg_inputs = tuple(tuple(x) for x in rec["arg_inputs"])
+    arg_inputs = tuple((a, c) for a, c in rec["arg_inputs"])
     warmup = _make_warmup(rec["function"], arg_inputs, rec["warmup"])
     exact = rec["window_exact"]
     desc = (
@@ -252,7 +280,7 @@ def _def_from_json(rec: dict[str, Any]) -> PtaDef:
         engine=ENGINE_PTA,
         streaming=STREAM_WINDOW,
         warmup_fn=warmup,
-        lookback_fn=lambda p, w=warmup: max(100, 4 * (w(p) + 1)),
+        lookback_fn=_window_length(warmup),
     )
     return PtaDef(info, rec["function"], arg_inputs, exact)
 
@@ -373,7 +401,7 @@ def _introspect(ta, fname: str, name: str, group: str, full) -> dict[str, Any] |
             "description": desc.strip()[:200],
         }
         if t == "int":
-            spec["minimum"], spec["maximum"] = (0 if default == 0 else 1), 100_000
+            spec["minimum"], spec["maximum"] = (0 if default == 0 else 1), MAX_PERIOD
         params.append(spec)
     if not arg_inputs:
         return None
@@ -404,11 +432,10 @@ def _introspect(ta, fname: str, name: str, group: str, full) -> dict[str, Any] |
     lookback = max(100, 4 * (warm + 1))
     # window-exact: recomputing on the last `lookback` bars reproduces batch at a few bars
     exact = True
-    for t in (lookback + 50, 1500, len(primary) - 1):
-        win = _call(
-            fname, arg_inputs_t, {k: v[t + 1 - lookback : t + 1] for k, v in full.items()}, defaults
-        )
-        if win is None or not np.allclose(win[-1], out[t], rtol=1e-9, atol=1e-12, equal_nan=True):
+    for at in (lookback + 50, 1500, len(primary) - 1):
+        window = {k: v[at + 1 - lookback : at + 1] for k, v in full.items()}
+        win = _call(fname, arg_inputs_t, window, defaults)
+        if win is None or not np.allclose(win[-1], out[at], rtol=1e-9, atol=1e-12, equal_nan=True):
             exact = False
             break
     title = (doc.strip().splitlines() or [fname])[0].strip()
