@@ -111,17 +111,14 @@ def test_stream_of_a_corrupt_file_is_data_loss_not_an_empty_batch(
     assert info.value.grpc_code == 15
 
 
-def test_unbuilt_streaming_rpc_answers_501_and_the_client_raises(edge: Edge) -> None:
-    with edge.client() as http:
-        assert_error(http.post("/api/v1/strategies/demo/backtest", json={}), 501, "RUNTIME-005")
-    with _client(edge) as client, pytest.raises(NotImplementedError):
-        list(client.run_backtest("demo"))
-
-
 class _Wire(data_pb2_grpc.DataServiceServicer):
     """Stands in for the data service where a real one cannot fail on demand."""
 
     async def StreamBars(self, request, context) -> AsyncIterator[data_pb2.StreamBarsResponse]:
+        if request.symbol == "UNBUILT":  # what ktrdr_runtime.servicers answers for an unbuilt RPC
+            raise errors.NotImplementedYetError(
+                "RUNTIME-005", "DataService.StreamBars is not available yet: a test stand-in."
+            )
         for i in range(3):
             yield data_pb2.StreamBarsResponse(
                 bars=common_pb2.BarColumns(
@@ -179,6 +176,17 @@ def wire_edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         thread.join(10)
         loop.run_until_complete(running.stop())
         loop.close()
+
+
+def test_unbuilt_streaming_rpc_answers_501_and_the_client_raises(wire_edge) -> None:
+    url, key = wire_edge
+    reply = httpx.post(
+        f"{url}/api/v1/data/stream", json={"symbol": "UNBUILT"}, headers={"x-api-key": key}
+    )
+    assert reply.status_code == 501, reply.text
+    assert reply.json()["details"][0]["code"] == "RUNTIME-005"
+    with KtrdrClient(url, key, retries=0) as client, pytest.raises(NotImplementedError):
+        list(client.stream_bars("UNBUILT", "1h"))
 
 
 def test_stream_failing_after_its_first_message_ends_with_an_error_line(wire_edge) -> None:

@@ -239,6 +239,9 @@ def build(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, Any]:
                 schemas[name] = _message_schema(
                     route.input_type, req, nested_maps, notes, frozenset(path_fields)
                 )
+                for f in req.field:  # the body's own types (an enum only it uses, too)
+                    if f.name not in path_fields and f.type in (F.TYPE_MESSAGE, F.TYPE_ENUM):
+                        need(f.type_name.lstrip("."))
             else:
                 need(route.input_type)
             op["requestBody"] = {
