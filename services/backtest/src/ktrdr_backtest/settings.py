@@ -9,7 +9,7 @@ from typing import ClassVar
 from ktrdr_backtest.store.database import default_url, normalise_url
 from ktrdr_core.errors import ValidationError
 from ktrdr_runtime.secrets import Secret
-from ktrdr_runtime.settings import ServiceSettings, secret_field
+from ktrdr_runtime.settings import ServiceSettings, env_field, secret_field
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
