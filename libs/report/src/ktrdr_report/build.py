@@ -162,7 +162,9 @@ def majority_class(model: Mapping[str, Any]) -> str:
     read from the model's ``majority`` test evaluation; ``""`` when the model has none."""
     labels = list((model.get("metadata") or {}).get("outputs") or CLASSES)
     evaluations = model.get("evaluations") or []
-    evaluation = next((e for e in evaluations if e.get("name") == "majority"), {})
+    evaluation: Mapping[str, Any] = next(
+        (e for e in evaluations if e.get("name") == "majority"), {}
+    )
     flat = [int(v) for v in evaluation.get("confusionMatrix") or []]
     n = len(labels)
     if len(flat) != n * n or not any(flat):
