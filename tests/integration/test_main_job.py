@@ -126,6 +126,8 @@ def test_the_metrics_shown_equal_the_api(run: dict[str, Any]) -> None:
         assert shown[field]["strategy (net)"] == _shown(b["metrics"][field]), field
         assert shown[field]["strategy (gross)"] == _shown(b["grossMetrics"][field]), field
         assert shown[field]["buy & hold"] == _shown(b["buyAndHold"][field]), field
+        assert shown[field]["majority class"] == _shown(b["majorityClass"][field]), field
+    assert b["majorityClass"]["basis"] == "majority"
     accuracy = shown["testAccuracy"]["strategy (net)"]
     assert accuracy == _shown(b["modelMetrics"]["test_accuracy"])
     ppy = _shown(b["metrics"]["periodsPerYear"], 1)

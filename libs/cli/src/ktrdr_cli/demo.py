@@ -131,7 +131,7 @@ def _steps(
             _validate(client, out, settings)
             model = _train(client, out, settings)
             run = _backtest(client, out, settings, model)
-            _metrics_table(client, out, run)
+            _metrics_table(out, run)
             _report(client, out, settings, run, layout.home)
     except StepFailed as exc:
         out.error(str(exc))
@@ -242,14 +242,9 @@ def _backtest(client: KtrdrClient, out: Output, s: DemoSettings, model: str) -> 
     return run
 
 
-def _metrics_table(client: KtrdrClient, out: Output, run: Mapping[str, Any]) -> None:
-    from ktrdr_report.build import with_majority_class
-
+def _metrics_table(out: Output, run: Mapping[str, Any]) -> None:
     out.line("")
     out.line("== 6. Metrics against the baselines")
-    with _step("metrics"):
-        model = client.request("GET", f"/api/v1/models/{run['model']}")["model"]
-    run = with_majority_class(run, model)
     columns = [
         ("strategy", run.get("metrics") or {}),
         ("buy & hold", run.get("buyAndHold") or {}),

@@ -126,7 +126,6 @@ def report_from_api(client: ApiClient, run_id: str) -> ReportData:
             f"report{(' (' + run['error'] + ')') if run.get('error') else ''}."
         )
     model = client.request("GET", f"/api/v1/models/{run['model']}")["model"]
-    run = with_majority_class(run, model)
     strategy = client.request("GET", f"/api/v1/strategies/{run['strategyId']}")
     span = _Span.of(client, run)
     bars = _bars(client, run, span)
@@ -155,63 +154,6 @@ def report_from_api(client: ApiClient, run_id: str) -> ReportData:
         provenance=_provenance(run, model, bars),
         notes=notes,
     )
-
-
-def majority_class(model: Mapping[str, Any]) -> str:
-    """The class the model's majority baseline predicts (the most frequent training label),
-    read from the model's ``majority`` test evaluation; ``""`` when the model has none."""
-    labels = list((model.get("metadata") or {}).get("outputs") or CLASSES)
-    evaluations = model.get("evaluations") or []
-    evaluation: Mapping[str, Any] = next(
-        (e for e in evaluations if e.get("name") == "majority"), {}
-    )
-    flat = [int(v) for v in evaluation.get("confusionMatrix") or []]
-    n = len(labels)
-    if len(flat) != n * n or not any(flat):
-        return ""
-    predicted = [sum(flat[r * n + c] for r in range(n)) for c in range(n)]
-    return str(labels[predicted.index(max(predicted))])
-
-
-def with_majority_class(run: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:
-    """``run`` with ``majorityClass``: the trading metrics of the majority-class model (a model
-    that always answers the most frequent training label) over the same bars and costs.
-
-    Always HOLD never trades (flat equity); always BUY enters on the first bar and holds, which
-    is the run's buy-and-hold baseline; always SELL never trades unless short selling is
-    allowed, and a short held throughout has no stored run, so it is left out (``{}``).
-    """
-    out = dict(run)
-    if run.get("majorityClass"):
-        return out
-    label = majority_class(model)
-    hold = run.get("buyAndHold") or {}
-    shorts = (run.get("settings") or {}).get("decisions.short_selling", "never")
-    if label == "BUY" and hold:
-        out["majorityClass"] = dict(hold, basis="majority_class")
-    elif label == "HOLD" or (label == "SELL" and shorts == "never"):
-        out["majorityClass"] = _flat_metrics(run.get("metrics") or {})
-    return out
-
-
-def _flat_metrics(net: Mapping[str, Any]) -> dict[str, Any]:
-    """The metrics of a run that never trades: capital kept, no return, risk or costs; ratios
-    whose denominators are zero are undefined (NaN, as the API writes them)."""
-    capital = net.get("initialEquity", 0)
-    zero = ("totalReturnPct", "annualizedReturnPct", "volatilityAnnualizedPct", "maxDrawdownPct")
-    undefined = ("sharpeRatio", "sortinoRatio", "calmarRatio", "winRatePct", "profitFactor")
-    return {
-        "initialEquity": capital,
-        "finalEquity": capital,
-        **dict.fromkeys(zero, 0.0),
-        **dict.fromkeys(undefined, "NaN"),
-        "avgTradeReturnPct": "NaN",
-        "maxDrawdownDurationBars": 0,
-        "totalTrades": 0,
-        "exposurePct": 0.0,
-        "totalCosts": 0.0,
-        "basis": "majority_class",
-    }
 
 
 class _Span:
@@ -550,4 +492,4 @@ def _day(text: str) -> str:
     return text[:10]
 
 
-__all__ = ["ApiClient", "majority_class", "report_from_api", "with_majority_class"]
+__all__ = ["ApiClient", "report_from_api"]
