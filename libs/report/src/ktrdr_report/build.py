@@ -193,12 +193,12 @@ def _bars(client: ApiClient, run: Mapping[str, Any], span: _Span) -> list[dict[s
 
 
 def _pages(client: ApiClient, path: str, key: str) -> Iterator[dict[str, Any]]:
-    token = ""
+    cursor = ""
     while True:
-        page = client.request("GET", path, params={"pageSize": PAGE_SIZE, "pageToken": token})
+        page = client.request("GET", path, params={"pageSize": PAGE_SIZE, "pageToken": cursor})
         yield from page.get(key) or []
-        token = page.get("nextPageToken", "")
-        if not token:
+        cursor = page.get("nextPageToken", "")
+        if not cursor:
             return
 
 
