@@ -136,7 +136,7 @@ def report_from_api(client: ApiClient, run_id: str) -> ReportData:
     return ReportData(
         title=f"{run['strategyId']} on {run['symbol']} {run['timeframe']}",
         subtitle=(
-            f"Backtest {run_id}, out of sample {_day(run['start'])} .. {_day(run['end'])} "
+            f"Backtest {run_id} over {_day(run['start'])} .. {_day(run['end'])} "
             f"({run.get('bars', 0)} bars), model {run['model']}"
         ),
         candles=[
