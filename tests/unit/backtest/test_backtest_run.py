@@ -17,10 +17,12 @@ from run_testutil import MTF, RSI, STRATEGIES, last, pipeline, request, utc
 from ktrdr_backtest.domain.run import (
     BacktestOutcome,
     BacktestRunner,
+    ModelInfo,
     RunInfo,
     SignalSource,
     SignalStream,
     Step,
+    majority_signal,
 )
 from ktrdr_backtest.servicer import StoreRecorder
 from ktrdr_backtest.store import ResultStore, create_engine, migrate
@@ -256,3 +258,59 @@ async def test_a_run_that_fails_midway_is_stored_failed_with_nothing_half_saved(
     done = await last(rerun, req)
     assert store.get_run(done.run_id).state == "succeeded"
     engine.dispose()
+
+
+def _metadata(**counts: dict[str, int]) -> dict:
+    return {
+        "data": {"symbols": {s: {"splits": {"train": {"classes": c}}} for s, c in counts.items()}}
+    }
+
+
+def test_the_majority_signal_is_the_training_splits_most_frequent_label():
+    assert majority_signal(_metadata(EURUSD={"BUY": 5, "HOLD": 90, "SELL": 5})) == 0
+    assert majority_signal(_metadata(EURUSD={"BUY": 50, "HOLD": 30, "SELL": 20})) == 1
+    # Summed over symbols: SELL leads overall though HOLD leads on one symbol.
+    both = _metadata(A={"BUY": 0, "HOLD": 10, "SELL": 8}, B={"BUY": 1, "HOLD": 0, "SELL": 9})
+    assert majority_signal(both) == -1
+    # A tie goes to the first class, as the neural domain's argmax does.
+    assert majority_signal(_metadata(A={"BUY": 4, "HOLD": 4, "SELL": 1})) == 1
+    assert majority_signal({}) is None
+
+
+class _Majority:
+    """A model catalog whose models say their majority label is ``signal``."""
+
+    def __init__(self, inner, signal: int) -> None:
+        self.inner, self.signal = inner, signal
+
+    async def describe(self, name: str) -> ModelInfo:
+        info = await self.inner.describe(name)
+        return dataclasses.replace(info, majority_signal=self.signal)
+
+
+async def test_a_majority_class_model_answering_hold_never_trades(bt_home):
+    runner = pipeline(bt_home).backtester()
+    runner.models = _Majority(runner.models, 0)
+    done = await last(runner, request(RSI, START, END, confidence_threshold=0.0))
+    assert done.outcome is not None and done.outcome.majority_class is not None
+    majority = done.outcome.majority_class.net.values()
+    assert majority["total_trades"] == 0
+    assert majority["final_equity"] == majority["initial_equity"]
+    assert majority["total_return_pct"] == 0.0
+
+
+async def test_a_majority_class_model_answering_buy_is_buy_and_hold(bt_home):
+    runner = pipeline(bt_home).backtester()
+    runner.models = _Majority(runner.models, 1)
+    done = await last(runner, request(RSI, START, END, confidence_threshold=0.0))
+    assert done.outcome is not None
+    assert done.outcome.majority_class is not None and done.outcome.buy_and_hold is not None
+    assert done.outcome.majority_class.net.values() == done.outcome.buy_and_hold.net.values()
+
+
+async def test_the_trained_models_majority_label_comes_from_its_training_split(bt_home):
+    runner = pipeline(bt_home).backtester()
+    done = await last(runner, request(RSI, START, END, confidence_threshold=0.0))
+    assert done.outcome is not None and done.outcome.majority_class is not None
+    # The bundled EURUSD hours are mostly HOLD under the strategy's zigzag labels.
+    assert done.outcome.majority_class.net.values()["total_trades"] == 0

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from safetensors.numpy import save as save_safetensors
 
-from ktrdr_backtest.domain.run import Extent, ModelInfo, Step
+from ktrdr_backtest.domain.run import Extent, ModelInfo, Step, majority_signal
 from ktrdr_core.bars import Bars
 from ktrdr_core.calendars import TradingCalendar
 from ktrdr_core.dates import to_us
@@ -197,6 +197,7 @@ class LocalModelCatalog:
             symbols=tuple(meta["symbols"]),
             window=int(meta["model"]["sequence_length"]),
             metrics=summary_metrics(meta),
+            majority_signal=majority_signal(meta),
         )
 
 

@@ -1,9 +1,10 @@
 """ktrdr_report: one self-contained, offline HTML report of a training and its backtest.
 
 >>> from ktrdr_report import ReportData, write_report
->>> write_report("report.html", data)   # data: a ReportData built from the API's answers
+>>> write_report("report.html", report_from_api(client, run_id))   # a KtrdrClient, a stored run
 """
 
+from ktrdr_report.build import report_from_api
 from ktrdr_report.model import (
     CLASSES,
     Candle,
@@ -34,5 +35,6 @@ __all__ = [
     "Training",
     "find_charts_js",
     "render_report",
+    "report_from_api",
     "write_report",
 ]

@@ -1,7 +1,7 @@
 """What a report shows: plain, typed, JSON-serialisable records.
 
-Times are UTC epoch seconds (what the charts take). The builder that fills these from the API's
-answers lives with its caller (the CLI); this package only checks and renders them.
+Times are UTC epoch seconds (what the charts take). :mod:`ktrdr_report.build` fills these from
+the API's answers; :mod:`ktrdr_report.render` renders them.
 """
 
 from __future__ import annotations

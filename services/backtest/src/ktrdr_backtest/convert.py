@@ -45,6 +45,7 @@ from ktrdr_backtest.domain.walkforward import (
 )
 from ktrdr_backtest.store import (
     BUY_AND_HOLD,
+    MAJORITY,
     EquityCurve,
     MetricValue,
     RunRecord,
@@ -84,7 +85,7 @@ def _timestamp(value: dt.datetime) -> Timestamp:
 
 
 def metrics(record: RunRecord, basis: str) -> backtest_pb2.PerformanceMetrics:
-    """One basis (``net``, ``gross`` or ``buy_hold``) of a run's stored metrics."""
+    """One basis (``net``, ``gross``, ``buy_hold`` or ``majority``) of a run's stored metrics."""
     stored: Mapping[str, MetricValue] = record.metrics.get(basis, {})
     if not stored:
         return backtest_pb2.PerformanceMetrics()
@@ -132,6 +133,7 @@ def backtest(record: RunRecord) -> backtest_pb2.Backtest:
         signal_counts=dict(record.signal_counts),
         settings={k: str(v) for k, v in record.settings.items()},
         buy_and_hold=metrics(record, BUY_AND_HOLD),
+        majority_class=metrics(record, MAJORITY),
         model_metrics={k: v for k, v in record.model_metrics.items() if math.isfinite(v)},
         warmup_bars=record.warmup_bars,
         walk_forward_id=record.walk_forward_id,

@@ -38,7 +38,7 @@ from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
 from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
 from ktrdr_backtest.domain import errors as codes
-from ktrdr_backtest.domain.run import Extent, ModelInfo, Step
+from ktrdr_backtest.domain.run import Extent, ModelInfo, Step, majority_signal
 from ktrdr_backtest.domain.strategies import IndicatorInfo
 from ktrdr_core.bars import Bars
 from ktrdr_core.calendars import TradingCalendar, get_calendar
@@ -181,6 +181,7 @@ class GrpcModelCatalog:
             symbols=tuple(model.symbols),
             window=window,
             metrics=dict(model.metrics),
+            majority_signal=majority_signal(meta),
         )
 
 

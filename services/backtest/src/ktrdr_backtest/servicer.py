@@ -41,6 +41,7 @@ class StoreRecorder:
             outcome.result,
             outcome.report,
             buy_and_hold=outcome.buy_and_hold,
+            majority_class=outcome.majority_class,
             decisions=outcome.decisions,
             warmup_bars=outcome.warmup_bars,
         )

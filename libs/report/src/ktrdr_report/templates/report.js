@@ -47,16 +47,25 @@
   }
 
   function drawPrice() {
-    const price = chart("chart-price", 460);
+    const groups = new Set(data.lines.filter((l) => l.pane !== "price").map((l) => l.name.split(".")[0]));
+    const height = 380 + 100 * groups.size;
+    document.getElementById("chart-price").style.height = height + "px";
+    const price = chart("chart-price", height);
     const candles = price.addSeries(LC.CandlestickSeries, {
       upColor: "#26a69a", downColor: "#ef5350", borderVisible: false,
       wickUpColor: "#26a69a", wickDownColor: "#ef5350",
       priceFormat: { type: "price", precision: 5, minMove: 0.00001 },
     });
     candles.setData(data.candles);
-    let oscillatorPane = null;
+    // One pane below the price per oscillator (its outputs together: MACD line, signal and
+    // histogram share a scale; RSI and MACD do not).
+    const oscillatorPanes = {};
     data.lines.forEach((line, i) => {
-      const pane = line.pane === "price" ? 0 : (oscillatorPane = 1);
+      const group = line.name.split(".")[0];
+      if (line.pane !== "price" && !(group in oscillatorPanes)) {
+        oscillatorPanes[group] = Object.keys(oscillatorPanes).length + 1;
+      }
+      const pane = line.pane === "price" ? 0 : oscillatorPanes[group];
       const series = price.addSeries(LC.LineSeries, {
         color: palette[i % palette.length], lineWidth: 1, title: line.name,
         priceLineVisible: false, lastValueVisible: false,
@@ -78,7 +87,8 @@
     });
     markers.sort((a, b) => a.time - b.time);
     LC.createSeriesMarkers(candles, markers);
-    if (oscillatorPane !== null) price.panes()[1].setHeight(120);
+    // Stretch factors are relative: 380 px of price, 100 px per oscillator.
+    price.panes().forEach((pane, k) => pane.setStretchFactor(k === 0 ? 3.8 : 1));
     price.timeScale().fitContent();
 
     const probs = chart("chart-probabilities", 160);

@@ -167,6 +167,29 @@ class ModelInfo:
     symbols: tuple[str, ...] = ()
     window: int = 1
     metrics: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    # The training split's most frequent label as a signal (BUY 1, HOLD 0, SELL -1): what the
+    # majority-class baseline always answers; None when the model does not say.
+    majority_signal: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.majority_signal not in (None, -1, 0, 1):
+            raise ValueError(f"majority_signal must be -1, 0, 1 or None: {self.majority_signal}")
+
+
+def majority_signal(metadata: Mapping[str, Any]) -> int | None:
+    """The most frequent label of a model's training split (summed over its symbols; a tie
+    goes to BUY, then HOLD, as the neural domain's ``argmax`` does) as a signal, from the
+    model's metadata (``data.symbols.<symbol>.splits.train.classes``); None when absent."""
+    counts = dict.fromkeys(("BUY", "HOLD", "SELL"), 0.0)
+    symbols = (metadata.get("data") or {}).get("symbols") or {}
+    for info in symbols.values():
+        classes = ((info.get("splits") or {}).get("train") or {}).get("classes") or {}
+        for name in counts:
+            counts[name] += float(classes.get(name, 0))
+    if not any(counts.values()):
+        return None
+    best = max(counts, key=lambda name: counts[name])  # first of the largest
+    return {"BUY": 1, "HOLD": 0, "SELL": -1}[best]
 
 
 class ModelCatalog(Protocol):
@@ -219,6 +242,9 @@ class BacktestOutcome:
     buy_and_hold: MetricsReport | None = None
     decisions: tuple[Decision, ...] = ()
     warmup_bars: int = 0
+    # The majority-class model (always the training split's most frequent label) through the
+    # same engine, decisions and costs; None when the model does not name that label.
+    majority_class: MetricsReport | None = None
 
 
 class RunRecorder(Protocol):
@@ -520,6 +546,9 @@ class Simulation:
         self.baseline = BacktestEngine(
             config, DecisionConfig(confidence_threshold=0.0, short_selling=ShortSelling.NEVER)
         )
+        majority = plan.model.majority_signal
+        self.majority = None if majority is None else BacktestEngine(config, plan.decisions)
+        self._majority_signal = majority or 0
         self.decisions: list[Decision] = []
         self.warmup_fed = 0
         self._seen = 0
@@ -544,6 +573,9 @@ class Simulation:
         if offset == 0 and len(bars):
             hold[0] = 1  # buy and hold: BUY at the first bar's close
         self.baseline.feed(bars, ModelOutput(hold))
+        if self.majority is not None:  # always the same answer, with certainty
+            constant = np.full(len(bars), self._majority_signal, dtype=np.int8)
+            self.majority.feed(bars, ModelOutput(constant))
         acted = self.engine.acted_bars
         for bar in acted[self._seen :]:
             i = bar - offset
@@ -581,12 +613,21 @@ class Simulation:
         hold = compute_metrics(
             baseline, periods_per_year=ppy, periods_per_year_source=source, risk_free_rate=rf
         )
+        majority = None
+        if self.majority is not None:
+            majority = compute_metrics(
+                self.majority.finish(),
+                periods_per_year=ppy,
+                periods_per_year_source=source,
+                risk_free_rate=rf,
+            )
         return BacktestOutcome(
             result=result,
             report=report,
             buy_and_hold=hold,
             decisions=tuple(self.decisions),
             warmup_bars=self.warmup_fed,
+            majority_class=majority,
         )
 
 

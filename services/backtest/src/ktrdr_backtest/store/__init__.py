@@ -11,6 +11,7 @@ from ktrdr_backtest.store.database import (
 )
 from ktrdr_backtest.store.repository import (
     BUY_AND_HOLD,
+    MAJORITY,
     EquityCurve,
     MetricValue,
     Page,
@@ -21,6 +22,7 @@ from ktrdr_backtest.store.repository import (
 
 __all__ = [
     "BUY_AND_HOLD",
+    "MAJORITY",
     "EquityCurve",
     "MetricValue",
     "Page",

@@ -44,6 +44,8 @@ T = TypeVar("T")
 RUNNING, SUCCEEDED, FAILED = "running", "succeeded", "failed"
 #: Basis under which the buy-and-hold baseline's metrics are stored (net of costs).
 BUY_AND_HOLD = "buy_hold"
+#: Basis of the majority-class model's metrics (net of costs; the column holds 8 characters).
+MAJORITY = "majority"
 PAGE_BOUNDS = {"runs": (50, 500), "trades": (100, 10_000), "equity": (1_000, 100_000)}
 PERFORMANCE_RUNS = 100
 _INSERT_CHUNK = 50_000  # rows per INSERT batch (decision traces)
@@ -57,7 +59,8 @@ class MetricValue:
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class RunRecord:
-    """A stored run; ``metrics[basis][name]`` with basis ``net``, ``gross`` or ``buy_hold``."""
+    """A stored run; ``metrics[basis][name]`` with basis ``net``, ``gross``, ``buy_hold`` or
+    ``majority``."""
 
     id: str
     strategy_id: str
@@ -158,8 +161,9 @@ class ResultStore:
         buy_and_hold: MetricsReport | None = None,
         decisions: Sequence[Decision] = (),
         warmup_bars: int | None = None,
+        majority_class: MetricsReport | None = None,
     ) -> None:
-        """Store a finished run's metrics, trades, equity, baseline and decision traces (and
+        """Store a finished run's metrics, trades, equity, baselines and decision traces (and
         the warm-up bars it fed), all or nothing."""
         with self._session() as session:
             run = self._run_row(session, run_id)
@@ -168,6 +172,8 @@ class ResultStore:
                 run.warmup_bars = warmup_bars
             if buy_and_hold is not None:
                 session.add_all(_metric_rows(run_id, buy_and_hold, basis=BUY_AND_HOLD))
+            if majority_class is not None:
+                session.add_all(_metric_rows(run_id, majority_class, basis=MAJORITY))
             _write_decisions(session, run_id, decisions)
 
     def fail_run(self, run_id: str, error: str) -> None:

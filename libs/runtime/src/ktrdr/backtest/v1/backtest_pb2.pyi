@@ -259,7 +259,7 @@ class PerformanceMetrics(_message.Message):
     def __init__(self, initial_equity: _Optional[float] = ..., final_equity: _Optional[float] = ..., total_return_pct: _Optional[float] = ..., annualized_return_pct: _Optional[float] = ..., volatility_annualized_pct: _Optional[float] = ..., sharpe_ratio: _Optional[float] = ..., sortino_ratio: _Optional[float] = ..., calmar_ratio: _Optional[float] = ..., max_drawdown_pct: _Optional[float] = ..., total_trades: _Optional[int] = ..., winning_trades: _Optional[int] = ..., losing_trades: _Optional[int] = ..., win_rate_pct: _Optional[float] = ..., profit_factor: _Optional[float] = ..., avg_trade_return_pct: _Optional[float] = ..., exposure_pct: _Optional[float] = ..., commissions_paid: _Optional[float] = ..., basis: _Optional[str] = ..., max_drawdown: _Optional[float] = ..., max_drawdown_duration_bars: _Optional[int] = ..., max_drawdown_duration_seconds: _Optional[float] = ..., avg_win: _Optional[float] = ..., avg_loss: _Optional[float] = ..., largest_win: _Optional[float] = ..., largest_loss: _Optional[float] = ..., avg_trade_pnl: _Optional[float] = ..., avg_holding_bars: _Optional[float] = ..., avg_holding_seconds: _Optional[float] = ..., avg_winning_holding_bars: _Optional[float] = ..., avg_losing_holding_bars: _Optional[float] = ..., max_holding_bars: _Optional[int] = ..., spread_paid: _Optional[float] = ..., slippage_paid: _Optional[float] = ..., total_costs: _Optional[float] = ..., periods_per_year: _Optional[float] = ..., periods_per_year_source: _Optional[str] = ..., risk_free_rate: _Optional[float] = ..., formulas: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Backtest(_message.Message):
-    __slots__ = ("backtest_id", "strategy_id", "state", "progress_pct", "symbol", "timeframe", "model", "start", "end", "metrics", "error", "created_at", "gross_metrics", "finished_at", "bars", "signal_counts", "settings", "buy_and_hold", "model_metrics", "warmup_bars", "walk_forward_id")
+    __slots__ = ("backtest_id", "strategy_id", "state", "progress_pct", "symbol", "timeframe", "model", "start", "end", "metrics", "error", "created_at", "gross_metrics", "finished_at", "bars", "signal_counts", "settings", "buy_and_hold", "model_metrics", "warmup_bars", "walk_forward_id", "majority_class")
     class SignalCountsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -302,6 +302,7 @@ class Backtest(_message.Message):
     MODEL_METRICS_FIELD_NUMBER: _ClassVar[int]
     WARMUP_BARS_FIELD_NUMBER: _ClassVar[int]
     WALK_FORWARD_ID_FIELD_NUMBER: _ClassVar[int]
+    MAJORITY_CLASS_FIELD_NUMBER: _ClassVar[int]
     backtest_id: str
     strategy_id: str
     state: BacktestState
@@ -323,7 +324,8 @@ class Backtest(_message.Message):
     model_metrics: _containers.ScalarMap[str, float]
     warmup_bars: int
     walk_forward_id: str
-    def __init__(self, backtest_id: _Optional[str] = ..., strategy_id: _Optional[str] = ..., state: _Optional[_Union[BacktestState, str]] = ..., progress_pct: _Optional[float] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., model: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gross_metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bars: _Optional[int] = ..., signal_counts: _Optional[_Mapping[str, int]] = ..., settings: _Optional[_Mapping[str, str]] = ..., buy_and_hold: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., model_metrics: _Optional[_Mapping[str, float]] = ..., warmup_bars: _Optional[int] = ..., walk_forward_id: _Optional[str] = ...) -> None: ...
+    majority_class: PerformanceMetrics
+    def __init__(self, backtest_id: _Optional[str] = ..., strategy_id: _Optional[str] = ..., state: _Optional[_Union[BacktestState, str]] = ..., progress_pct: _Optional[float] = ..., symbol: _Optional[str] = ..., timeframe: _Optional[str] = ..., model: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., error: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gross_metrics: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., finished_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., bars: _Optional[int] = ..., signal_counts: _Optional[_Mapping[str, int]] = ..., settings: _Optional[_Mapping[str, str]] = ..., buy_and_hold: _Optional[_Union[PerformanceMetrics, _Mapping]] = ..., model_metrics: _Optional[_Mapping[str, float]] = ..., warmup_bars: _Optional[int] = ..., walk_forward_id: _Optional[str] = ..., majority_class: _Optional[_Union[PerformanceMetrics, _Mapping]] = ...) -> None: ...
 
 class FixedPlusRateCommission(_message.Message):
     __slots__ = ("fixed", "rate")
