@@ -27,18 +27,17 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from google.protobuf import struct_pb2
 
 from ktrdr.backtest.v1 import backtest_pb2, backtest_pb2_grpc
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
-from ktrdr.neural.v1 import neural_pb2, neural_pb2_grpc
 from ktrdr_cli import mesh
 from ktrdr_client import KtrdrClient
 from ktrdr_client.errors import StreamInterruptedError, UnavailableError
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error
 
+from .test_backtest_mesh import RSI, _train
 from .test_gateway import SECURITY
 from .test_gateway_common import assert_error, mesh_with_series, running_edge
 
@@ -51,7 +50,6 @@ SERVING_TIMEOUT = 120.0
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 2**20)]
 # Backtests across the mesh (backtest -> data, indicators, fuzzy, neural): one bar per message,
 # so a run is still streaming when a service is killed.
-RSI = "rsi_trend_eurusd_1h"
 BACKTEST = {
     "start_date": "2017-11-01",
     "end_date": "2018-02-08",
@@ -162,21 +160,9 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
 
 @pytest.fixture(scope="module")
 def model(faults: Faults) -> str:
-    """A model of the RSI strategy, trained through the neural service (a few epochs)."""
-    config = struct_pb2.Struct()
-    config.update({"epochs": 3, "early_stopping": False})
-    request = neural_pb2.TrainModelRequest(
-        strategy=RSI,
-        symbols=["EURUSD"],
-        start_date="2017-04-19",
-        end_date="2017-10-01",
-        config=config,
-    )
+    """A model of the RSI strategy, trained through the neural service."""
     with grpc.insecure_channel(faults.layout.address("neural")) as channel:
-        stub = neural_pb2_grpc.NeuralServiceStub(channel)
-        last = [m.training for m in stub.TrainModel(request, timeout=600)][-1]
-    assert last.state == neural_pb2.TRAINING_STATE_SUCCEEDED, last.error
-    return last.model_name
+        return _train({"neural": channel}, RSI)
 
 
 def _still_serving(faults: Faults, *, down: str) -> None:

@@ -1,39 +1,30 @@
 """What one CalculateFuzzy may expand to is bounded, refused before the work (issue 9, 1).
 
-At most ``MAX_SETS`` set ids, ``MAX_FEATURES`` features and ``MAX_FEATURE_VALUES`` feature
+At most ``MAX_FEATURES`` features and ``MAX_FEATURE_VALUES`` feature
 values (bars answered x features): one more is INVALID_ARGUMENT ``FUZZY-028`` naming the field
 and the bound; the largest allowed is computed (memberships checked against scikit-fuzzy).
+The bound on set ids (``MAX_SETS``) is in ``test_fuzzy_servicer``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-import grpc
 import numpy as np
 import pytest
 import skfuzzy as fuzz
 
-from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr_core.errors import ValidationError
 from ktrdr_core.strategy.document import IndicatorSpec, Strategy, load_strategy_text
-from ktrdr_core.timeframes import Timeframe
 from ktrdr_core.values import ValueFrame
-from ktrdr_fuzzy.app import SPEC
-from ktrdr_fuzzy.convert import MAX_SETS
 from ktrdr_fuzzy.domain.features import (
     MAX_FEATURE_VALUES,
     MAX_FEATURES,
     FeatureCalculator,
     FeatureRequest,
 )
-from ktrdr_indicators.app import SPEC as INDICATORS
-from ktrdr_runtime.grpc_errors import error_detail_of
-from ktrdr_runtime.testing import serve_in_process
 
-STRATEGIES = Path(__file__).resolve().parents[3] / "strategies"
 MINUTE_US = 60_000_000
 
 
@@ -70,26 +61,13 @@ class _Rsi:
         self.rsi = np.linspace(0.0, 100.0, bars)
         self._frame = ValueFrame(stamps, ("rsi_14",), self.rsi[:, None])
 
-    async def values(
-        self,
-        indicator: IndicatorSpec,
-        *,
-        symbol: str,
-        timeframe: Timeframe,
-        compute_timeframe: Timeframe | None,
-        end: dt.datetime | None,
-    ) -> ValueFrame:
+    async def values(self, indicator: IndicatorSpec, **selection: Any) -> ValueFrame:
         self.calls += 1
         return self._frame
 
 
-class _CountingOffload:
-    def __init__(self) -> None:
-        self.calls = 0
-
-    async def __call__(self, function: Any, *args: Any, **kwargs: Any) -> Any:
-        self.calls += 1
-        return function(*args, **kwargs)
+async def _never(function: Any, *args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("a refused calculation was fuzzified")
 
 
 async def test_a_strategy_expanding_past_the_feature_bound_is_refused_before_any_indicator():
@@ -104,15 +82,15 @@ async def test_a_strategy_expanding_past_the_feature_bound_is_refused_before_any
 
 async def test_one_feature_value_over_the_bound_is_refused_before_fuzzifying():
     strategy = _strategy(1)  # 3 features
-    source, offload = _Rsi(MAX_FEATURE_VALUES // 3 + 1), _CountingOffload()
+    source = _Rsi(MAX_FEATURE_VALUES // 3 + 1)
     with pytest.raises(ValidationError) as info:
-        await FeatureCalculator(source, offload=offload).calculate(
+        await FeatureCalculator(source, offload=_never).calculate(
             strategy, FeatureRequest(symbol="ZZBIG")
         )
     assert (info.value.code, info.value.field) == ("FUZZY-028", "start_date")
     assert f"at most {MAX_FEATURE_VALUES:,}" in info.value.message
     assert "StreamFuzzy" in info.value.message
-    assert offload.calls == 0
+    assert source.calls == 1
 
 
 async def test_the_most_feature_values_allowed_are_computed():
@@ -127,27 +105,3 @@ async def test_the_most_feature_values_allowed_are_computed():
     np.testing.assert_allclose(
         result.values.columns()["1m_s0_mid"], fuzz.trimf(source.rsi[1:], [25, 50, 75])
     )
-
-
-@pytest.fixture
-async def fuzzy(tmp_path):
-    async with (
-        serve_in_process(INDICATORS, home=tmp_path, data_address="127.0.0.1:1") as (ind, _),
-        serve_in_process(
-            SPEC, home=tmp_path, strategies_dir=STRATEGIES, indicators_address=ind.address
-        ) as (_, channel),
-    ):
-        yield fuzzy_pb2_grpc.FuzzyServiceStub(channel)
-
-
-async def test_more_set_ids_than_allowed_are_invalid_argument_asking_no_dependency(fuzzy):
-    # The data service is down: a request that reached it would be UNAVAILABLE.
-    request = fuzzy_pb2.CalculateFuzzyRequest(
-        symbol="EURUSD", strategy="rsi_trend_eurusd_1h", fuzzy_sets=["rsi_14"] * (MAX_SETS + 1)
-    )
-    with pytest.raises(grpc.aio.AioRpcError) as info:
-        await fuzzy.CalculateFuzzy(request)
-    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    detail = error_detail_of(info.value)
-    assert (detail.code, detail.field) == ("FUZZY-028", "fuzzy_sets")
-    assert f"at most {MAX_SETS}" in info.value.details()
