@@ -1,4 +1,8 @@
-"""Faults: each dependency killed with SIGKILL mid-stream, over REST and gRPC through the edge.
+"""Faults: each service killed with SIGKILL mid-stream, over REST and gRPC through the edge.
+
+data and indicators are killed under CalculateIndicator / CalculateFuzzy / StreamIndicators,
+fuzzy and neural under a RunBacktest across the mesh (its StreamFuzzy and StreamPredictions),
+and the backtest service itself under a REST RunBacktest stream.
 
 For each kill: the caller gets the typed error (never a quiet end, never INTERNAL naming
 nothing), the rest of the mesh keeps serving, and the service comes back: the mesh supervisor
@@ -24,6 +28,7 @@ import grpc
 import httpx
 import pytest
 
+from ktrdr.backtest.v1 import backtest_pb2, backtest_pb2_grpc
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr.indicators.v1 import indicators_pb2, indicators_pb2_grpc
@@ -32,6 +37,7 @@ from ktrdr_client import KtrdrClient
 from ktrdr_client.errors import StreamInterruptedError, UnavailableError
 from ktrdr_runtime.grpc_errors import error_detail_of, from_rpc_error
 
+from .test_backtest_mesh import RSI, _train
 from .test_gateway import SECURITY
 from .test_gateway_common import assert_error, mesh_with_series, running_edge
 
@@ -42,6 +48,15 @@ BIG_BARS = 2_000_000
 SERVING_TIMEOUT = 120.0
 # Answers of a whole long series are larger than gRPC's default 4 MiB.
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 2**20)]
+# Backtests across the mesh (backtest -> data, indicators, fuzzy, neural): one bar per message,
+# so a run is still streaming when a service is killed.
+BACKTEST = {
+    "start_date": "2017-11-01",
+    "end_date": "2018-02-08",
+    "confidence_threshold": 0.0,
+    "batch_size": 1,
+}
+SERVICES = ("data", "indicators", "fuzzy", "neural", "backtest")
 
 
 class Faults:
@@ -143,6 +158,13 @@ def faults(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Faults]:
             faults.resume_supervisor()
 
 
+@pytest.fixture(scope="module")
+def model(faults: Faults) -> str:
+    """A model of the RSI strategy, trained through the neural service."""
+    with grpc.insecure_channel(faults.layout.address("neural")) as channel:
+        return _train({"neural": channel}, RSI)
+
+
 def _still_serving(faults: Faults, *, down: str) -> None:
     """The other services answer while ``down`` is dead; its callers name it, with 503."""
     dependent = {
@@ -155,9 +177,14 @@ def _still_serving(faults: Faults, *, down: str) -> None:
             {"symbol": "EURUSD", "strategy": "rsi_trend_eurusd_1h"},
         ),
     }
-    own = {"data": "/api/v1/data/timeframes", "indicators": "/api/v1/indicators"}
+    own = {
+        "data": "/api/v1/data/timeframes",
+        "indicators": "/api/v1/indicators",
+        "fuzzy": "/api/v1/fuzzy/sets",
+        "neural": "/api/v1/models/list",
+        "backtest": "/api/v1/strategies",
+    }
     with faults.http() as http:
-        assert http.get("/api/v1/fuzzy/sets").status_code == 200
         for service, path in own.items():
             if service == down:
                 reply = http.get(path)
@@ -165,9 +192,26 @@ def _still_serving(faults: Faults, *, down: str) -> None:
                 assert all(h in reply.headers for h in SECURITY), reply.headers
             else:
                 assert http.get(path).status_code == 200, path
-        path, body = dependent[down]
-        detail = assert_error(http.post(path, json=body), 503, "RUNTIME-002")["details"][0]
-        assert detail["metadata"]["dependency"] == down
+        if down in dependent:  # (the others' callers are the tests' own backtests)
+            path, body = dependent[down]
+            detail = assert_error(http.post(path, json=body), 503, "RUNTIME-002")["details"][0]
+            assert detail["metadata"]["dependency"] == down
+
+
+def _backtests_again(faults: Faults, model: str) -> None:
+    """A short backtest across the whole mesh completes again (polled: a caller's channel to a
+    restarted service reconnects with gRPC's backoff, and the run is not retried for it)."""
+    deadline = time.monotonic() + SERVING_TIMEOUT
+    short = {"start_date": "2017-11-01", "end_date": "2017-11-15", "confidence_threshold": 0.0}
+    with KtrdrClient(faults.url, faults.key, retries=0) as client:
+        while True:
+            try:
+                last = list(client.stream_backtest(RSI, model=model, **short))[-1]
+                break
+            except UnavailableError as exc:
+                assert time.monotonic() < deadline, f"backtests fail after the restart: {exc}"
+                time.sleep(0.5)
+    assert last.done and last.backtest.state == "BACKTEST_STATE_SUCCEEDED", last
 
 
 def _assert_names(err: grpc.aio.AioRpcError, dependency: str) -> None:
@@ -320,11 +364,73 @@ async def test_grpc_stream_chain_through_the_edge_names_the_killed_service(fault
     faults.bring_back("indicators")
 
 
+# --- across the mesh: a backtest's dependencies, and the backtest service itself ------------
+
+
+async def test_grpc_backtest_through_the_edge_names_fuzzy_killed_mid_stream(faults, model):
+    request = backtest_pb2.RunBacktestRequest(strategy_id=RSI, model=model, **BACKTEST)
+    killed = False
+    async with grpc.aio.insecure_channel(
+        faults.url.removeprefix("http://"), options=CHANNEL_OPTIONS
+    ) as channel:
+        call = backtest_pb2_grpc.BacktestServiceStub(channel).RunBacktest(
+            request, metadata=_metadata(faults), timeout=300
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            async for message in call:
+                assert message.progress.stage != "done", "the run ended before the kill"
+                if message.progress.stage == "running" and not killed:
+                    await asyncio.to_thread(faults.kill, "fuzzy")  # the backtest's StreamFuzzy
+                    killed = True
+    assert killed
+    _assert_names(info.value, "fuzzy")
+    _still_serving(faults, down="fuzzy")
+    faults.bring_back("fuzzy")
+    _backtests_again(faults, model)
+
+
+def test_rest_backtest_names_neural_killed_mid_predictions(faults, model):
+    killed = False
+    with KtrdrClient(faults.url, faults.key, retries=0) as client:
+        updates = client.stream_backtest(RSI, model=model, **BACKTEST)
+        with pytest.raises(UnavailableError) as info:
+            for update in updates:
+                assert not update.done, "the run ended before the kill"
+                if update.progress.stage == "running" and not killed:
+                    faults.kill("neural")  # the backtest's StreamPredictions
+                    killed = True
+    assert killed, info.value
+    # The backtest service is alive: its error line, not a cut-off body.
+    assert not isinstance(info.value, StreamInterruptedError)
+    assert (info.value.status, info.value.code) == (503, "RUNTIME-002")
+    assert info.value.metadata["dependency"] == "neural" and "neural" in info.value.message
+    _still_serving(faults, down="neural")
+    faults.bring_back("neural")
+    with faults.http() as http:
+        assert http.get(f"/api/v1/models/{model}").status_code == 200
+    _backtests_again(faults, model)
+
+
+def test_rest_backtest_cut_by_a_killed_backtest_service_raises_and_it_comes_back(faults, model):
+    with KtrdrClient(faults.url, faults.key, retries=0) as client:
+        updates = client.stream_backtest(RSI, model=model, **BACKTEST)
+        first = next(updates)
+        assert not first.done and first.backtest.backtest_id
+        faults.kill("backtest")
+        with pytest.raises(StreamInterruptedError) as info:
+            for update in updates:
+                assert not update.done, "a killed run looked complete"
+    assert info.value.code == "CLIENT-002" and info.value.received >= 1
+    _still_serving(faults, down="backtest")
+    faults.bring_back("backtest")
+    with faults.http() as http:
+        assert http.get(f"/api/v1/strategies/{RSI}").status_code == 200
+    _backtests_again(faults, model)
+
+
 def test_every_killed_service_is_back_and_serving(faults):
     status = mesh.status(faults.layout)
-    assert {s: status[s] for s in ("data", "indicators", "fuzzy")} == dict.fromkeys(
-        ("data", "indicators", "fuzzy"), "SERVING"
-    )
+    assert {s: status[s] for s in SERVICES} == dict.fromkeys(SERVICES, "SERVING")
 
 
 def test_log_files_of_restarted_services_stay_owner_only(faults):

@@ -6,10 +6,10 @@ allowed request of each kind, through the edge where REST is the way in and over
 allows more, against a dedicated mesh holding a 500,000-bar series, and reads each service's
 peak resident memory (``VmHWM``) afterwards. The budget, documented in the README (REST edge
 section), is 1 GiB per service. Computations over stored history (CalculateIndicator,
-CalculateFuzzy) grow with the range asked for, which the data routes' paging and the
-indicator/fuzzy range bounds cap (other parts of issue 9); this test holds them to a
-500,000-bar history. The data routes' reads page: the largest REST read is one full page, and
-an unpaged read of the whole series is refused before it is built.
+CalculateFuzzy) grow with the history they cover, which the indicator domain bounds at
+``MAX_CALCULATION_BARS`` (500,000): the series is exactly that long, so the whole-series
+calculations are the largest allowed. The data routes' reads page: the largest REST read is one
+full page, and an unpaged read of the whole series is refused before it is built.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from ktrdr_cli import mesh
 from ktrdr_data.domain.paging import MAX_PAGE
 from ktrdr_fuzzy.convert import MAX_MEMBERSHIPS, MAX_VALUES
 from ktrdr_fuzzy.domain import inference
+from ktrdr_indicators.domain.calculation import MAX_CALCULATION_BARS
 from ktrdr_runtime.limits import MAX_MESSAGE_BYTES
 
 from .test_gateway_common import mesh_with_series, running_edge
@@ -37,7 +38,7 @@ pytestmark = pytest.mark.integration
 GIB = 2**30
 BUDGET_BYTES = {"data": 1.0 * GIB, "indicators": 1.0 * GIB, "fuzzy": 1.0 * GIB}
 LONG = "ZZLONG"
-LONG_BARS = 500_000
+LONG_BARS = MAX_CALCULATION_BARS  # the longest history one calculation may cover
 EDGE_BODY_BYTES = 4 * 2**20  # the edge's default request limit
 OPTIONS = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),

@@ -12,6 +12,7 @@ from skfuzzy import control as ctrl
 
 from ktrdr.common.v1 import common_pb2
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
+from ktrdr_fuzzy import convert
 from ktrdr_fuzzy.app import SPEC
 from ktrdr_indicators.app import SPEC as INDICATORS
 from ktrdr_runtime.bars import value_columns_to_arrays
@@ -294,3 +295,18 @@ async def test_a_second_config_in_a_stream_is_rejected(fuzzy):
             pass
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "Only the first message" in info.value.details()
+
+
+async def test_more_set_ids_than_allowed_are_invalid_argument_asking_no_dependency(fuzzy):
+    # The data service is down: a request that reached it would be UNAVAILABLE.
+    request = fuzzy_pb2.CalculateFuzzyRequest(
+        symbol="EURUSD",
+        strategy="rsi_trend_eurusd_1h",
+        fuzzy_sets=["rsi_14"] * (convert.MAX_SETS + 1),
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await fuzzy.CalculateFuzzy(request)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    detail = error_detail_of(info.value)
+    assert (detail.code, detail.field) == ("FUZZY-028", "fuzzy_sets")
+    assert f"at most {convert.MAX_SETS}" in info.value.details()

@@ -20,7 +20,7 @@ from ktrdr_runtime.bars import frame_to_value_columns, timestamps, value_columns
 # Bounds of ad-hoc requests (the work and memory one call may ask for).
 MAX_MEMBERSHIPS = 32  # membership functions of one ad-hoc fuzzy set
 MAX_VALUES = 50_000  # values one EvaluateMembership call evaluates
-MAX_SETS = 64  # ad-hoc fuzzy sets of one StreamFuzzy config
+MAX_SETS = 64  # ad-hoc fuzzy sets of one StreamFuzzy config, set ids of one CalculateFuzzy
 
 
 def check_count(count: int, limit: int, what: str, field: str) -> None:
@@ -110,7 +110,8 @@ _NORMALIZATIONS = {
 
 def feature_request(message: fuzzy_pb2.CalculateFuzzyRequest) -> FeatureRequest:
     """The request's feature selection; a start after the end is ``FUZZY-027`` (the one rule
-    of every service: reversed dates are INVALID_ARGUMENT naming ``start_date``)."""
+    of every service: reversed dates are INVALID_ARGUMENT naming ``start_date``), more than
+    ``MAX_SETS`` set ids ``FUZZY-028``."""
     start = parse_date(message.start_date or None, "start_date")
     end = parse_date(message.end_date or None, "end_date")
     if start is not None and end is not None and start > end:
@@ -119,6 +120,7 @@ def feature_request(message: fuzzy_pb2.CalculateFuzzyRequest) -> FeatureRequest:
             f"'start_date' {start.isoformat()} is after 'end_date' {end.isoformat()}.",
             field="start_date",
         )
+    check_count(len(message.fuzzy_sets), MAX_SETS, "fuzzy sets", "fuzzy_sets")
     return FeatureRequest(
         symbol=message.symbol,
         timeframe=parse_timeframe(message.timeframe) if message.timeframe else None,

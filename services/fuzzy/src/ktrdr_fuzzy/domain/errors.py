@@ -27,8 +27,9 @@ FUZZY-026  ValidationError     Features asked on bars longer than a timeframe th
                                uses (``timeframe`` above the strategy's shortest).
 FUZZY-027  ValidationError     ``start_date`` after ``end_date`` (the one rule of every
                                service: reversed dates name ``start_date``).
-FUZZY-028  ValidationError     An ad-hoc request larger than its bound (membership functions
-                               of one set, values of one call, sets of one stream config).
+FUZZY-028  ValidationError     A request larger than its bound (membership functions of one
+                               ad-hoc set, values of one call, sets of one stream config or
+                               calculation, features or feature values of one calculation).
 =========  ==================  ===========================================================
 
 Errors of another domain passed on by a calculation (the indicator and data services'

@@ -36,6 +36,12 @@ from ktrdr_fuzzy.domain import errors as codes
 from ktrdr_fuzzy.domain.engine import FuzzyEngine
 from ktrdr_fuzzy.domain.sources import IndicatorSource
 
+#: Features one ``CalculateFuzzy`` may expand to (memberships and raw values).
+MAX_FEATURES = 256
+#: Feature values (bars answered x features) one ``CalculateFuzzy`` may answer; longer ranges
+#: stream (``StreamFuzzy``). The bars are also bounded by the indicator service (500,000).
+MAX_FEATURE_VALUES = 8_000_000
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class FeaturePlan:
@@ -195,20 +201,30 @@ class FeatureCalculator:
         Raises
         ------
         KtrdrError
-            As :func:`plan_features`; the indicator source's errors with their field mapped
-            onto this request (``source.symbol`` -> ``symbol``).
+            As :func:`plan_features`; FUZZY-028 more than :data:`MAX_FEATURES` features
+            (before any indicator is asked for) or more than :data:`MAX_FEATURE_VALUES`
+            feature values (once the first indicator's bars are known, before the others);
+            the indicator source's errors with their field mapped onto this request
+            (``source.symbol`` -> ``symbol``).
         """
         plan = plan_features(strategy, base=request.timeframe, fuzzy_sets=request.fuzzy_sets)
-        stamps = np.empty(0, np.int64)
+        _check_size(len(plan.features), MAX_FEATURES, "features", field="fuzzy_sets")
+        stamps: np.ndarray | None = None  # the base bars' (every frame is aligned onto them)
+        keep = np.empty(0, bool)
         values: dict[str, dict[str, np.ndarray]] = {}
         for tf in plan.columns:
             columns: dict[str, np.ndarray] = {}
             for indicator_id in plan.indicator_ids(tf):
                 frame = await self._values(strategy, indicator_id, request, plan.base, tf)
-                stamps = frame.timestamps_us
+                if stamps is None:
+                    stamps = frame.timestamps_us
+                    keep = _range(stamps, request.start, request.end)
+                    cells = int(keep.sum()) * len(plan.features)
+                    _check_size(cells, MAX_FEATURE_VALUES, "feature values", field="start_date")
                 columns.update(frame.columns())
             values[tf] = columns
-        keep = _range(stamps, request.start, request.end)
+        if stamps is None:
+            stamps = np.empty(0, np.int64)
         cut = {tf: {k: v[keep] for k, v in cols.items()} for tf, cols in values.items()}
         engine = FuzzyEngine(strategy.fuzzy_sets)
         matrix = await self._offload(compute_features, plan, engine, cut, int(keep.sum()))
@@ -244,6 +260,18 @@ def _onto_request(error: KtrdrError, indicator_id: str) -> KtrdrError:
     if error.field.startswith("source."):
         return error.at(error.field.removeprefix("source."))
     return error.under(f"indicators.{indicator_id}")
+
+
+def _check_size(count: int, limit: int, what: str, *, field: str) -> None:
+    """FUZZY-028 naming ``field`` when a calculation would answer more than ``limit``."""
+    if count > limit:
+        raise ValidationError(
+            codes.TOO_MANY,
+            f"The calculation would answer {count:,} {what}; one calculation answers at most "
+            f"{limit:,}: narrow the range ('start_date', 'end_date') or the 'fuzzy_sets', or "
+            "stream the features through StreamFuzzy.",
+            field=field,
+        )
 
 
 def _range(stamps: np.ndarray, start: dt.datetime | None, end: dt.datetime | None) -> np.ndarray:

@@ -32,6 +32,12 @@ from ktrdr_indicators.domain.sources import BarSource, StoredSelection, load_his
 
 T = TypeVar("T")
 
+#: Bars one non-streaming calculation may cover: the inline ``data``, or the stored history up
+#: to the range's end (every stored bar before it warms the indicator up). Longer series stream.
+MAX_CALCULATION_BARS = 500_000
+#: Indicators one stream config may compute (each on every timeframe of the config).
+MAX_STREAM_INDICATORS = 64
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class CalculateRequest:
@@ -84,8 +90,9 @@ class IndicatorCalculator:
         ValidationError
             IND-002..006 bad parameters, IND-011 bars given twice or not at all, IND-012
             ``compute_timeframe`` without the bars' timeframe, IND-013 start after end,
-            DATA-012 a compute timeframe not above the bars'; the bar source's errors under
-            ``source``.
+            IND-017 more than :data:`MAX_CALCULATION_BARS` bars to cover (checked before
+            computing), DATA-012 a compute timeframe not above the bars'; the bar source's
+            errors under ``source``.
         """
         indicator = create(request.indicator, request.parameters)
         bars, first, calendar, base, base_field = await self._bars_of(request)
@@ -122,6 +129,9 @@ class IndicatorCalculator:
                 field="data",
             )
         if request.bars is not None:
+            _check_covered(
+                len(request.bars), field="data", what="bars in 'data'", fix="send fewer bars"
+            )
             check_bars(request.bars, field="data")
             return request.bars, 0, None, request.bars_timeframe, "data_timeframe"
         if request.source is None:
@@ -131,6 +141,12 @@ class IndicatorCalculator:
                 field="data",
             )
         history = await load_history(self._source(), request.source)
+        _check_covered(
+            len(history.bars),
+            field="source.end_date",
+            what="stored bars up to the end date (the whole history before it)",
+            fix="choose an earlier end date",
+        )
         return (
             history.bars,
             history.first,
@@ -188,10 +204,18 @@ async def open_stream(config: StreamConfig, bars: BarSource | None) -> MultiTime
     Raises
     ------
     ValidationError
-        The set's errors (IND-001..009, fields under ``config.indicators[i]``), IND-016 for
-        the timeframes, DATA-011 an unknown calendar; the bar source's errors under
-        ``config`` when the calendar comes from ``symbol``.
+        IND-017 more than :data:`MAX_STREAM_INDICATORS` indicators; the set's errors
+        (IND-001..009, fields under ``config.indicators[i]``), IND-016 for the timeframes,
+        DATA-011 an unknown calendar; the bar source's errors under ``config`` when the
+        calendar comes from ``symbol``.
     """
+    if len(config.indicators) > MAX_STREAM_INDICATORS:
+        raise E.ValidationError(
+            E.TOO_LARGE,
+            f"'config.indicators' has {len(config.indicators):,} indicators; one stream "
+            f"computes 1 to {MAX_STREAM_INDICATORS}: open more streams for more.",
+            field="config.indicators",
+        )
     indicators = _config_errors(lambda: IndicatorSet(config.indicators))
     calendar: TradingCalendar | None = None
     if config.calendar:
@@ -213,6 +237,18 @@ async def open_stream(config: StreamConfig, bars: BarSource | None) -> MultiTime
         timeframes=config.timeframes,
         calendar=calendar,
     )
+
+
+def _check_covered(count: int, *, field: str, what: str, fix: str) -> None:
+    """IND-017 naming ``field`` when a calculation would cover more than the bound."""
+    if count > MAX_CALCULATION_BARS:
+        raise E.ValidationError(
+            E.TOO_LARGE,
+            f"The calculation would cover {count:,} {what}; one calculation covers 1 to "
+            f"{MAX_CALCULATION_BARS:,} bars: {fix}, or stream the bars through "
+            "StreamIndicators.",
+            field=field,
+        )
 
 
 def _config_errors(build: Callable[[], T]) -> T:

@@ -27,6 +27,9 @@ IND-015  ValidationError  stream bars out of time order, or inside a higher-   `
                           timeframe bar that has already closed
 IND-016  ValidationError  a multi-timeframe stream config that does not fit:   ``config.<field>``
                           timeframes without the base, shorter than it, twice
+IND-017  ValidationError  a request larger than its bound: more than 500,000   ``data`` /
+                          bars covered by one calculation, more than 64        ``source.end_date`` /
+                          indicators in one stream config                      ``config.indicators``
 ======== ================ ==================================================== =====================
 
 Errors of another domain that a calculation passes on (the data service's ``DATA-*`` for a
@@ -54,8 +57,9 @@ START_AFTER_END = "IND-013"
 BAD_STREAM = "IND-014"
 BARS_OUT_OF_ORDER = "IND-015"
 BAD_STREAM_TIMEFRAMES = "IND-016"
+TOO_LARGE = "IND-017"
 
-ALL_CODES: tuple[str, ...] = tuple(f"IND-{n:03d}" for n in range(1, 17))
+ALL_CODES: tuple[str, ...] = tuple(f"IND-{n:03d}" for n in range(1, 18))
 
 __all__ = [
     "ALL_CODES",
@@ -73,6 +77,7 @@ __all__ = [
     "PARAMETER_CONFLICT",
     "PARAMETER_TYPE",
     "START_AFTER_END",
+    "TOO_LARGE",
     "UNKNOWN_INDICATOR",
     "UNKNOWN_PARAMETER",
     "NotFoundError",
