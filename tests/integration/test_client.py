@@ -9,7 +9,6 @@ import pytest
 
 from ktrdr_client import AsyncKtrdrClient, KtrdrClient
 from ktrdr_client.client import _Operations
-from ktrdr_client.errors import NotImplementedError as ApiNotImplemented
 
 pytestmark = pytest.mark.integration
 
@@ -90,9 +89,7 @@ def _exercise_sync(client: KtrdrClient) -> dict[str, object]:
         "sets": len(client.fuzzy_sets(strategy="rsi_trend_eurusd_1h")),
         "infer": client.infer(INFER_SYSTEM, {"rsi": 20}).output,
     }
-    with pytest.raises(ApiNotImplemented) as info:
-        client.strategies()
-    out["unbuilt"] = info.value.code
+    out["strategies"] = sorted(s.strategy_id for s in client.strategies())
     return out
 
 
@@ -150,9 +147,7 @@ async def _exercise_async(client: AsyncKtrdrClient) -> dict[str, object]:
         "sets": len(await client.fuzzy_sets(strategy="rsi_trend_eurusd_1h")),
         "infer": (await client.infer(INFER_SYSTEM, {"rsi": 20})).output,
     }
-    with pytest.raises(ApiNotImplemented) as info:
-        await client.strategies()
-    out["unbuilt"] = info.value.code
+    out["strategies"] = sorted(s.strategy_id for s in await client.strategies())
     return out
 
 
@@ -173,5 +168,5 @@ async def test_sync_and_async_clients_have_the_same_operations_and_answers(mesh_
     assert sync["sets"] == 3 and sync["infer"] > 0
     assert sync["load"] == sync["stream"] == 24
     assert sync["fuzzy"] == 9 and sync["membership"] == ["low"]
-    assert sync["unbuilt"] == "RUNTIME-005"
+    assert {"rsi_trend_eurusd_1h", "mtf_trend_follow_1h_4h_1d"} <= set(sync["strategies"])
     assert isinstance(sync["sma"], float) and not math.isnan(sync["sma"])
