@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from .test_k8s_manifests import render
@@ -85,6 +86,8 @@ def test_the_training_job_reads_the_same_key_and_keeps_scratch_in_memory(tmp_pat
     assert volumes[mounts["/var/lib/ktrdr/neural"]]["emptyDir"]["medium"] == "Memory"
 
 
-def test_the_prod_overlay_seals_the_models() -> None:
-    kustomization = yaml.safe_load((ROOT / "k8s/overlays/prod/kustomization.yaml").read_text())
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_overlay_seals_the_models(overlay: str) -> None:
+    path = ROOT / "k8s" / "overlays" / overlay / "kustomization.yaml"
+    kustomization = yaml.safe_load(path.read_text())
     assert "../../components/encryption-at-rest" in kustomization["components"]
