@@ -132,13 +132,15 @@ def test_a_service_started_by_hand_is_shown_refused_by_up_and_stopped_by_down(tm
             by_hand.wait()
 
 
-def test_the_demo_uses_a_running_mesh_and_leaves_it_running(running_mesh):
-    from ktrdr_cli.demo import run_demo
+def test_the_demo_uses_a_running_mesh_and_leaves_it_running(running_mesh, capsys):
+    from ktrdr_cli.demo import DemoSettings, run_demo
+    from ktrdr_cli.output import Output
 
     layout = mesh.resolve_layout(running_mesh)
     before = mesh.supervisor_pid(mesh.read_state(layout))
-    lines: list[str] = []
-    assert run_demo(layout, echo=lines.append) == 0
+    code = run_demo(layout, out=Output(), settings=DemoSettings(epochs=2))
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0, lines
     assert "Using the running KTRDR mesh" in lines[0]
     assert not any("Stopping the mesh" in line for line in lines)
     assert mesh.supervisor_pid(mesh.read_state(layout)) == before

@@ -165,7 +165,7 @@ def flow(run: Run) -> dict[str, object]:
     """The main job and the model/backtest/IB calls; returns what the checks need."""
     demo = run.ktrdr("demo")
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
-    assert "Demo finished" in demo.stdout
+    assert "== 7. HTML report" in demo.stdout and "Done in " in demo.stdout
     info = run.ktrdr("data", "info", "--json")
     assert info.returncode == 0, info.stderr
     with _http(run) as http:
