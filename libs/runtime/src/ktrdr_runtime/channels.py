@@ -9,6 +9,7 @@ re-resolve the name and find the pods added since.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 
@@ -91,3 +92,17 @@ def open_channel(
         options=options,
         interceptors=client_interceptors(timeout_seconds, stream_timeout_seconds),
     )
+
+
+# How long a caller waits for a dependency that is reconnecting (a restarted service is found
+# again within the channels' 2 s reconnect backoff) before a call that would otherwise fail at
+# once; past it the call is made and fails with UNAVAILABLE naming the dependency.
+CONNECT_WAIT_SECONDS = 5.0
+
+
+async def wait_connected(
+    channels: Sequence[aio.Channel], *, seconds: float = CONNECT_WAIT_SECONDS
+) -> None:
+    """Wait (at most ``seconds``) until every channel is connected; never fails by itself."""
+    waits = [asyncio.wait_for(c.channel_ready(), seconds) for c in channels]
+    await asyncio.gather(*waits, return_exceptions=True)

@@ -52,6 +52,7 @@ from ktrdr_runtime.bars import (
     parameters_struct,
     value_columns_to_frame,
 )
+from ktrdr_runtime.channels import wait_connected
 from ktrdr_runtime.grpc_errors import from_rpc_error
 from ktrdr_runtime.streams import feature_stream_config, indicator_stream_config
 
@@ -238,7 +239,7 @@ class GrpcSignalSource:
 
     async def open(self, strategy: Strategy, *, symbol: str, model: str) -> GrpcSignalStream:
         ind_ch, fuz_ch, nn_ch = self._channels
-        await _connected(self._channels)
+        await wait_connected(self._channels)
         ind = indicators_pb2_grpc.IndicatorServiceStub(ind_ch).StreamIndicators(
             timeout=self._timeout
         )
@@ -259,18 +260,6 @@ class GrpcSignalSource:
             await stream.close()
             raise
         return stream
-
-
-# How long a run waits for a dependency that is reconnecting (a restarted service is found
-# again within the channels' 2 s reconnect backoff) before its streams are opened; past it the
-# streams fail at once with UNAVAILABLE naming the dependency.
-CONNECT_WAIT_SECONDS = 5.0
-
-
-async def _connected(channels: tuple[aio.Channel, ...]) -> None:
-    """Wait (bounded) until every channel is connected; never fails by itself."""
-    waits = [asyncio.wait_for(c.channel_ready(), CONNECT_WAIT_SECONDS) for c in channels]
-    await asyncio.gather(*waits, return_exceptions=True)
 
 
 class GrpcSignalStream:

@@ -74,6 +74,7 @@ def feature_source(settings: NeuralSettings) -> tuple[GrpcFeatureSource, Cleanup
         fuzzy=fuzzy_pb2_grpc.FuzzyServiceStub(fuzzy_channel),
         data=data_pb2_grpc.DataServiceStub(data_channel),
         timeout_seconds=settings.feature_timeout_seconds,
+        channels=(data_channel, fuzzy_channel),
     )
 
     async def close() -> None:

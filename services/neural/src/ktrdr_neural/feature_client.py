@@ -9,15 +9,18 @@ channel factory (deadlines, request-id propagation, retries of reads).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import grpc
 import numpy as np
+from grpc import aio
 
 from ktrdr.data.v1 import data_pb2, data_pb2_grpc
 from ktrdr.fuzzy.v1 import fuzzy_pb2, fuzzy_pb2_grpc
 from ktrdr_core.strategy.document import Strategy
 from ktrdr_neural.domain.features import FeatureFrame, PriceBars, StoredRange
 from ktrdr_runtime.bars import columns_to_arrays, concat_arrays, value_columns_to_arrays
+from ktrdr_runtime.channels import wait_connected
 from ktrdr_runtime.grpc_errors import from_rpc_error
 
 STREAM_BATCH = 10_000
@@ -40,14 +43,18 @@ class GrpcFeatureSource:
         fuzzy: fuzzy_pb2_grpc.FuzzyServiceStub,
         data: data_pb2_grpc.DataServiceStub,
         timeout_seconds: float,
+        channels: Sequence[aio.Channel] = (),
     ) -> None:
         if timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be > 0, got {timeout_seconds}")
         self._fuzzy = fuzzy
         self._data = data
         self._timeout = timeout_seconds
+        # Waited for (briefly) before each call: a restarted dependency is reconnecting.
+        self._channels = tuple(channels)
 
     async def stored_range(self, *, symbol: str, timeframe: str) -> StoredRange:
+        await wait_connected(self._channels)
         try:
             reply = await self._data.GetDataInfo(
                 data_pb2.GetDataInfoRequest(symbol=symbol, timeframe=timeframe)
@@ -73,6 +80,7 @@ class GrpcFeatureSource:
             start_date=_iso(start),
             end_date=_iso(end),
         )
+        await wait_connected(self._channels)
         try:
             reply = await self._fuzzy.CalculateFuzzy(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as exc:
@@ -96,6 +104,7 @@ class GrpcFeatureSource:
             batch_size=STREAM_BATCH,
         )
         parts = []
+        await wait_connected(self._channels)
         try:
             async for message in self._data.StreamBars(request, timeout=self._timeout):
                 parts.append(columns_to_arrays(message.bars))
